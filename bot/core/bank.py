@@ -1,0 +1,39 @@
+"""The loaded decks, as the engine sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.core.errors import UnknownDeckError
+from bot.core.model import Deck, Question
+
+
+class QuestionBank:
+    """Decks by name; the engine draws questions from here."""
+
+    def __init__(self, decks: Iterable[Deck]) -> None:
+        self._decks: dict[str, Deck] = {d.name: d for d in decks}
+
+    def decks(self) -> list[Deck]:
+        """Every deck, by name."""
+        return [self._decks[name] for name in sorted(self._decks)]
+
+    def deck(self, name: str) -> Deck:
+        """One deck; UnknownDeckError names the known ones."""
+        try:
+            return self._decks[name]
+        except KeyError:
+            known = ", ".join(sorted(self._decks)) or "none loaded"
+            raise UnknownDeckError(f"No deck named {name!r} (decks: {known})") from None
+
+    def questions(self, names: Sequence[str] = ()) -> list[Question]:
+        """Questions of the named decks; every deck for no name or "all"."""
+        if not names or "all" in names:
+            chosen = self.decks()
+        else:
+            chosen = [self.deck(n) for n in dict.fromkeys(names)]
+        return [q for d in chosen for q in d.questions]
+
+    def all_questions(self) -> list[Question]:
+        """Every question of every deck."""
+        return self.questions(())

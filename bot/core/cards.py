@@ -1,0 +1,256 @@
+"""What to show: the cards the engine returns and the text rules every adapter shares.
+
+Adapters turn a card into a Discord embed, Slack blocks or terminal text; the
+wording of receipts, choice letters and vote bars lives here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core.model import Mode, QuestionKind, QuizStatus, ScoreRow, SubjectKind
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def letter(position: int) -> str:
+    """The letter shown for a choice position (0 -> A)."""
+    return LETTERS[position]
+
+
+def letters(positions: tuple[int, ...] | list[int]) -> str:
+    """Letters for several positions, e.g. "A, C"."""
+    return ", ".join(letter(p) for p in sorted(positions))
+
+
+def parse_letters(text: str, choice_count: int) -> tuple[int, ...] | None:
+    """Positions from typed letters ("b", "a,c", "A C"), or None if any is not a choice.
+
+    True/False questions also accept "true"/"false" (and t/f) for their two choices.
+    """
+    words = [w for w in text.replace(",", " ").replace(";", " ").split() if w]
+    if not words:
+        return None
+    positions: set[int] = set()
+    for word in words:
+        lowered = word.lower()
+        if choice_count == 2 and lowered in ("true", "t"):
+            positions.add(0)
+            continue
+        if choice_count == 2 and lowered in ("false", "f"):
+            positions.add(1)
+            continue
+        if len(word) != 1 or not word.isalpha():
+            return None
+        position = LETTERS.index(word.upper())
+        if position >= choice_count:
+            return None
+        positions.add(position)
+    return tuple(sorted(positions))
+
+
+def vote_bar(count: int, total: int, width: int = 10) -> str:
+    """A bar of ▰ and ▱ for a share of votes, e.g. "▰▰▰▱▱▱▱▱▱▱"."""
+    filled = round(width * count / total) if total else 0
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def percent(count: int, total: int) -> str:
+    """A whole-number percentage, "0%" when nobody voted."""
+    return f"{round(100 * count / total) if total else 0}%"
+
+
+def kind_hint(kind: QuestionKind) -> str:
+    """How to answer a question of this kind, for the question message."""
+    if kind is QuestionKind.MULTIPLE:
+        return "Check all that apply"
+    if kind is QuestionKind.TRUE_FALSE:
+        return "True or false?"
+    return "Pick one"
+
+
+@dataclass(frozen=True)
+class QuestionCard:
+    """A question as posted: position, prompt, lettered choices, deadline, answers so far."""
+
+    quiz_id: int
+    round_id: int
+    position: int
+    total: int
+    deck: str
+    kind: QuestionKind
+    prompt: str
+    choices: tuple[str, ...]
+    closes_at: datetime
+    seconds: int
+    answered: int
+    mode: Mode
+    title: str | None = None
+
+    @property
+    def heading(self) -> str:
+        """"Question 2/10", with the title when the deck has one."""
+        head = f"Question {self.position}/{self.total}"
+        return f"{head}: {self.title}" if self.title else head
+
+    @property
+    def answered_text(self) -> str:
+        """"3 answers so far" (votes in teams mode)."""
+        noun = "vote" if self.mode is Mode.TEAMS else "answer"
+        return f"{self.answered} {noun}{'' if self.answered == 1 else 's'} so far"
+
+
+@dataclass(frozen=True)
+class FastPlayer:
+    """A player among the round's fastest correct answers."""
+
+    name: str
+    seconds: float
+    points: int
+
+
+@dataclass(frozen=True)
+class TeamResult:
+    """A team's vote in one round as shown at the reveal."""
+
+    name: str
+    selected: tuple[int, ...]
+    votes: int
+    members_voted: int
+    correct: bool
+    points: int
+
+
+@dataclass(frozen=True)
+class RevealCard:
+    """The answer of a closed round with the explanation and how the votes split."""
+
+    quiz_id: int
+    round_id: int
+    position: int
+    total: int
+    kind: QuestionKind
+    prompt: str
+    choices: tuple[str, ...]
+    correct: tuple[int, ...]
+    explanation: str
+    votes: tuple[int, ...]  # picks per choice position
+    answered: int
+    fastest: tuple[FastPlayer, ...]
+    teams: tuple[TeamResult, ...]
+    mode: Mode
+    title: str | None = None
+    ending: str | None = None  # why the quiz ends after this round, if it does
+
+    @property
+    def heading(self) -> str:
+        """"Answer 2/10"."""
+        return f"Answer {self.position}/{self.total}"
+
+    @property
+    def correct_text(self) -> str:
+        """The correct letters with their texts, e.g. "B: 42"."""
+        return "; ".join(f"{letter(p)}: {self.choices[p]}" for p in self.correct)
+
+    def spread_lines(self) -> list[str]:
+        """One line per choice: letter, bar, count and percentage, ✓ on correct ones."""
+        lines = []
+        for position, count in enumerate(self.votes):
+            mark = " ✓" if position in self.correct else ""
+            bar = vote_bar(count, self.answered)
+            share = percent(count, self.answered)
+            lines.append(f"{letter(position)} {bar} {count} ({share}){mark}")
+        return lines
+
+
+@dataclass(frozen=True)
+class SummaryCard:
+    """The end of a quiz: podium and team scores."""
+
+    quiz_id: int
+    status: QuizStatus
+    reason: str
+    rounds_played: int
+    total: int
+    players: tuple[ScoreRow, ...]
+    teams: tuple[ScoreRow, ...]
+
+    @property
+    def heading(self) -> str:
+        """"Quiz over" or "Quiz stopped"."""
+        return "Quiz over" if self.status is QuizStatus.FINISHED else "Quiz stopped"
+
+
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def rank_label(rank: int) -> str:
+    """A medal for the podium, "#4" after it."""
+    return MEDALS[rank - 1] if 1 <= rank <= 3 else f"#{rank}"
+
+
+@dataclass(frozen=True)
+class LeaderboardCard:
+    """A board of one period: top rows and the asking player's own line."""
+
+    title: str
+    period: str
+    subject_kind: SubjectKind
+    rows: tuple[ScoreRow, ...]
+    me: ScoreRow | None
+
+    def lines(self) -> list[str]:
+        """One line per row, plus the asker's own rank when it is off the board."""
+        if not self.rows:
+            return ["No scores yet."]
+        lines = [
+            f"{rank_label(r.rank)} {r.name}: {r.points} pts "
+            f"({r.correct}/{r.answered} correct)"
+            for r in self.rows
+        ]
+        if self.me is not None and all(r.subject_id != self.me.subject_id for r in self.rows):
+            lines.append(f"… you: #{self.me.rank} with {self.me.points} pts")
+        return lines
+
+
+class ReceiptKind(StrEnum):
+    """What happened to a click."""
+
+    ACCEPTED = "accepted"
+    ALREADY_ANSWERED = "already_answered"
+    CHANGED = "changed"
+    ROUND_CLOSED = "round_closed"
+    NOT_IN_TEAM = "not_in_team"
+    INVALID_CHOICE = "invalid_choice"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The reply to the player who clicked."""
+
+    kind: ReceiptKind
+    selected: tuple[int, ...] = ()
+    round_id: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The one line shown to the clicker."""
+        chosen = letters(self.selected) if self.selected else ""
+        if self.kind is ReceiptKind.ACCEPTED:
+            return f"Locked in: {chosen}"
+        if self.kind is ReceiptKind.ALREADY_ANSWERED:
+            return f"You already answered {chosen}"
+        if self.kind is ReceiptKind.CHANGED:
+            return f"Changed to {chosen}"
+        if self.kind is ReceiptKind.ROUND_CLOSED:
+            return "This round is closed"
+        if self.kind is ReceiptKind.NOT_IN_TEAM:
+            return "Join a team first: /quiz team join NAME (or /quiz team create NAME)"
+        return "That is not a choice of this question"
+
+    @property
+    def accepted(self) -> bool:
+        """True when the click counts (new or changed answer)."""
+        return self.kind in (ReceiptKind.ACCEPTED, ReceiptKind.CHANGED)

@@ -1,0 +1,289 @@
+"""The protocols the core needs: a Store for state, a Clock for time, a ChatPort to talk.
+
+The engine knows nothing of SQL or chat platforms; `bot.store` and `bot.adapters`
+implement these from outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.model import (
+    Answer,
+    Community,
+    Player,
+    Question,
+    Quiz,
+    QuizOptions,
+    QuizStatus,
+    Round,
+    RoundQuestion,
+    ScoreDelta,
+    ScoreRow,
+    Standings,
+    SubjectKind,
+    Team,
+    TeamRoster,
+    TeamVote,
+)
+
+
+class Clock(Protocol):
+    """Where the engine gets the time; tests inject a fake one."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewQuiz:
+    """A quiz about to be created."""
+
+    community_id: int
+    platform: str
+    channel_id: str
+    host_id: int
+    options: QuizOptions
+    question_ids: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewRound:
+    """A round about to be opened."""
+
+    quiz_id: int
+    position: int
+    question: RoundQuestion
+    opened_at: datetime
+    closes_at: datetime
+
+
+class AnswerOutcome(StrEnum):
+    """What happened to an attempted answer insert."""
+
+    INSERTED = "inserted"
+    DUPLICATE = "duplicate"  # this player already answered this round
+    CLOSED = "closed"  # the round is closed or past its deadline
+    NO_TEAM = "no_team"  # teams mode and the player is in no team
+
+
+@dataclass(frozen=True)
+class AnswerInsert:
+    """Result of `Store.add_answer`."""
+
+    outcome: AnswerOutcome
+    answer: Answer | None = None  # the stored answer (new, or the earlier one on DUPLICATE)
+
+
+@dataclass(frozen=True)
+class CloseContext:
+    """Everything scoring needs, read inside the transaction that closes a round."""
+
+    quiz: Quiz
+    round: Round  # already marked closed
+    community: Community
+    answers: tuple[Answer, ...]  # ordered by answered_at, then player id
+    previous_streaks: Mapping[int, int]  # player id -> streak of their answer one round earlier
+    previous_answered: int | None  # answers in the round before, None for round 1
+    player_names: Mapping[int, str]  # for every answering player
+    team_names: Mapping[int, str]  # for every team that voted
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CloseDecision:
+    """What closing a round writes, decided by the core from a CloseContext."""
+
+    answers: tuple[Answer, ...]  # with correct, points and streak filled in
+    team_votes: tuple[TeamVote, ...]
+    deltas: tuple[ScoreDelta, ...]
+    periods: tuple[str, ...]  # score periods the deltas go to, e.g. ("2026-W48", "all")
+    quiz_status: QuizStatus  # RUNNING to go on, FINISHED or STOPPED to end
+    next_round: NewRound | None
+
+
+Decide = Callable[[CloseContext], CloseDecision]
+
+
+@dataclass(frozen=True)
+class ClosedRound:
+    """A round closed by this call: the context, the decision, and what was opened next."""
+
+    context: CloseContext
+    decision: CloseDecision
+    quiz: Quiz  # with its status after the close
+    next_round: Round | None
+
+
+class Store(Protocol):
+    """The only door to storage. Each method is one transaction unless it says otherwise."""
+
+    async def community(self, platform: str, external_id: str, name: str) -> Community:
+        """Get or create a community; `name` updates the stored one when it differs."""
+        ...
+
+    async def save_community(self, community: Community) -> Community:
+        """Store a community's timezone, week start and settings."""
+        ...
+
+    async def player(self, platform: str, external_id: str, display_name: str) -> Player:
+        """Get or create a player; `display_name` updates the stored one when it differs."""
+        ...
+
+    async def players(self, player_ids: Collection[int]) -> Mapping[int, Player]:
+        """Players by id."""
+        ...
+
+    async def sync_questions(self, questions: Sequence[Question]) -> int:
+        """Upsert questions by id with their content hash; returns how many changed."""
+        ...
+
+    async def recent_question_ids(
+        self, community_id: int, channel_id: str, limit: int
+    ) -> list[str]:
+        """Question ids of the channel's latest rounds, newest first, at most `limit`."""
+        ...
+
+    async def create_quiz(self, quiz: NewQuiz, first_round: NewRound) -> tuple[Quiz, Round]:
+        """Create a running quiz with its first open round (`first_round.quiz_id` is ignored).
+
+        Raises ChannelBusyError if the channel already has a running quiz; a unique
+        index enforces this, not a read-then-write.
+        """
+        ...
+
+    async def quiz(self, quiz_id: int) -> Quiz | None:
+        """A quiz by id."""
+        ...
+
+    async def running_quiz(self, community_id: int, channel_id: str) -> Quiz | None:
+        """The channel's running quiz, if any."""
+        ...
+
+    async def round(self, round_id: int) -> Round | None:
+        """A round by id."""
+        ...
+
+    async def open_round(self, quiz_id: int) -> Round | None:
+        """The quiz's open round, if any."""
+        ...
+
+    async def set_message_ref(self, round_id: int, message_ref: str) -> None:
+        """Remember the chat message that shows a round."""
+        ...
+
+    async def add_answer(
+        self,
+        round_id: int,
+        player_id: int,
+        selected: tuple[int, ...],
+        now: datetime,
+        team_community_id: int | None = None,
+    ) -> AnswerInsert:
+        """Record a first answer in one statement, if the round is open and not past due.
+
+        With `team_community_id` set (teams mode), the player's team in that community
+        is stored on the answer, and a player in no team gets NO_TEAM. The unique
+        (round, player) key makes a second answer DUPLICATE, whatever the concurrency,
+        and an answer INSERTED here is always seen by the close of its round.
+        """
+        ...
+
+    async def change_answer(
+        self, round_id: int, player_id: int, selected: tuple[int, ...], now: datetime
+    ) -> bool:
+        """Replace a player's selection while the round is still open; False if not."""
+        ...
+
+    async def count_answers(self, round_id: int) -> int:
+        """How many players answered a round so far."""
+        ...
+
+    async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:
+        """How many expected players have not answered this round yet.
+
+        Expected: the roster plus everyone who answered an earlier round of the quiz.
+        """
+        ...
+
+    async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
+        """Close an open round and apply `decide` in the same transaction.
+
+        A conditional update (open -> closed) makes this happen once: a second caller,
+        in this process or another, gets None.
+        """
+        ...
+
+    async def close_due_rounds(
+        self, platform: str, now: datetime, decide: Decide, limit: int = 50
+    ) -> list[ClosedRound]:
+        """Close every open round of `platform` whose deadline has passed, each in its own
+        transaction; on PostgreSQL due rounds are claimed with FOR UPDATE SKIP LOCKED."""
+        ...
+
+    async def due_round_ids(self, platform: str, now: datetime, limit: int = 50) -> list[int]:
+        """Ids of open rounds of `platform` past their deadline (no lock taken)."""
+        ...
+
+    async def create_team(self, community_id: int, name: str, creator_id: int) -> Team:
+        """Create a team and put its creator in it; TeamError if the name is taken or the
+        creator is already in a team."""
+        ...
+
+    async def join_team(self, community_id: int, name: str, player_id: int) -> Team:
+        """Join a team by name (case-insensitive); TeamError if none or already in one."""
+        ...
+
+    async def leave_team(self, community_id: int, player_id: int) -> Team:
+        """Leave the player's team (an emptied team is deleted); TeamError if in none."""
+        ...
+
+    async def team_of(self, community_id: int, player_id: int) -> Team | None:
+        """The player's team in a community."""
+        ...
+
+    async def teams(self, community_id: int) -> list[TeamRoster]:
+        """Every team of a community with its members, by name."""
+        ...
+
+    async def standings(
+        self,
+        community_id: int,
+        period: str,
+        subject_kind: SubjectKind,
+        limit: int,
+        me_id: int | None = None,
+    ) -> Standings:
+        """Top `limit` rows of a score period (an index range scan) and `me_id`'s own row."""
+        ...
+
+    async def quiz_totals(self, quiz_id: int, subject_kind: SubjectKind) -> list[ScoreRow]:
+        """Points per player (or team) within one quiz, best first."""
+        ...
+
+
+class ChatPort(Protocol):
+    """How the engine shows cards in a channel; one implementation per platform."""
+
+    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+        """Post a question; returns a reference to the message for later edits."""
+        ...
+
+    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+        """Refresh a posted question (the count of answers so far)."""
+        ...
+
+    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+        """Close the question message (buttons off, answer marked) and post the reveal."""
+        ...
+
+    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+        """Post the end-of-quiz summary."""
+        ...
