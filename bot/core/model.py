@@ -279,3 +279,32 @@ class Standings:
     period: str
     rows: tuple[ScoreRow, ...]
     me: ScoreRow | None = None
+
+
+@dataclass(frozen=True)
+class CommunityRef:
+    """A community as an adapter names it: its platform id and display name."""
+
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PlayerRef:
+    """A user as an adapter names them: platform id and display name."""
+
+    external_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What the user asked for in `/quiz start`; None means the community's default."""
+
+    decks: tuple[str, ...] = ()
+    questions: int | None = None
+    seconds: int | None = None
+    mode: Mode | None = None
+    scoring: Scoring | None = None
+    allow_change: bool = False
+    partial: bool = False
