@@ -13,6 +13,9 @@ class QuestionBank:
 
     def __init__(self, decks: Iterable[Deck]) -> None:
         self._decks: dict[str, Deck] = {d.name: d for d in decks}
+        self._by_id: dict[str, Question] = {
+            q.id: q for d in self._decks.values() for q in d.questions
+        }
 
     def decks(self) -> list[Deck]:
         """Every deck, by name."""
@@ -33,6 +36,10 @@ class QuestionBank:
         else:
             chosen = [self.deck(n) for n in dict.fromkeys(names)]
         return [q for d in chosen for q in d.questions]
+
+    def question(self, question_id: str) -> Question | None:
+        """A question by its stable id, or None if no loaded deck has it."""
+        return self._by_id.get(question_id)
 
     def all_questions(self) -> list[Question]:
         """Every question of every deck."""

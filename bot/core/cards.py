@@ -91,13 +91,13 @@ class QuestionCard:
 
     @property
     def heading(self) -> str:
-        """"Question 2/10", with the title when the deck has one."""
+        """ "Question 2/10", with the title when the deck has one."""
         head = f"Question {self.position}/{self.total}"
         return f"{head}: {self.title}" if self.title else head
 
     @property
     def answered_text(self) -> str:
-        """"3 answers so far" (votes in teams mode)."""
+        """ "3 answers so far" (votes in teams mode)."""
         noun = "vote" if self.mode is Mode.TEAMS else "answer"
         return f"{self.answered} {noun}{'' if self.answered == 1 else 's'} so far"
 
@@ -146,7 +146,7 @@ class RevealCard:
 
     @property
     def heading(self) -> str:
-        """"Answer 2/10"."""
+        """ "Answer 2/10"."""
         return f"Answer {self.position}/{self.total}"
 
     @property
@@ -179,7 +179,7 @@ class SummaryCard:
 
     @property
     def heading(self) -> str:
-        """"Quiz over" or "Quiz stopped"."""
+        """ "Quiz over" or "Quiz stopped"."""
         return "Quiz over" if self.status is QuizStatus.FINISHED else "Quiz stopped"
 
 
@@ -206,8 +206,7 @@ class LeaderboardCard:
         if not self.rows:
             return ["No scores yet."]
         lines = [
-            f"{rank_label(r.rank)} {r.name}: {r.points} pts "
-            f"({r.correct}/{r.answered} correct)"
+            f"{rank_label(r.rank)} {r.name}: {r.points} pts ({r.correct}/{r.answered} correct)"
             for r in self.rows
         ]
         if self.me is not None and all(r.subject_id != self.me.subject_id for r in self.rows):

@@ -107,6 +107,7 @@ class CloseDecision:
     periods: tuple[str, ...]  # score periods the deltas go to, e.g. ("2026-W48", "all")
     quiz_status: QuizStatus  # RUNNING to go on, FINISHED or STOPPED to end
     next_round: NewRound | None
+    ending: str | None = None  # why the quiz ends here, shown at the reveal and summary
 
 
 Decide = Callable[[CloseContext], CloseDecision]

@@ -1,0 +1,738 @@
+"""QuizEngine: the game, on top of a Store, a Clock and a ChatPort.
+
+All state of a running quiz is in the store, so any process can take any click and
+close any due round. The engine keeps only caches of facts that never change (a
+round's question, a player's id) and the per-process rate limit of count refreshes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from bot.core.bank import QuestionBank
+from bot.core.cards import (
+    FastPlayer,
+    LeaderboardCard,
+    QuestionCard,
+    Receipt,
+    ReceiptKind,
+    RevealCard,
+    SummaryCard,
+    TeamResult,
+)
+from bot.core.errors import NoQuizError, NotAllowedError, QuizError, TeamError
+from bot.core.model import (
+    Community,
+    CommunityRef,
+    Mode,
+    PlayerRef,
+    Question,
+    QuestionKind,
+    Quiz,
+    QuizOptions,
+    QuizStatus,
+    Round,
+    RoundQuestion,
+    RoundStatus,
+    Scoring,
+    StartRequest,
+    SubjectKind,
+    Team,
+    TeamRoster,
+)
+from bot.core.periods import ALL_TIME, resolve_period, week_label
+from bot.core.ports import (
+    AnswerOutcome,
+    ChatPort,
+    Clock,
+    CloseContext,
+    CloseDecision,
+    ClosedRound,
+    Decide,
+    NewQuiz,
+    NewRound,
+    Store,
+)
+from bot.core.scoring import elapsed_seconds, score_round
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUESTIONS = 5
+MAX_QUESTIONS = 50
+DEFAULT_SECONDS = 30
+MIN_SECONDS = 5
+MAX_SECONDS = 600
+MAX_TEAM_NAME = 32
+EMPTY_ROUNDS_BEFORE_STOP = 2
+FASTEST_SHOWN = 3
+_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """What a click needs to know about its round; none of it changes while it is open."""
+
+    round_id: int
+    quiz_id: int
+    community_id: int
+    position: int
+    kind: QuestionKind
+    choice_count: int
+    mode: Mode
+    allow_change: bool
+    roster: tuple[int, ...]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _LRU(Generic[K, V]):
+    """A small bounded mapping: the oldest entries go first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+def shuffled_question(question: Question, rng: random.Random) -> RoundQuestion:
+    """The question as one round shows it: choices shuffled (True/False stays in order)."""
+    order = list(range(len(question.choices)))
+    if question.kind is not QuestionKind.TRUE_FALSE:
+        rng.shuffle(order)
+    return RoundQuestion(
+        question_id=question.id,
+        deck=question.deck,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=tuple(question.choices[i].text for i in order),
+        correct=tuple(pos for pos, i in enumerate(order) if question.choices[i].correct),
+        explanation=question.explanation,
+        tags=question.tags,
+        title=question.title,
+    )
+
+
+def question_card(quiz: Quiz, rnd: Round, answered: int) -> QuestionCard:
+    """The card that shows a round's question."""
+    question = rnd.question
+    return QuestionCard(
+        quiz_id=quiz.id,
+        round_id=rnd.id,
+        position=rnd.position,
+        total=quiz.total,
+        deck=question.deck,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=question.choices,
+        closes_at=rnd.closes_at,
+        seconds=round((rnd.closes_at - rnd.opened_at).total_seconds()),
+        answered=answered,
+        mode=quiz.options.mode,
+        title=question.title,
+    )
+
+
+def reveal_card(closed: ClosedRound) -> RevealCard:
+    """The card that reveals a closed round's answer and how the votes split."""
+    ctx, decision = closed.context, closed.decision
+    rnd, question = ctx.round, ctx.round.question
+    votes = [0] * len(question.choices)
+    for answer in decision.answers:
+        for position in answer.selected:
+            votes[position] += 1
+    fastest = sorted(
+        (a for a in decision.answers if a.correct), key=lambda a: (a.answered_at, a.player_id)
+    )[:FASTEST_SHOWN]
+    return RevealCard(
+        quiz_id=ctx.quiz.id,
+        round_id=rnd.id,
+        position=rnd.position,
+        total=ctx.quiz.total,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=question.choices,
+        correct=question.correct,
+        explanation=question.explanation,
+        votes=tuple(votes),
+        answered=len(decision.answers),
+        fastest=tuple(
+            FastPlayer(
+                name=ctx.player_names.get(a.player_id, "?"),
+                seconds=round(elapsed_seconds(rnd.opened_at, a.answered_at), 1),
+                points=a.points,
+            )
+            for a in fastest
+        ),
+        teams=tuple(
+            TeamResult(
+                name=ctx.team_names.get(v.team_id, "?"),
+                selected=v.selected,
+                votes=v.votes,
+                members_voted=v.members_voted,
+                correct=v.correct,
+                points=v.points,
+            )
+            for v in decision.team_votes
+        ),
+        mode=ctx.quiz.options.mode,
+        title=question.title,
+        ending=decision.ending,
+    )
+
+
+class QuizEngine:
+    """Starts quizzes, records answers, closes and scores rounds, answers board queries."""
+
+    def __init__(
+        self,
+        store: Store,
+        bank: QuestionBank,
+        chat: ChatPort,
+        *,
+        platform: str,
+        clock: Clock,
+        rng: random.Random | None = None,
+        refresh_interval: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.chat = chat
+        self.platform = platform
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.refresh_interval = refresh_interval
+        self.accepting = True
+        self._facts: _LRU[int, RoundFacts] = _LRU(_CACHE_SIZE)
+        self._player_ids: _LRU[tuple[str, str], int] = _LRU(_CACHE_SIZE)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: set[int] = set()
+        self._last_refresh: dict[int, float] = {}
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+
+    # ---- identities -------------------------------------------------------------
+
+    async def community(self, ref: CommunityRef) -> Community:
+        """The stored community for an adapter's reference."""
+        return await self.store.community(self.platform, ref.external_id, ref.name)
+
+    async def player_id(self, ref: PlayerRef) -> int:
+        """The stored player id for an adapter's reference (cached)."""
+        key = (ref.external_id, ref.display_name)
+        cached = self._player_ids.get(key)
+        if cached is not None:
+            return cached
+        player = await self.store.player(self.platform, ref.external_id, ref.display_name)
+        self._player_ids.put(key, player.id)
+        return player.id
+
+    # ---- starting -----------------------------------------------------------------
+
+    def resolve_options(
+        self, request: StartRequest, community: Community, roster: tuple[int, ...] = ()
+    ) -> QuizOptions:
+        """Fill a start request's gaps from the community's and deck's defaults; check it."""
+        settings = community.settings
+        decks = request.decks or _setting_decks(settings.get("deck"))
+        if decks and "all" not in decks:
+            for name in decks:
+                self.bank.deck(name)  # raises UnknownDeckError naming the known decks
+        questions = request.questions or _setting_int(settings.get("questions"))
+        questions = questions or DEFAULT_QUESTIONS
+        if not 1 <= questions <= MAX_QUESTIONS:
+            raise QuizError(f"questions must be between 1 and {MAX_QUESTIONS}, not {questions}")
+        seconds = request.seconds or _setting_int(settings.get("seconds"))
+        if seconds is None and len(decks) == 1 and decks[0] != "all":
+            seconds = self.bank.deck(decks[0]).default_seconds
+        seconds = seconds or DEFAULT_SECONDS
+        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+            raise QuizError(
+                f"seconds must be between {MIN_SECONDS} and {MAX_SECONDS}, not {seconds}"
+            )
+        scoring = request.scoring or _setting_scoring(settings.get("scoring"))
+        if scoring is None and len(decks) == 1 and decks[0] != "all":
+            scoring = self.bank.deck(decks[0]).default_scoring
+        return QuizOptions(
+            decks=decks,
+            questions=questions,
+            seconds=seconds,
+            mode=request.mode or Mode.SOLO,
+            scoring=scoring or Scoring.SPEED,
+            allow_change=request.allow_change,
+            partial=request.partial,
+            roster=roster,
+        )
+
+    async def draw_questions(
+        self, community_id: int, channel_id: str, decks: Sequence[str], count: int
+    ) -> list[Question]:
+        """Draw `count` questions at random, avoiding those the channel saw recently."""
+        pool = self.bank.questions(decks)
+        if not pool:
+            raise QuizError("No questions to ask: the chosen decks are empty")
+        recent = await self.store.recent_question_ids(community_id, channel_id, len(pool))
+        seen = {qid: age for age, qid in enumerate(recent)}  # 0 = newest
+        fresh = [q for q in pool if q.id not in seen]
+        self.rng.shuffle(fresh)
+        # when fresh ones run out, reuse the ones seen longest ago first
+        stale = sorted((q for q in pool if q.id in seen), key=lambda q: -seen[q.id])
+        return (fresh + stale)[: min(count, len(pool))]
+
+    async def start(
+        self,
+        community: CommunityRef,
+        channel_id: str,
+        host: PlayerRef,
+        request: StartRequest,
+        *,
+        roster: Sequence[PlayerRef] = (),
+    ) -> Quiz:
+        """Start a quiz in a channel and post its first question.
+
+        `roster` names players known to play from the start (the console's player):
+        rounds then close as soon as they have all answered.
+        """
+        if not self.accepting:
+            raise QuizError("The bot is restarting; try again in a moment")
+        stored = await self.community(community)
+        host_id = await self.player_id(host)
+        roster_ids = tuple([await self.player_id(p) for p in roster])
+        options = self.resolve_options(request, stored, roster_ids)
+        questions = await self.draw_questions(
+            stored.id, channel_id, options.decks, options.questions
+        )
+        now = self.clock.now()
+        new_quiz = NewQuiz(
+            community_id=stored.id,
+            platform=self.platform,
+            channel_id=channel_id,
+            host_id=host_id,
+            options=options,
+            question_ids=tuple(q.id for q in questions),
+            created_at=now,
+        )
+        first = NewRound(
+            quiz_id=0,
+            position=1,
+            question=shuffled_question(questions[0], self.rng),
+            opened_at=now,
+            closes_at=now + timedelta(seconds=options.seconds),
+        )
+        quiz, rnd = await self.store.create_quiz(new_quiz, first)
+        log.info(
+            "quiz started",
+            extra={"community_id": stored.id, "quiz_id": quiz.id, "round_id": rnd.id},
+        )
+        try:
+            await self._post_question(quiz, rnd)
+        except Exception:
+            # nobody can see the quiz: end it rather than block the channel
+            await self.store.close_round(rnd.id, self.clock.now(), self._decider(stop=True))
+            raise
+        return quiz
+
+    # ---- answers ------------------------------------------------------------------
+
+    async def round_facts(self, round_id: int) -> RoundFacts | None:
+        """The unchanging facts of a round (cached), or None if there is no such round."""
+        facts = self._facts.get(round_id)
+        if facts is not None:
+            return facts
+        rnd = await self.store.round(round_id)
+        if rnd is None:
+            return None
+        quiz = await self.store.quiz(rnd.quiz_id)
+        if quiz is None:
+            return None
+        facts = RoundFacts(
+            round_id=rnd.id,
+            quiz_id=quiz.id,
+            community_id=quiz.community_id,
+            position=rnd.position,
+            kind=rnd.question.kind,
+            choice_count=len(rnd.question.choices),
+            mode=quiz.options.mode,
+            allow_change=quiz.options.allow_change,
+            roster=quiz.options.roster,
+        )
+        self._facts.put(round_id, facts)
+        return facts
+
+    async def record_answer(
+        self, round_id: int, player: PlayerRef, positions: Sequence[int]
+    ) -> Receipt:
+        """Record a click (a vote in teams mode) and say what happened; never raises for
+        a late, double or bogus click."""
+        facts = await self.round_facts(round_id)
+        if facts is None:
+            return Receipt(ReceiptKind.ROUND_CLOSED, round_id=round_id)
+        selected = tuple(sorted(set(positions)))
+        if not _valid_selection(facts, selected):
+            return Receipt(ReceiptKind.INVALID_CHOICE, round_id=round_id)
+        player_id = await self.player_id(player)
+        now = self.clock.now()
+        team_community = facts.community_id if facts.mode is Mode.TEAMS else None
+        result = await self.store.add_answer(round_id, player_id, selected, now, team_community)
+        if result.outcome is AnswerOutcome.INSERTED:
+            self._after_answer(facts)
+            return Receipt(ReceiptKind.ACCEPTED, selected, round_id)
+        if result.outcome is AnswerOutcome.CLOSED:
+            return Receipt(ReceiptKind.ROUND_CLOSED, round_id=round_id)
+        if result.outcome is AnswerOutcome.NO_TEAM:
+            return Receipt(ReceiptKind.NOT_IN_TEAM, round_id=round_id)
+        earlier = result.answer.selected if result.answer else ()
+        if facts.allow_change and earlier != selected:
+            if await self.store.change_answer(round_id, player_id, selected, now):
+                self._after_answer(facts, counted=False)
+                return Receipt(ReceiptKind.CHANGED, selected, round_id)
+            return Receipt(ReceiptKind.ROUND_CLOSED, round_id=round_id)
+        return Receipt(ReceiptKind.ALREADY_ANSWERED, earlier, round_id)
+
+    def _after_answer(self, facts: RoundFacts, *, counted: bool = True) -> None:
+        """Refresh the count shown (rate-limited) and close early if everyone answered.
+
+        Both run in the background so that the click's receipt is not held up.
+        """
+        if counted:
+            self._request_refresh(facts.round_id)
+        # round 1 has nobody expected yet unless a roster was given
+        if facts.position > 1 or facts.roster:
+            self._spawn(self._close_if_all_answered(facts))
+
+    async def _close_if_all_answered(self, facts: RoundFacts) -> None:
+        missing = await self.store.missing_expected(facts.quiz_id, facts.round_id, facts.roster)
+        if missing == 0:
+            await self.close_round(facts.round_id)
+
+    # ---- the answers-so-far line, refreshed at a bounded rate -----------------------
+
+    def _request_refresh(self, round_id: int) -> None:
+        if round_id in self._refreshing:
+            return  # a refresh is already due; it will count this answer too
+        self._refreshing.add(round_id)
+        self._spawn(self._refresh_later(round_id))
+
+    async def _refresh_later(self, round_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            wait = self._last_refresh.get(round_id, 0.0) + self.refresh_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        finally:
+            # answers arriving from here on schedule the next refresh
+            self._refreshing.discard(round_id)
+        async with self._chat_lock(round_id):
+            rnd = await self.store.round(round_id)
+            if rnd is None or rnd.status is not RoundStatus.OPEN or rnd.message_ref is None:
+                return
+            quiz = await self.store.quiz(rnd.quiz_id)
+            if quiz is None:
+                return
+            answered = await self.store.count_answers(round_id)
+            self._last_refresh[round_id] = loop.time()
+            await self.chat.update_question(
+                quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, answered)
+            )
+
+    def _chat_lock(self, round_id: int) -> asyncio.Lock:
+        # serialises this process's edits of one question message, so that a late count
+        # refresh can never put buttons back on a revealed question
+        lock = self._chat_locks.get(round_id)
+        if lock is None:
+            lock = self._chat_locks[round_id] = asyncio.Lock()
+        return lock
+
+    # ---- closing --------------------------------------------------------------------
+
+    def _decider(self, *, stop: bool = False, reason: str | None = None) -> Decide:
+        """The scoring decision for closing a round, as the store's transaction calls it."""
+
+        def decide(ctx: CloseContext) -> CloseDecision:
+            return self.decide(ctx, stop=stop, reason=reason)
+
+        return decide
+
+    def decide(
+        self, ctx: CloseContext, *, stop: bool = False, reason: str | None = None
+    ) -> CloseDecision:
+        """Score a closing round and choose what comes next (pure: reads only `ctx`)."""
+        options = ctx.quiz.options
+        scored = score_round(
+            ctx.round,
+            ctx.answers,
+            ctx.previous_streaks,
+            scoring=options.scoring,
+            partial=options.partial,
+            teams=options.mode is Mode.TEAMS,
+        )
+        periods = (
+            week_label(ctx.round.opened_at, ctx.community.timezone, ctx.community.week_start),
+            ALL_TIME,
+        )
+        status, ending, next_round = QuizStatus.RUNNING, None, None
+        if stop:
+            status, ending = QuizStatus.STOPPED, reason or "Stopped by the host"
+        elif not ctx.answers and ctx.previous_answered == 0:
+            status = QuizStatus.STOPPED
+            ending = f"No answers for {EMPTY_ROUNDS_BEFORE_STOP} rounds in a row"
+        else:
+            next_round = self._next_round(ctx)
+            if next_round is None:
+                status, ending = QuizStatus.FINISHED, "That was the last question"
+        return CloseDecision(
+            answers=scored.answers,
+            team_votes=scored.team_votes,
+            deltas=scored.deltas,
+            periods=periods,
+            quiz_status=status,
+            next_round=next_round,
+            ending=ending,
+        )
+
+    def _next_round(self, ctx: CloseContext) -> NewRound | None:
+        quiz, position = ctx.quiz, ctx.round.position
+        for offset, question_id in enumerate(quiz.question_ids[position:]):
+            question = self.bank.question(question_id)
+            if question is None:
+                continue  # removed from its deck since the quiz began: skip it
+            return NewRound(
+                quiz_id=quiz.id,
+                position=position + 1 + offset,
+                question=shuffled_question(question, self.rng),
+                opened_at=ctx.now,
+                closes_at=ctx.now + timedelta(seconds=quiz.options.seconds),
+            )
+        return None
+
+    async def close_round(
+        self, round_id: int, *, stop: bool = False, reason: str | None = None
+    ) -> ClosedRound | None:
+        """Close one round now (once, whoever else tries) and publish the outcome."""
+        closed = await self.store.close_round(
+            round_id, self.clock.now(), self._decider(stop=stop, reason=reason)
+        )
+        if closed is not None:
+            await self._publish(closed)
+        return closed
+
+    async def close_due_rounds(self) -> int:
+        """Close and publish every round of this platform past its deadline."""
+        closed = await self.store.close_due_rounds(self.platform, self.clock.now(), self._decider())
+        for item in closed:
+            await self._publish(item)
+        return len(closed)
+
+    async def _publish(self, closed: ClosedRound) -> None:
+        """Show a closed round's reveal, then the next question or the summary.
+
+        The close is already committed: a failed post is logged, never un-scores.
+        """
+        quiz, rnd = closed.quiz, closed.context.round
+        ids = {"community_id": quiz.community_id, "quiz_id": quiz.id, "round_id": rnd.id}
+        log.info("round closed", extra=ids)
+        await _logged(self._reveal(quiz, rnd, closed), "posting the reveal failed", ids)
+        if closed.next_round is not None:
+            await _logged(
+                self._post_question(quiz, closed.next_round), "posting a question failed", ids
+            )
+        elif quiz.status is not QuizStatus.RUNNING:
+            log.info("quiz ended", extra=ids)
+            await _logged(self._summarise(quiz, closed), "posting the summary failed", ids)
+
+    async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
+        async with self._chat_lock(rnd.id):
+            await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
+        self._chat_locks.pop(rnd.id, None)
+        self._last_refresh.pop(rnd.id, None)
+
+    async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
+        ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
+        await self.store.set_message_ref(rnd.id, ref)
+
+    async def summary_card(self, quiz: Quiz, *, reason: str, rounds_played: int) -> SummaryCard:
+        """The end-of-quiz card: players' and teams' points within the quiz."""
+        players = await self.store.quiz_totals(quiz.id, SubjectKind.PLAYER)
+        teams = (
+            await self.store.quiz_totals(quiz.id, SubjectKind.TEAM)
+            if quiz.options.mode is Mode.TEAMS
+            else []
+        )
+        return SummaryCard(
+            quiz_id=quiz.id,
+            status=quiz.status,
+            reason=reason,
+            rounds_played=rounds_played,
+            total=quiz.total,
+            players=tuple(players),
+            teams=tuple(teams),
+        )
+
+    async def _summarise(self, quiz: Quiz, closed: ClosedRound) -> None:
+        card = await self.summary_card(
+            quiz,
+            reason=closed.decision.ending or "",
+            rounds_played=closed.context.round.position,
+        )
+        await self.chat.post_summary(quiz.channel_id, card)
+
+    # ---- host controls -----------------------------------------------------------------
+
+    async def _controlled_quiz(
+        self, community: CommunityRef, channel_id: str, by: PlayerRef, is_admin: bool, verb: str
+    ) -> Quiz:
+        stored = await self.community(community)
+        quiz = await self.store.running_quiz(stored.id, channel_id)
+        if quiz is None:
+            raise NoQuizError("No quiz is running in this channel")
+        if not is_admin and await self.player_id(by) != quiz.host_id:
+            raise NotAllowedError(f"Only the quiz host or an admin can {verb} the quiz")
+        return quiz
+
+    async def stop(
+        self, community: CommunityRef, channel_id: str, by: PlayerRef, *, is_admin: bool
+    ) -> None:
+        """End the channel's quiz now: the open round is scored and revealed, then the summary."""
+        quiz = await self._controlled_quiz(community, channel_id, by, is_admin, "stop")
+        reason = f"Stopped by {by.display_name}"
+        for _ in range(3):  # the round may close under us; then the next one is open
+            rnd = await self.store.open_round(quiz.id)
+            if rnd is None:
+                return
+            if await self.close_round(rnd.id, stop=True, reason=reason) is not None:
+                return
+
+    async def skip(
+        self, community: CommunityRef, channel_id: str, by: PlayerRef, *, is_admin: bool
+    ) -> None:
+        """Close the open round now (answers so far count) and go on."""
+        quiz = await self._controlled_quiz(community, channel_id, by, is_admin, "skip")
+        rnd = await self.store.open_round(quiz.id)
+        if rnd is not None:
+            await self.close_round(rnd.id)
+
+    # ---- leaderboards and teams ----------------------------------------------------------
+
+    async def leaderboard(
+        self,
+        community: CommunityRef,
+        *,
+        period: str = "week",
+        teams: bool = False,
+        me: PlayerRef | None = None,
+        limit: int = 10,
+    ) -> LeaderboardCard:
+        """A board of a period (week, last-week, all, YYYY-Www), for players or teams."""
+        stored = await self.community(community)
+        label, title = resolve_period(period, self.clock.now(), stored.timezone, stored.week_start)
+        kind = SubjectKind.TEAM if teams else SubjectKind.PLAYER
+        me_id: int | None = None
+        if me is not None:
+            player_id = await self.player_id(me)
+            if teams:
+                team = await self.store.team_of(stored.id, player_id)
+                me_id = team.id if team else None
+            else:
+                me_id = player_id
+        standings = await self.store.standings(stored.id, label, kind, limit, me_id)
+        return LeaderboardCard(
+            title=f"Teams: {title}" if teams else title,
+            period=label,
+            subject_kind=kind,
+            rows=standings.rows,
+            me=standings.me,
+        )
+
+    async def create_team(self, community: CommunityRef, player: PlayerRef, name: str) -> Team:
+        """Create a team and join it."""
+        stored = await self.community(community)
+        return await self.store.create_team(
+            stored.id, _team_name(name), await self.player_id(player)
+        )
+
+    async def join_team(self, community: CommunityRef, player: PlayerRef, name: str) -> Team:
+        """Join a team by name."""
+        stored = await self.community(community)
+        return await self.store.join_team(stored.id, _team_name(name), await self.player_id(player))
+
+    async def leave_team(self, community: CommunityRef, player: PlayerRef) -> Team:
+        """Leave one's team."""
+        stored = await self.community(community)
+        return await self.store.leave_team(stored.id, await self.player_id(player))
+
+    async def teams(self, community: CommunityRef) -> list[TeamRoster]:
+        """The community's teams and members."""
+        stored = await self.community(community)
+        return await self.store.teams(stored.id)
+
+    # ---- background work -----------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(_logged(work, "background work failed", {}))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Wait until background work (early closes, count refreshes) is done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    async def shutdown(self) -> None:
+        """Stop taking new quizzes and finish background work; open rounds stay in the
+        store for the next process to close."""
+        self.accepting = False
+        await self.idle()
+
+
+async def _logged(work: Awaitable[None], message: str, ids: dict[str, int]) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception(message, extra=ids)
+
+
+def _valid_selection(facts: RoundFacts, selected: tuple[int, ...]) -> bool:
+    if not selected or any(not 0 <= p < facts.choice_count for p in selected):
+        return False
+    return facts.kind is QuestionKind.MULTIPLE or len(selected) == 1
+
+
+def _team_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise TeamError("Give the team a name, e.g. /quiz team create Owls")
+    if len(cleaned) > MAX_TEAM_NAME:
+        raise TeamError(f"Team names are at most {MAX_TEAM_NAME} characters")
+    return cleaned
+
+
+def _setting_decks(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) and value:
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return ()
+
+
+def _setting_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _setting_scoring(value: object) -> Scoring | None:
+    return Scoring(value) if value in ("speed", "accuracy") else None
