@@ -12,7 +12,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Generic, TypeVar
 
@@ -213,8 +213,10 @@ class QuizEngine:
         clock: Clock,
         rng: random.Random | None = None,
         refresh_interval: float = 2.0,
+        default_timezone: str = "UTC",
     ) -> None:
         self.store = store
+        self.default_timezone = default_timezone
         self.bank = bank
         self.chat = chat
         self.platform = platform
@@ -233,7 +235,17 @@ class QuizEngine:
 
     async def community(self, ref: CommunityRef) -> Community:
         """The stored community for an adapter's reference."""
-        return await self.store.community(self.platform, ref.external_id, ref.name)
+        stored = await self.store.community(self.platform, ref.external_id, ref.name)
+        if "timezone" not in stored.settings and stored.timezone != self.default_timezone:
+            # a new community starts in the bot's TIMEZONE until an admin sets its own
+            stored = await self.store.save_community(
+                replace(
+                    stored,
+                    timezone=self.default_timezone,
+                    settings={**stored.settings, "timezone": self.default_timezone},
+                )
+            )
+        return stored
 
     async def player_id(self, ref: PlayerRef) -> int:
         """The stored player id for an adapter's reference (cached)."""
@@ -488,16 +500,15 @@ class QuizEngine:
             week_label(ctx.round.opened_at, ctx.community.timezone, ctx.community.week_start),
             ALL_TIME,
         )
-        status, ending, next_round = QuizStatus.RUNNING, None, None
+        status, ending = QuizStatus.RUNNING, None
+        next_round = None if stop else self._next_round(ctx)
         if stop:
             status, ending = QuizStatus.STOPPED, reason or "Stopped by the host"
+        elif next_round is None:
+            status, ending = QuizStatus.FINISHED, "That was the last question"
         elif not ctx.answers and ctx.previous_answered == 0:
-            status = QuizStatus.STOPPED
+            status, next_round = QuizStatus.STOPPED, None
             ending = f"No answers for {EMPTY_ROUNDS_BEFORE_STOP} rounds in a row"
-        else:
-            next_round = self._next_round(ctx)
-            if next_round is None:
-                status, ending = QuizStatus.FINISHED, "That was the last question"
         return CloseDecision(
             answers=scored.answers,
             team_votes=scored.team_votes,
