@@ -1,0 +1,89 @@
+"""Database URLs and async engines: SQLite (aiosqlite) by default, PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///quizbot.db"
+"""A SQLite file in the working directory."""
+
+# Seconds a SQLite writer waits for the lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30.0
+
+# Execution option: this connection only reads, so SQLite needs no write lock for it.
+READ_ONLY = "quizbot_read_only"
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The URL from DATABASE_URL, or the default SQLite file."""
+    env = os.environ if environ is None else environ
+    return normalize_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def normalize_url(url: str | URL) -> str:
+    """Give a driver-less URL (`sqlite:///x.db`, `postgresql://...`) its async driver."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether a URL names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
+    url = normalize_url(url)
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
+    if "poolclass" not in kwargs:
+        # Writers queue on SQLite's lock anyway; waiting for a connection is the same wait.
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", 8)
+        kwargs.setdefault("pool_timeout", 120)
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy issue BEGIN itself, so writes take the lock up front."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once with
+        # SQLITE_BUSY when another writer got in between (the busy timeout does not
+        # apply to lock upgrades); BEGIN IMMEDIATE waits its turn instead.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

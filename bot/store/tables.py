@@ -1,0 +1,257 @@
+"""The database schema as typed SQLAlchemy models; Alembic migrations mirror it exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, so ids are BIGINT on PostgreSQL only.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Reject naive datetimes; store UTC (naive on SQLite, so text compares in order)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class CommunityRow(Base):
+    """A Discord guild, a Slack workspace or the console."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    week_start: Mapped[int] = mapped_column(Integer, server_default="0")
+    settings: Mapped[dict[str, Any]] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+
+class PlayerRow(Base):
+    """A person on one platform."""
+
+    __tablename__ = "players"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+
+class TeamRow(Base):
+    """A team of a community; a disbanded team stays for the history that names it."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    disbanded: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    __table_args__ = (
+        # Names are unique case-insensitively among a community's live teams.
+        Index(
+            "uq_teams_community_id_lower_name",
+            "community_id",
+            func.lower(name),
+            unique=True,
+            sqlite_where=disbanded.is_(False),
+            postgresql_where=disbanded.is_(False),
+        ),
+    )
+
+
+class TeamMemberRow(Base):
+    """A player's membership: one team per player per community."""
+
+    __tablename__ = "team_members"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class QuestionRow(Base):
+    """A question synced from a deck file by its stable id."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    deck: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column()
+
+
+class QuizRow(Base):
+    """A run of rounds in one channel."""
+
+    __tablename__ = "quizzes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    platform: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(128))
+    host_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    options: Mapped[dict[str, Any]] = mapped_column()
+    question_ids: Mapped[list[Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (
+        # One running quiz per channel, enforced by the database.
+        Index(
+            "uq_quizzes_running_channel",
+            "community_id",
+            "channel_id",
+            unique=True,
+            sqlite_where=status == "running",
+            postgresql_where=status == "running",
+        ),
+        Index("ix_quizzes_channel_created", "community_id", "channel_id", "created_at"),
+    )
+
+
+class RoundRow(Base):
+    """One question put to a channel, with the question frozen as shown."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(200))
+    question: Mapped[dict[str, Any]] = mapped_column()
+    opened_at: Mapped[datetime] = mapped_column()
+    closes_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "position"),
+        Index("ix_rounds_status_closes_at", "status", "closes_at"),
+    )
+
+
+class AnswerRow(Base):
+    """One player's pick in one round; the key makes a second answer impossible."""
+
+    __tablename__ = "answers"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    selected: Mapped[list[Any]] = mapped_column()
+    answered_at: Mapped[datetime] = mapped_column()
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer, server_default="0")
+    streak: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (Index("ix_answers_player_id", "player_id"),)
+
+
+class TeamAnswerRow(Base):
+    """A team's answer in one round, decided by plurality at close."""
+
+    __tablename__ = "team_answers"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    selected: Mapped[list[Any]] = mapped_column()
+    votes: Mapped[int] = mapped_column(Integer)
+    members_voted: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer)
+
+
+class ScoreRowTable(Base):
+    """Running totals per community, period ("2026-W48" or "all") and subject."""
+
+    __tablename__ = "scores"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    correct: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # A leaderboard is a range scan of this index in its own order: top-N and ranks.
+        Index(
+            "ix_scores_board",
+            "community_id",
+            "period",
+            "subject_kind",
+            points.desc(),
+            correct.desc(),
+            "subject_id",
+        ),
+    )
