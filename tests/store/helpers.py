@@ -1,0 +1,120 @@
+"""Builders and a deterministic `decide` for store tests (the real scoring is the core's)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.core.model import (
+    Mode,
+    QuestionKind,
+    QuizOptions,
+    QuizStatus,
+    Round,
+    RoundQuestion,
+    ScoreDelta,
+    SubjectKind,
+    TeamVote,
+)
+from bot.core.ports import CloseContext, CloseDecision, NewQuiz, NewRound
+from bot.store import SqlStore
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
+SECONDS = 20
+POINTS = 100
+
+
+def round_question(n: int = 1) -> RoundQuestion:
+    """A single-answer question whose correct choice is shown first."""
+    return RoundQuestion(
+        question_id=f"q{n}",
+        deck="test",
+        kind=QuestionKind.SINGLE,
+        prompt=f"Question {n}?",
+        choices=("right", "wrong", "other"),
+        correct=(0,),
+        explanation="Because.",
+    )
+
+
+def new_round(position: int, opened_at: datetime, quiz_id: int = 0) -> NewRound:
+    """Round `position`, open for SECONDS from `opened_at`."""
+    return NewRound(
+        quiz_id=quiz_id,
+        position=position,
+        question=round_question(position),
+        opened_at=opened_at,
+        closes_at=opened_at + timedelta(seconds=SECONDS),
+    )
+
+
+async def start_quiz(
+    store: SqlStore,
+    channel: str = "chan",
+    questions: int = 3,
+    mode: Mode = Mode.SOLO,
+    platform: str = "test",
+    now: datetime = T0,
+) -> tuple[int, int, Round]:
+    """A community, a host and a running quiz; returns (community id, host id, round 1)."""
+    community = await store.community(platform, "guild", "Guild")
+    host = await store.player(platform, "host", "Host")
+    quiz, first = await store.create_quiz(
+        NewQuiz(
+            community_id=community.id,
+            platform=platform,
+            channel_id=channel,
+            host_id=host.id,
+            options=QuizOptions(decks=("test",), questions=questions, seconds=SECONDS, mode=mode),
+            question_ids=tuple(f"q{i}" for i in range(1, questions + 1)),
+            created_at=now,
+        ),
+        new_round(1, now),
+    )
+    assert first.quiz_id == quiz.id
+    return community.id, host.id, first
+
+
+def week_label(moment: datetime) -> str:
+    """ISO week of a UTC moment, e.g. 2026-W48."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def decide(ctx: CloseContext) -> CloseDecision:
+    """POINTS per correct answer, streaks, plurality team votes, next round until the end."""
+    correct_set = set(ctx.round.question.correct)
+    answers = []
+    deltas: list[ScoreDelta] = []
+    for a in ctx.answers:
+        right = set(a.selected) == correct_set
+        streak = ctx.previous_streaks.get(a.player_id, 0) + 1 if right else 0
+        points = POINTS if right else 0
+        answers.append(replace(a, correct=right, points=points, streak=streak))
+        deltas.append(ScoreDelta(SubjectKind.PLAYER, a.player_id, points, int(right), 1))
+    votes: list[TeamVote] = []
+    by_team: dict[int, Counter[tuple[int, ...]]] = {}
+    for a in ctx.answers:
+        if a.team_id is not None:
+            by_team.setdefault(a.team_id, Counter())[a.selected] += 1
+    for team_id, counter in sorted(by_team.items()):
+        choice, count = counter.most_common(1)[0]
+        right = set(choice) == correct_set
+        points = POINTS if right else 0
+        votes.append(
+            TeamVote(
+                ctx.round.id, team_id, choice, count, sum(counter.values()), right, points
+            )
+        )
+        deltas.append(ScoreDelta(SubjectKind.TEAM, team_id, points, int(right), 1))
+    last = ctx.round.position >= ctx.quiz.total
+    next_round = None if last else new_round(ctx.round.position + 1, ctx.now, ctx.quiz.id)
+    return CloseDecision(
+        answers=tuple(answers),
+        team_votes=tuple(votes),
+        deltas=tuple(deltas),
+        periods=(week_label(ctx.now), "all"),
+        quiz_status=QuizStatus.FINISHED if last else QuizStatus.RUNNING,
+        next_round=next_round,
+    )
