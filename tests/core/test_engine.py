@@ -14,9 +14,9 @@ from bot.core.scoring import speed_points
 from .helpers import (
     CHANNEL,
     GUILD,
-    explanation_of,
     HOST,
     RecordingChat,
+    explanation_of,
     make_engine,
     right_positions,
     user,
@@ -207,7 +207,7 @@ async def test_teams_mode_votes_and_team_board(
     board = await engine.leaderboard(GUILD, period="all", teams=True, me=user(4))
     assert [r.name for r in board.rows] == ["Owls", "Foxes"]
     assert board.me is not None and board.me.name == "Foxes" and board.me.rank == 2
-    assert [r.name for r in chat.summaries[-1].teams][0] == "Owls"
+    assert chat.summaries[-1].teams[0].name == "Owls"
 
 
 async def test_next_quiz_avoids_questions_the_channel_just_saw(
