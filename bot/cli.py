@@ -1,0 +1,149 @@
+"""The `quizbot` command: play, questions, database, serve, leaderboards."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings, load_settings
+from bot.core.errors import QuizError, SettingsError
+from bot.core.model import Mode, Scoring
+from bot.logs import configure_logging
+from bot.questions import cli as questions_cli
+from bot.questions.loader import QuestionFileError
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the database migrations up to the latest."""
+    settings: Settings = args.settings
+    from bot.store import upgrade
+
+    upgrade(settings.database_url)
+    print(f"database at {_safe_url(settings.database_url)} is up to date")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Play a quiz in the terminal."""
+    settings: Settings = args.settings
+    from bot.adapters.console import PlayOptions, default_player_name, play_game
+
+    options = PlayOptions(
+        decks=tuple(args.deck or ()),
+        questions=args.questions,
+        seconds=args.seconds,
+        mode=Mode(args.mode),
+        scoring=Scoring(args.scoring) if args.scoring else None,
+        player=args.player or default_player_name(),
+        seed=args.seed,
+    )
+    return asyncio.run(play_game(settings, options))
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Print a leaderboard."""
+    settings: Settings = args.settings
+    from bot.adapters.console import show_leaderboard
+
+    return asyncio.run(
+        show_leaderboard(
+            settings,
+            period=args.period,
+            teams=args.teams,
+            community=args.community,
+            platform=args.platform,
+        )
+    )
+
+
+def _safe_url(url: str) -> str:
+    # never print a password that may sit in a database URL
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        user = creds.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="quizbot", description="A quiz bot for study groups.")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), help="log lines as text or JSON (LOG_FORMAT)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    play = sub.add_parser("play", help="play a quiz in the terminal")
+    play.add_argument("--deck", action="append", help="deck name (repeat for several; 'all')")
+    play.add_argument("--questions", type=_positive, help="how many questions (default 5)")
+    play.add_argument("--seconds", type=_positive, help="seconds per question (default 30)")
+    play.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.SOLO.value)
+    play.add_argument("--scoring", choices=[s.value for s in Scoring])
+    play.add_argument("--player", help="your name on the leaderboard (default: login name)")
+    play.add_argument("--seed", type=int, help="random seed, for a repeatable game")
+    play.set_defaults(func=cmd_play)
+
+    board = sub.add_parser("leaderboard", help="print a leaderboard")
+    board.add_argument("--period", default="week", help="week, last-week, all or YYYY-Www")
+    board.add_argument("--teams", action="store_true", help="teams instead of players")
+    board.add_argument("--community", default="console", help="community id (default console)")
+    board.add_argument("--platform", default="console", choices=("console", "discord", "slack"))
+    board.set_defaults(func=cmd_leaderboard)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_up = db_sub.add_parser("upgrade", help="apply migrations up to the latest")
+    db_up.set_defaults(func=cmd_db_upgrade)
+
+    questions_cli.register(sub)
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands of the chat adapters and operations."""
+    from bot import ops_cli
+
+    ops_cli.register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `quizbot`; a user's mistake is one line on stderr and exit status 1."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.log_format:
+            settings = _with_log_format(settings, args.log_format)
+        configure_logging(settings)
+        args.settings = settings
+        code: int = args.func(args)
+        return code
+    except (SettingsError, QuizError, QuestionFileError) as exc:
+        print(f"quizbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _with_log_format(settings: Settings, log_format: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, log_format=log_format)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

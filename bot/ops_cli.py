@@ -1,0 +1,63 @@
+"""`quizbot serve`, `quizbot discord ...`: the commands that run or set up the chat bots."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.config import Settings
+
+
+def cmd_serve_discord(args: argparse.Namespace) -> int:
+    """Run the Discord bot."""
+    from bot.adapters.discord import run_discord
+
+    settings: Settings = args.settings
+    return run_discord(settings)
+
+
+def cmd_serve_slack(args: argparse.Namespace) -> int:
+    """Run the Slack bot in Socket Mode, or HTTP mode with --http."""
+    from bot.adapters.slack import run_slack
+
+    settings: Settings = args.settings
+    return run_slack(settings, http=args.http, host=args.host, port=args.port)
+
+
+def cmd_discord_sync(args: argparse.Namespace) -> int:
+    """Register the slash commands with Discord."""
+    from bot.adapters.discord import sync_commands
+
+    settings: Settings = args.settings
+    return sync_commands(settings, args.guild)
+
+
+def cmd_discord_invite(args: argparse.Namespace) -> int:
+    """Print the URL that adds the bot to a server."""
+    from bot.adapters.discord import invite_url_command
+
+    settings: Settings = args.settings
+    return invite_url_command(settings, args.application_id)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add serve and discord commands to the `quizbot` parser."""
+    serve = sub.add_parser("serve", help="run the bot on a chat platform")
+    serve_sub = serve.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
+    discord = serve_sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
+    discord.set_defaults(func=cmd_serve_discord)
+    slack = serve_sub.add_parser("slack", help="run on Slack (Socket Mode, or --http)")
+    slack.add_argument("--http", action="store_true", help="serve HTTP mode on /slack/events")
+    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
+    slack.set_defaults(func=cmd_serve_slack)
+
+    dc = sub.add_parser("discord", help="set up the Discord application")
+    dc_sub = dc.add_subparsers(dest="discord_command", required=True, metavar="ACTION")
+    sync = dc_sub.add_parser("sync", help="register /quiz with Discord (globally or one guild)")
+    sync.add_argument("--guild", type=int, help="sync to one guild only (instant)")
+    sync.set_defaults(func=cmd_discord_sync)
+    invite = dc_sub.add_parser("invite-url", help="print the URL that adds the bot to a server")
+    invite.add_argument(
+        "--application-id", type=int, help="application id (default: asked of Discord)"
+    )
+    invite.set_defaults(func=cmd_discord_invite)
