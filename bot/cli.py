@@ -12,7 +12,7 @@ from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
 from bot.logs import configure_logging
 from bot.questions import cli as questions_cli
-from bot.questions.loader import QuestionFileError
+from bot.questions.problems import QuestionFileError
 
 
 def _positive(text: str) -> int:
