@@ -1,0 +1,495 @@
+"""The deck format: which keys a deck file may have, the limits, and YAML nodes -> Deck.
+
+Decks are written by hand, so the checks collect every problem with the line of
+the node it is about instead of stopping at the first. Values are read from the
+YAML nodes as written (`- correct: True` is the text "True", not a boolean), and
+nothing is ever constructed from a tag, so no tag can run code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from bot.core.model import Choice, Deck, Question, QuestionKind, Scoring
+from bot.questions.problems import Problem
+from bot.render.markup import line_col, scan
+
+# Discord shows at most 25 buttons a message and Slack checkboxes hold at most 10
+# options; one limit for every kind keeps a question valid when its kind changes.
+MAX_CHOICES = 10
+# Buttons show the letter only (A, B, ...) and the choice text goes into the
+# message, so the button label limits (Discord 80, Slack 75) do not apply; a
+# choice longer than this is a paragraph that belongs in the prompt.
+MAX_CHOICE_LENGTH = 200
+# Slack's section block holds at most 3,000 characters of text.
+MAX_PROMPT_LENGTH = 3000
+MAX_EXPLANATION_LENGTH = 3000
+MAX_ID_LENGTH = 100
+MAX_TITLE_LENGTH = 200
+MIN_SECONDS, MAX_SECONDS = 5, 3600
+
+DECK_KEYS = ("name", "title", "description", "defaults", "questions")
+DEFAULTS_KEYS = ("seconds", "scoring")
+QUESTION_KEYS = (
+    *("id", "title", "kind", "prompt", "choices", "answer"),
+    *("explanation", "tags", "difficulty", "source"),
+)
+CHOICE_KEYS = ("correct", "wrong")
+DIFFICULTIES = ("easy", "medium", "hard")
+TRUE_FALSE = ("True", "False")
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._/-]*")
+_BOOLEANS = {"true": True, "yes": True, "false": False, "no": False}
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+
+
+@dataclass
+class DeckDraft:
+    """A deck file read into a Deck, with where each id is, and what is wrong with it."""
+
+    deck: Deck | None
+    problems: list[Problem]
+    id_marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    name_mark: tuple[int, int] = (1, 1)
+
+
+class _Builder:
+    """Collects problems while turning one file's node tree into a Deck."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node | None, message: str) -> None:
+        """Note a problem at a node (or at the top of the file)."""
+        line, col = _mark(node)
+        self.problems.append(Problem(self.path, line, col, message))
+
+    def mapping(
+        self, node: yaml.Node, keys: tuple[str, ...], what: str
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """The entries of a mapping by key; unknown and repeated keys are problems."""
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, f"a key in {what} must be a plain word")
+                continue
+            key = key_node.value
+            if key in entries:
+                first, _ = _mark(entries[key][0])
+                self.problem(key_node, f"{what}: key {key!r} repeated (first on line {first})")
+                continue
+            if key not in keys:
+                self.problem(key_node, _unknown_key(key, keys, what))
+                continue
+            self.check_tag(value_node)
+            entries[key] = (key_node, value_node)
+        return entries
+
+    def check_tag(self, node: yaml.Node) -> None:
+        """Only plain YAML types: a `!!python/...` or custom tag is refused, never run."""
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, f"tag {node.tag!r} is not allowed in a deck file")
+
+    def text(self, node: yaml.Node, what: str, limit: int | None = None) -> str | None:
+        """A scalar as the text written; None (with a problem) for a list or mapping."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, f"{what} must be text, not a {_shape(node)}")
+            return None
+        value = "" if node.tag.endswith(":null") else str(node.value).strip()
+        if limit is not None and len(value) > limit:
+            self.problem(node, f"{what} is {len(value)} characters: at most {limit}")
+        return value
+
+    def math(self, node: yaml.Node, text: str, what: str) -> None:
+        """Every `$` or `$$` that opens math must close it."""
+        _, unbalanced = scan(text)
+        if unbalanced is None:
+            return
+        line, col = _mark(node)
+        if isinstance(node, yaml.ScalarNode) and node.style == "|":
+            # In a literal block the value's lines are the file's lines: point at the `$`.
+            at_line, at_col = line_col(text, unbalanced.offset)
+            line = node.start_mark.line + 2 + at_line
+            col = at_col + 1 + _block_indent(node)
+        self.problems.append(
+            Problem(
+                self.path,
+                line,
+                col,
+                f"{what}: unbalanced {unbalanced.delimiter}: math is opened and never closed "
+                "(write \\$ for a dollar sign)",
+            )
+        )
+
+    def deck(self, root: yaml.Node, fallback_name: str) -> DeckDraft:
+        """The deck of one file's root node."""
+        if not isinstance(root, yaml.MappingNode):
+            self.problem(
+                root,
+                f"the top level is a {_shape(root)}: a deck file is a mapping with "
+                "name, title, description and questions",
+            )
+            return DeckDraft(None, self.problems)
+        entries = self.mapping(root, DECK_KEYS, "deck")
+        name = fallback_name
+        name_mark = _mark(root)
+        if "name" in entries:
+            name_node = entries["name"][1]
+            name_mark = _mark(name_node)
+            given = self.text(name_node, "name")
+            if given is not None and not NAME_PATTERN.fullmatch(given):
+                self.problem(name_node, f"name {given!r}: use lowercase letters, digits and -")
+            elif given:
+                name = given
+        title = name
+        if "title" not in entries:
+            self.problem(root, "deck: missing title")
+        else:
+            title = self.text(entries["title"][1], "title", MAX_TITLE_LENGTH) or name
+        description = ""
+        if "description" in entries:
+            description = self.text(entries["description"][1], "description") or ""
+        seconds, scoring = self.defaults(entries.get("defaults"))
+        questions = self.questions(entries.get("questions"), root, name)
+        ids = {q.id: m for q, m in questions}
+        if self.problems:
+            return DeckDraft(None, self.problems, ids, name_mark)
+        deck = Deck(
+            name=name,
+            title=title,
+            description=description,
+            questions=tuple(q for q, _ in questions),
+            default_seconds=seconds,
+            default_scoring=scoring,
+            path=self.path,
+        )
+        return DeckDraft(deck, self.problems, ids, name_mark)
+
+    def defaults(
+        self, entry: tuple[yaml.Node, yaml.Node] | None
+    ) -> tuple[int | None, Scoring | None]:
+        """Seconds per question and scoring, if the deck sets them."""
+        if entry is None:
+            return None, None
+        node = entry[1]
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, "defaults must be a mapping with seconds and/or scoring")
+            return None, None
+        entries = self.mapping(node, DEFAULTS_KEYS, "defaults")
+        seconds: int | None = None
+        scoring: Scoring | None = None
+        if "seconds" in entries:
+            value_node = entries["seconds"][1]
+            raw = self.text(value_node, "seconds")
+            if raw is not None:
+                if raw.isdigit() and MIN_SECONDS <= int(raw) <= MAX_SECONDS:
+                    seconds = int(raw)
+                else:
+                    self.problem(
+                        value_node,
+                        f"seconds {raw!r}: a whole number from {MIN_SECONDS} to {MAX_SECONDS}",
+                    )
+        if "scoring" in entries:
+            value_node = entries["scoring"][1]
+            raw = self.text(value_node, "scoring")
+            allowed = [s.value for s in Scoring]
+            if raw is not None and raw in allowed:
+                scoring = Scoring(raw)
+            elif raw is not None:
+                self.problem(value_node, f"scoring {raw!r}: one of {', '.join(allowed)}")
+        return seconds, scoring
+
+    def questions(
+        self, entry: tuple[yaml.Node, yaml.Node] | None, root: yaml.Node, deck: str
+    ) -> list[tuple[Question, tuple[int, int]]]:
+        """Every valid question of the deck, with the position of its id."""
+        if entry is None:
+            self.problem(root, "deck: missing questions")
+            return []
+        node = entry[1]
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {_shape(node)}"
+            self.problem(node, f"questions is {what}: a list of at least one question")
+            return []
+        out: list[tuple[Question, tuple[int, int]]] = []
+        seen: dict[str, int] = {}
+        for item in node.value:
+            built = self.question(item, deck)
+            if built is None:
+                continue
+            question, id_node = built
+            if question.id in seen:
+                self.problem(
+                    id_node, f"duplicate id {question.id!r} (first on line {seen[question.id]})"
+                )
+                continue
+            seen[question.id] = _mark(id_node)[0]
+            out.append((question, _mark(id_node)))
+        return out
+
+    def question(self, node: yaml.Node, deck: str) -> tuple[Question, yaml.Node] | None:
+        """One question, or None when it has problems."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                node, f"a question must be a mapping (id, prompt, choices), not a {_shape(node)}"
+            )
+            return None
+        before = len(self.problems)
+        entries = self.mapping(node, QUESTION_KEYS, "question")
+        qid = ""
+        id_node: yaml.Node = node
+        if "id" not in entries:
+            self.problem(node, "question: missing id")
+        else:
+            id_node = entries["id"][1]
+            qid = self.text(id_node, "id") or ""
+            if not qid:
+                self.problem(id_node, "id is empty")
+            elif len(qid) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(qid):
+                self.problem(
+                    id_node,
+                    f"id {qid!r}: use lowercase letters, digits, - _ . / "
+                    f"(at most {MAX_ID_LENGTH} characters)",
+                )
+        label = f"question {qid}" if qid else "question"
+        prompt = ""
+        if "prompt" not in entries:
+            self.problem(node, f"{label}: missing prompt")
+        else:
+            prompt_node = entries["prompt"][1]
+            prompt = self.text(prompt_node, "prompt", MAX_PROMPT_LENGTH) or ""
+            if not prompt and isinstance(prompt_node, yaml.ScalarNode):
+                self.problem(prompt_node, f"{label}: prompt is empty")
+            self.math(prompt_node, prompt, "prompt")
+        kind, choices = self.answer_part(node, entries, label)
+        title = self.optional_text(entries, "title", MAX_TITLE_LENGTH)
+        explanation = self.optional_text(entries, "explanation", MAX_EXPLANATION_LENGTH) or ""
+        source = self.optional_text(entries, "source")
+        difficulty = self.optional_text(entries, "difficulty")
+        if difficulty is not None and difficulty not in DIFFICULTIES:
+            self.problem(
+                entries["difficulty"][1],
+                f"difficulty {difficulty!r}: one of {', '.join(DIFFICULTIES)}",
+            )
+        tags = self.tags(entries.get("tags"))
+        if len(self.problems) > before or kind is None:
+            return None
+        question = Question(
+            id=qid,
+            deck=deck,
+            kind=kind,
+            prompt=prompt,
+            choices=choices,
+            explanation=explanation,
+            tags=tags,
+            difficulty=difficulty or None,
+            source=source or None,
+            title=title or None,
+        )
+        return question, id_node
+
+    def optional_text(
+        self, entries: dict[str, tuple[yaml.Node, yaml.Node]], key: str, limit: int | None = None
+    ) -> str | None:
+        """An optional text field, math checked."""
+        if key not in entries:
+            return None
+        node = entries[key][1]
+        value = self.text(node, key, limit)
+        if value and key in ("explanation", "title"):
+            self.math(node, value, key)
+        return value
+
+    def tags(self, entry: tuple[yaml.Node, yaml.Node] | None) -> tuple[str, ...]:
+        """Tags as a list of words (a single word is one tag)."""
+        if entry is None:
+            return ()
+        node = entry[1]
+        if isinstance(node, yaml.ScalarNode):
+            value = self.text(node, "tags")
+            return (value,) if value else ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, "tags must be a list, e.g. [cnn, pooling]")
+            return ()
+        tags: list[str] = []
+        for item in node.value:
+            value = self.text(item, "a tag")
+            if value:
+                tags.append(value)
+        return tuple(dict.fromkeys(tags))
+
+    def answer_part(
+        self, node: yaml.Node, entries: dict[str, tuple[yaml.Node, yaml.Node]], label: str
+    ) -> tuple[QuestionKind | None, tuple[Choice, ...]]:
+        """The kind and the choices, each checked against the other."""
+        kind: QuestionKind | None = None
+        kind_node: yaml.Node | None = None
+        if "kind" in entries:
+            kind_node = entries["kind"][1]
+            raw = self.text(kind_node, "kind")
+            allowed = [k.value for k in QuestionKind]
+            if raw in allowed:
+                kind = QuestionKind(raw)
+            elif raw is not None:
+                close = difflib.get_close_matches(raw, allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.problem(kind_node, f"kind {raw!r}: one of {', '.join(allowed)}{hint}")
+                return None, ()
+        if "answer" in entries:
+            return self.true_false_answer(entries, kind, kind_node, label)
+        if "choices" not in entries:
+            self.problem(node, f"{label}: missing choices (or answer: true/false)")
+            return None, ()
+        choices_node = entries["choices"][1]
+        choices = self.choices(choices_node, label)
+        if not choices:
+            return None, ()
+        correct = sum(c.correct for c in choices)
+        texts = tuple(c.text for c in choices)
+        is_true_false = tuple(t.capitalize() for t in texts) == TRUE_FALSE
+        if correct == 0:
+            self.problem(choices_node, f"{label}: no choice is marked correct")
+            return None, ()
+        if kind is None:
+            if is_true_false:
+                kind = QuestionKind.TRUE_FALSE
+            else:
+                kind = QuestionKind.MULTIPLE if correct > 1 else QuestionKind.SINGLE
+        if kind is QuestionKind.SINGLE and correct > 1:
+            self.problem(
+                choices_node,
+                f"{label}: {correct} choices marked correct in a single-answer question "
+                "(mark one, or set kind: multiple)",
+            )
+        if kind is QuestionKind.TRUE_FALSE:
+            if not is_true_false:
+                self.problem(
+                    choices_node,
+                    f"{label}: a true_false question has the choices "
+                    "True and False, in that order (or use answer: true/false)",
+                )
+            elif correct != 1:
+                self.problem(choices_node, f"{label}: mark exactly one of True and False")
+            choices = tuple(Choice(t, c.correct) for t, c in zip(TRUE_FALSE, choices, strict=False))
+        return kind, choices
+
+    def true_false_answer(
+        self,
+        entries: dict[str, tuple[yaml.Node, yaml.Node]],
+        kind: QuestionKind | None,
+        kind_node: yaml.Node | None,
+        label: str,
+    ) -> tuple[QuestionKind | None, tuple[Choice, ...]]:
+        """`answer: true` or `answer: false`: the short form of a true/false question."""
+        answer_node = entries["answer"][1]
+        if "choices" in entries:
+            self.problem(answer_node, f"{label}: give either answer (true/false) or choices")
+            return None, ()
+        if kind not in (None, QuestionKind.TRUE_FALSE):
+            self.problem(kind_node, f"{label}: answer: true/false is only for kind true_false")
+            return None, ()
+        raw = self.text(answer_node, "answer")
+        value = _BOOLEANS.get((raw or "").lower())
+        if value is None:
+            self.problem(answer_node, f"answer {raw!r}: true or false")
+            return None, ()
+        return QuestionKind.TRUE_FALSE, (Choice("True", value), Choice("False", not value))
+
+    def choices(self, node: yaml.Node, label: str) -> tuple[Choice, ...]:
+        """The choice list: each item `correct: text` or `wrong: text`."""
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {_shape(node)}"
+            self.problem(
+                node,
+                f"{label}: choices is {what}: a list of "
+                "'- correct: text' and '- wrong: text' items",
+            )
+            return ()
+        if len(node.value) > MAX_CHOICES:
+            self.problem(
+                node,
+                f"{label}: {len(node.value)} choices: at most {MAX_CHOICES} (Slack checkboxes "
+                "hold at most 10 options; Discord shows at most 25 buttons a message)",
+            )
+        choices: list[Choice] = []
+        seen: dict[str, int] = {}
+        for item in node.value:
+            if not isinstance(item, yaml.MappingNode) or len(item.value) != 1:
+                self.problem(item, "a choice is '- correct: text' or '- wrong: text'")
+                continue
+            key_node, value_node = item.value[0]
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+            if key not in CHOICE_KEYS:
+                self.problem(key_node, _unknown_key(str(key), CHOICE_KEYS, "choice"))
+                continue
+            self.check_tag(value_node)
+            text = self.text(value_node, "a choice", MAX_CHOICE_LENGTH)
+            if text is None:
+                continue
+            if not text:
+                self.problem(value_node, "a choice is empty")
+                continue
+            self.math(value_node, text, "choice")
+            folded = " ".join(text.split()).casefold()
+            if folded in seen:
+                self.problem(
+                    value_node, f"duplicate choice {text!r} (first on line {seen[folded]})"
+                )
+                continue
+            seen[folded] = _mark(value_node)[0]
+            choices.append(Choice(text, key == "correct"))
+        return tuple(choices)
+
+
+def build_deck(root: yaml.Node | None, path: str, fallback_name: str) -> DeckDraft:
+    """Check a deck file's root node and build its Deck (None when it has problems)."""
+    builder = _Builder(path)
+    if root is None:
+        builder.problem(None, "empty file: a deck needs a name, a title and questions")
+        return DeckDraft(None, builder.problems)
+    return builder.deck(root, fallback_name)
+
+
+def _mark(node: yaml.Node | None) -> tuple[int, int]:
+    """1-based line and column where a node starts."""
+    if node is None:
+        return 1, 1
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _block_indent(node: yaml.ScalarNode) -> int:
+    """The indentation of a literal block's text, read from its first line in the file."""
+    buffer = node.start_mark.buffer
+    if not buffer:
+        return 0
+    lines = str(buffer).split("\n")
+    first = node.start_mark.line + 1
+    if first >= len(lines):
+        return 0
+    line = lines[first]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _shape(node: yaml.Node) -> str:
+    """ "list", "mapping" or "text", for messages."""
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    if isinstance(node, yaml.MappingNode):
+        return "mapping"
+    return "text"
+
+
+def _unknown_key(key: str, keys: tuple[str, ...], what: str) -> str:
+    """An unknown-key message with a "did you mean" when a known key is close."""
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(keys)})"
+    return f"{what}: unknown key {key!r}{hint}"
