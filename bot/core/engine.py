@@ -56,8 +56,10 @@ from bot.core.ports import (
     CloseDecision,
     ClosedRound,
     Decide,
+    EngineEvents,
     NewQuiz,
     NewRound,
+    NoEvents,
     Store,
 )
 from bot.core.scoring import elapsed_seconds, score_round
@@ -214,8 +216,10 @@ class QuizEngine:
         rng: random.Random | None = None,
         refresh_interval: float = 2.0,
         default_timezone: str = "UTC",
+        events: EngineEvents | None = None,
     ) -> None:
         self.store = store
+        self.events: EngineEvents = events or NoEvents()
         self.default_timezone = default_timezone
         self.bank = bank
         self.chat = chat
@@ -350,6 +354,7 @@ class QuizEngine:
             closes_at=now + timedelta(seconds=options.seconds),
         )
         quiz, rnd = await self.store.create_quiz(new_quiz, first)
+        self.events.quiz_started()
         log.info(
             "quiz started",
             extra={"community_id": stored.id, "quiz_id": quiz.id, "round_id": rnd.id},
@@ -394,6 +399,13 @@ class QuizEngine:
     ) -> Receipt:
         """Record a click (a vote in teams mode) and say what happened; never raises for
         a late, double or bogus click."""
+        receipt = await self._record_answer(round_id, player, positions)
+        self.events.answer_recorded(receipt.kind.value)
+        return receipt
+
+    async def _record_answer(
+        self, round_id: int, player: PlayerRef, positions: Sequence[int]
+    ) -> Receipt:
         facts = await self.round_facts(round_id)
         if facts is None:
             return Receipt(ReceiptKind.ROUND_CLOSED, round_id=round_id)
@@ -560,14 +572,14 @@ class QuizEngine:
         quiz, rnd = closed.quiz, closed.context.round
         ids = {"community_id": quiz.community_id, "quiz_id": quiz.id, "round_id": rnd.id}
         log.info("round closed", extra=ids)
-        await _logged(self._reveal(quiz, rnd, closed), "posting the reveal failed", ids)
+        self.events.round_closed()
+        await self._guarded(self._reveal(quiz, rnd, closed), "post_reveal", ids)
         if closed.next_round is not None:
-            await _logged(
-                self._post_question(quiz, closed.next_round), "posting a question failed", ids
-            )
+            await self._guarded(self._post_question(quiz, closed.next_round), "post_question", ids)
         elif quiz.status is not QuizStatus.RUNNING:
             log.info("quiz ended", extra=ids)
-            await _logged(self._summarise(quiz, closed), "posting the summary failed", ids)
+            self.events.quiz_ended()
+            await self._guarded(self._summarise(quiz, closed), "post_summary", ids)
 
     async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
         async with self._chat_lock(rnd.id):
@@ -697,9 +709,17 @@ class QuizEngine:
     # ---- background work -----------------------------------------------------------------
 
     def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(_logged(work, "background work failed", {}))
+        task = asyncio.ensure_future(self._guarded(work, "background", {}))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Awaitable[None], kind: str, ids: dict[str, int]) -> None:
+        """Run `work`, logging and counting a failure instead of raising it."""
+        try:
+            await work
+        except Exception:
+            log.exception("%s failed", kind, extra=ids)
+            self.events.error(kind)
 
     async def idle(self) -> None:
         """Wait until background work (early closes, count refreshes) is done."""
@@ -711,13 +731,6 @@ class QuizEngine:
         store for the next process to close."""
         self.accepting = False
         await self.idle()
-
-
-async def _logged(work: Awaitable[None], message: str, ids: dict[str, int]) -> None:
-    try:
-        await work
-    except Exception:
-        log.exception(message, extra=ids)
 
 
 def _valid_selection(facts: RoundFacts, selected: tuple[int, ...]) -> bool:

@@ -288,3 +288,46 @@ class ChatPort(Protocol):
     async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
         """Post the end-of-quiz summary."""
         ...
+
+
+class EngineEvents(Protocol):
+    """What the engine reports as it goes, for metrics; every method must be cheap."""
+
+    def answer_recorded(self, receipt: str) -> None:
+        """A click was handled, with its receipt kind (accepted, already_answered, ...)."""
+        ...
+
+    def round_closed(self) -> None:
+        """A round was closed and scored by this process."""
+        ...
+
+    def quiz_started(self) -> None:
+        """A quiz started in this process."""
+        ...
+
+    def quiz_ended(self) -> None:
+        """A quiz ended (finished or stopped) in this process."""
+        ...
+
+    def error(self, kind: str) -> None:
+        """Something failed in the background (posting, closing), by kind."""
+        ...
+
+
+class NoEvents:
+    """EngineEvents that go nowhere."""
+
+    def answer_recorded(self, receipt: str) -> None:
+        """Ignore."""
+
+    def round_closed(self) -> None:
+        """Ignore."""
+
+    def quiz_started(self) -> None:
+        """Ignore."""
+
+    def quiz_ended(self) -> None:
+        """Ignore."""
+
+    def error(self, kind: str) -> None:
+        """Ignore."""
