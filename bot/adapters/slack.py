@@ -1,0 +1,440 @@
+"""Slack: `/quiz` and Block Kit answer buttons on a slack-bolt AsyncApp.
+
+Every listener acknowledges at once and then asks the engine; the engine posts
+questions, reveals and summaries back through SlackChat. Socket Mode needs only
+outbound connections; HTTP mode serves POST /slack/events with signed requests and
+scales to several workers on one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_blocks import (
+    ANSWER_ACTION_PATTERN,
+    CHOICES_ACTION,
+    SUBMIT_ACTION,
+    decks_text,
+    escape,
+    leaderboard_blocks,
+    parse_answer_value,
+)
+from bot.adapters.slack_chat import SlackChat, web_client
+from bot.adapters.slack_commands import (
+    HELP,
+    Command,
+    Leaderboard,
+    Simple,
+    Start,
+    TeamCommand,
+    UsageError,
+    parse,
+)
+from bot.config import Settings
+from bot.core.cards import Receipt, ReceiptKind
+from bot.core.engine import QuizEngine
+from bot.core.errors import NotAllowedError, QuizError, SettingsError
+from bot.core.model import CommunityRef, PlayerRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+# Slack's errors when the bot may not post where /quiz was typed
+_CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+
+Body = Mapping[str, Any]
+
+
+# ---- who and where ------------------------------------------------------------------------
+
+
+def community_of(body: Body) -> CommunityRef:
+    """The workspace a slash command or an interaction comes from."""
+    team = body.get("team")
+    if isinstance(team, Mapping):
+        return CommunityRef(str(team.get("id", "")), str(team.get("domain", "")))
+    return CommunityRef(str(body.get("team_id", "")), str(body.get("team_domain", "")))
+
+
+def player_of(body: Body) -> PlayerRef:
+    """The member who typed the command or clicked."""
+    user = body.get("user")
+    if isinstance(user, Mapping):
+        name = user.get("username") or user.get("name") or user.get("id")
+        return PlayerRef(str(user.get("id", "")), str(name))
+    return PlayerRef(str(body.get("user_id", "")), str(body.get("user_name", "")))
+
+
+def channel_of(body: Body) -> str:
+    """The channel of a command or of the clicked message."""
+    channel = body.get("channel")
+    if isinstance(channel, Mapping):
+        return str(channel.get("id", ""))
+    container = body.get("container")
+    if isinstance(container, Mapping) and container.get("channel_id"):
+        return str(container["channel_id"])
+    return str(body.get("channel_id", ""))
+
+
+def retry_number(request: AsyncBoltRequest) -> int:
+    """Slack's X-Slack-Retry-Num of a redelivered request, 0 for a first delivery."""
+    values = request.headers.get("x-slack-retry-num") or ["0"]
+    return int(values[0]) if values[0].isdigit() else 0
+
+
+async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
+    """Whether users.info says the member is a workspace admin or owner."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        log.warning("users.info failed: %s", exc.response.get("error"))
+        return False
+    user = response.get("user") or {}
+    return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+
+
+async def ephemeral(respond: AsyncRespond, text: str) -> None:
+    """Reply to the member who asked, visible to them only."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+# ---- /quiz ---------------------------------------------------------------------------------
+
+
+class QuizCommands:
+    """The subcommands of `/quiz`, each a small method; the game rules stay in the engine."""
+
+    def __init__(self, engine: QuizEngine, client: AsyncWebClient) -> None:
+        self.engine = engine
+        self.client = client
+
+    async def run(self, command: Command, body: Body, respond: AsyncRespond) -> None:
+        """Carry out one parsed command; a QuizError becomes an ephemeral line."""
+        try:
+            if isinstance(command, Start):
+                await self.start(command, body, respond)
+            elif isinstance(command, Leaderboard):
+                await self.leaderboard(command, body, respond)
+            elif isinstance(command, TeamCommand):
+                await self.team(command, body, respond)
+            elif command.name in ("stop", "skip"):
+                await self.control(command, body, respond)
+            elif command.name == "decks":
+                await ephemeral(respond, decks_text(self.engine.bank.decks()))
+            else:
+                await ephemeral(respond, HELP)
+        except QuizError as exc:
+            await ephemeral(respond, escape(str(exc)))
+
+    async def start(self, command: Start, body: Body, respond: AsyncRespond) -> None:
+        """Start a quiz; the engine posts the first question."""
+        try:
+            await self.engine.start(
+                community_of(body), channel_of(body), player_of(body), command.request
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in _CANNOT_POST:
+                raise
+            await ephemeral(
+                respond, "I can't post in this channel. Invite me first: `/invite @Quiz`"
+            )
+
+    async def control(self, command: Simple, body: Body, respond: AsyncRespond) -> None:
+        """Stop or skip: the host may; anyone else only if users.info says admin or owner."""
+        act = self.engine.stop if command.name == "stop" else self.engine.skip
+        community, channel, player = community_of(body), channel_of(body), player_of(body)
+        try:
+            await act(community, channel, player, is_admin=False)
+        except NotAllowedError:
+            # users.info is asked only when the host check fails: most stops are the host's
+            if not await is_workspace_admin(self.client, player.external_id):
+                raise
+            await act(community, channel, player, is_admin=True)
+
+    async def leaderboard(self, command: Leaderboard, body: Body, respond: AsyncRespond) -> None:
+        """Show a board to the channel."""
+        card = await self.engine.leaderboard(
+            community_of(body), period=command.period, teams=command.teams, me=player_of(body)
+        )
+        await respond(text=card.title, blocks=leaderboard_blocks(card), response_type="in_channel")
+
+    async def team(self, command: TeamCommand, body: Body, respond: AsyncRespond) -> None:
+        """Create, join, leave or list teams."""
+        community, player = community_of(body), player_of(body)
+        if command.action == "create":
+            team = await self.engine.create_team(community, player, command.name)
+            name = escape(team.name)
+            await respond(
+                text=f"{escape(player.display_name)} created team *{name}*. "
+                f"Join it with `/quiz team join {name}`",
+                response_type="in_channel",
+            )
+        elif command.action == "join":
+            team = await self.engine.join_team(community, player, command.name)
+            await ephemeral(respond, f"You joined team *{escape(team.name)}*")
+        elif command.action == "leave":
+            team = await self.engine.leave_team(community, player)
+            await ephemeral(respond, f"You left team *{escape(team.name)}*")
+        else:
+            rosters = await self.engine.teams(community)
+            lines = [
+                f"*{escape(r.team.name)}*: "
+                + (", ".join(escape(m.display_name) for m in r.members) or "nobody")
+                for r in rosters
+            ]
+            await ephemeral(respond, "\n".join(lines) or "No teams yet: `/quiz team create NAME`")
+
+
+# ---- clicks ---------------------------------------------------------------------------------
+
+
+def submitted_positions(body: Body, round_id: int) -> list[int]:
+    """The ticked checkboxes of a round's question, from the Submit click's state."""
+    values = (body.get("state") or {}).get("values") or {}
+    positions: list[int] = []
+    for block in values.values():
+        element = block.get(CHOICES_ACTION) if isinstance(block, Mapping) else None
+        for option in (element or {}).get("selected_options") or []:
+            parsed = parse_answer_value(str(option.get("value", "")))
+            if parsed is not None and parsed[0] == round_id:
+                positions.append(parsed[1])
+    return positions
+
+
+async def send_receipt(
+    respond: AsyncRespond, receipt: Receipt, positions: list[int], *, retried: bool
+) -> None:
+    """Tell the clicker what became of the click.
+
+    A redelivery by Slack of a click that was recorded gets no second receipt: the
+    first delivery already answered the member.
+    """
+    repeat = receipt.kind is ReceiptKind.ALREADY_ANSWERED and receipt.selected == tuple(
+        sorted(set(positions))
+    )
+    if retried and repeat:
+        return
+    await ephemeral(respond, escape(receipt.text))
+
+
+# ---- the app ---------------------------------------------------------------------------------
+
+
+async def drop_retried_commands(
+    request: AsyncBoltRequest, body: Body, next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """Answer a redelivered slash command with 200 and do nothing: a second `/quiz skip`
+    would skip two rounds. Redelivered clicks go on: the store keeps one answer each."""
+    if retry_number(request) and "command" in body:
+        return BoltResponse(status=200, body="")
+    await next()
+    return None
+
+
+def build_app(
+    engine: QuizEngine,
+    client: AsyncWebClient,
+    *,
+    signing_secret: str = "",
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """The Bolt app: `/quiz` and the answer controls, on `client` for the Web API.
+
+    HTTP mode verifies every request with `signing_secret` (401 otherwise); Socket Mode
+    connections are authenticated by the app token instead.
+    """
+    if not socket_mode and not signing_secret:
+        raise SettingsError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it")
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=not socket_mode,
+        name="quizbot",
+    )
+    commands = QuizCommands(engine, client)
+
+    async def quiz_command(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            command = parse(str(body.get("text", "")), [d.name for d in engine.bank.decks()])
+        except UsageError as exc:
+            await ephemeral(respond, str(exc))
+            return
+        await commands.run(command, body, respond)
+
+    async def answer_button(
+        ack: AsyncAck,
+        body: Body,
+        action: Body,
+        respond: AsyncRespond,
+        request: AsyncBoltRequest,
+    ) -> None:
+        await ack()
+        parsed = parse_answer_value(str(action.get("value", "")))
+        if parsed is None:
+            return
+        round_id, position = parsed
+        receipt = await engine.record_answer(round_id, player_of(body), [position])
+        await send_receipt(respond, receipt, [position], retried=bool(retry_number(request)))
+
+    async def submit_button(
+        ack: AsyncAck,
+        body: Body,
+        action: Body,
+        respond: AsyncRespond,
+        request: AsyncBoltRequest,
+    ) -> None:
+        await ack()
+        value = str(action.get("value", ""))
+        if not value.isdigit():
+            return
+        positions = submitted_positions(body, int(value))
+        if not positions:
+            await ephemeral(respond, "Tick one or more boxes first, then Submit")
+            return
+        receipt = await engine.record_answer(int(value), player_of(body), positions)
+        await send_receipt(respond, receipt, positions, retried=bool(retry_number(request)))
+
+    async def ticked(ack: AsyncAck) -> None:
+        # ticking a box is not an answer yet: Submit is
+        await ack()
+
+    async def failed(error: Exception, body: Body, respond: AsyncRespond | None) -> None:
+        log.error("slack listener failed", exc_info=error)
+        if respond is not None and body.get("response_url"):
+            await ephemeral(respond, "Something went wrong on my side; please try again")
+
+    app.use(drop_retried_commands)
+    app.command("/quiz")(quiz_command)
+    app.action(ANSWER_ACTION_PATTERN)(answer_button)
+    app.action(SUBMIT_ACTION)(submit_button)
+    app.action(CHOICES_ACTION)(ticked)
+    app.error(failed)
+    return app
+
+
+def http_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
+    """An aiohttp application serving the Bolt app on POST `path` (and GET /healthz)."""
+
+    async def events(request: web.Request) -> web.Response:
+        response: BoltResponse = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    server = web.Application()
+    server.router.add_post(path, events)
+    server.router.add_get("/healthz", healthz)
+    return server
+
+
+# ---- running ----------------------------------------------------------------------------------
+
+
+def slack_mode(settings: Settings, *, http: bool) -> str:
+    """The mode to serve, "http" or "socket", once its settings are checked (SettingsError)."""
+    token = settings.require("SLACK_BOT_TOKEN")
+    if not token.startswith("xox"):
+        raise SettingsError("SLACK_BOT_TOKEN is not a bot token: it starts with xoxb-")
+    if not http and settings.slack_app_token:
+        if not settings.slack_app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN is not an app-level token: it starts with xapp-")
+        return "socket"
+    if not http and not settings.slack_signing_secret:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs it (or serve with --http "
+            "and SLACK_SIGNING_SECRET)"
+        )
+    settings.require("SLACK_SIGNING_SECRET")
+    return "http"
+
+
+async def serve_slack(
+    settings: Settings,
+    *,
+    http: bool = False,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> int:
+    """Run the Slack bot until `stop` is set (or SIGINT/SIGTERM); 0 on a clean exit.
+
+    `on_ready` gets the bound port in HTTP mode (0 in Socket Mode).
+    """
+    from bot.runtime import run_ticker, running  # the runtime imports adapters' siblings
+
+    mode = slack_mode(settings, http=http)
+    client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # off the main thread there are no signal handlers: the caller sets `stop`
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with running(settings, SlackChat(client), platform=PLATFORM) as runtime:
+        app = build_app(
+            runtime.engine,
+            client,
+            signing_secret=settings.slack_signing_secret,
+            socket_mode=mode == "socket",
+        )
+        ticker = asyncio.create_task(run_ticker(runtime.engine, stop))
+        try:
+            if mode == "socket":
+                handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+                log.info("slack: connected in Socket Mode")
+                if on_ready is not None:
+                    on_ready(0)
+                await stop.wait()
+                await handler.close_async()  # type: ignore[no-untyped-call]
+            else:
+                runner = web.AppRunner(http_app(app), access_log=None)
+                await runner.setup()
+                site = web.TCPSite(runner, host, port)
+                await site.start()
+                bound = _bound_port(site, port)
+                log.info("slack: serving HTTP on %s:%d%s", host, bound, EVENTS_PATH)
+                if on_ready is not None:
+                    on_ready(bound)
+                try:
+                    await stop.wait()
+                finally:
+                    await runner.cleanup()
+        finally:
+            stop.set()
+            await ticker
+    return 0
+
+
+def _bound_port(site: web.TCPSite, asked: int) -> int:
+    server = site._server
+    sockets = getattr(server, "sockets", None)
+    return int(sockets[0].getsockname()[1]) if sockets else asked
+
+
+def run_slack(
+    settings: Settings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000
+) -> int:
+    """`quizbot serve slack`: Socket Mode with SLACK_APP_TOKEN, else (or with --http) HTTP."""
+    slack_mode(settings, http=http)  # a missing setting stops here, before any I/O
+    return asyncio.run(serve_slack(settings, http=http, host=host, port=port))

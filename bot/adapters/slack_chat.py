@@ -1,0 +1,134 @@
+"""The engine's ChatPort on Slack's Web API, and the Web API client the bot uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_blocks import (
+    closed_question_blocks,
+    question_blocks,
+    question_text,
+    reveal_blocks,
+    reveal_text,
+    summary_blocks,
+    summary_text,
+)
+from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 3
+
+
+class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
+    """Retries a 429 after the Retry-After Slack sent, plus a little jitter.
+
+    slack_sdk's own handler rounds Retry-After down to whole seconds and always adds up
+    to a second of jitter; this one waits what Slack asked and spreads workers by
+    `jitter` seconds at most.
+    """
+
+    def __init__(self, max_retry_count: int = RATE_LIMIT_RETRIES, jitter: float = 0.5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.jitter = jitter
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Sleep for Retry-After (1 s if absent) plus jitter, then ask for another attempt."""
+        if response is None:
+            raise error or RuntimeError("rate-limit retry without a response")
+        state.next_attempt_requested = True
+        await asyncio.sleep(retry_after(response) + random.random() * self.jitter)
+        state.increment_current_attempt()
+
+
+def retry_after(response: HttpResponse) -> float:
+    """Seconds to wait from a 429's Retry-After header (1 when missing or unreadable)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0
+
+
+def web_client(
+    token: str, base_url: str, *, jitter: float = 0.5, timeout: int = 10
+) -> AsyncWebClient:
+    """The bot's Web API client: retries connection errors and 429s (chat.update is Tier 3)."""
+    handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(),
+        RetryAfterHandler(jitter=jitter),
+    ]
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+
+
+class SlackChat:
+    """Shows the engine's cards in Slack channels: the ChatPort for Slack."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+        """Post a question; its message ts is the reference for later edits."""
+        response = await self.client.chat_postMessage(
+            channel=channel_id, text=question_text(card), blocks=question_blocks(card)
+        )
+        return str(response["ts"])
+
+    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+        """Refresh the answers-so-far line (the engine already bounds how often)."""
+        await self.client.chat_update(
+            channel=channel_id,
+            ts=message_ref,
+            text=question_text(card),
+            blocks=question_blocks(card),
+        )
+
+    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+        """Take the buttons off the question, mark the answer, then post the reveal."""
+        if message_ref is not None:
+            try:
+                await self.client.chat_update(
+                    channel=channel_id,
+                    ts=message_ref,
+                    text=question_text_closed(card),
+                    blocks=closed_question_blocks(card),
+                )
+            except SlackApiError as exc:
+                # stale buttons only get "This round is closed"; the reveal matters more
+                log.warning("closing the question message failed: %s", exc.response.get("error"))
+        await self.client.chat_postMessage(
+            channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
+        )
+
+    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+        """Post the end-of-quiz podium."""
+        await self.client.chat_postMessage(
+            channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
+        )
+
+
+def question_text_closed(card: RevealCard) -> str:
+    """The notification text of a closed question message."""
+    return f"Question {card.position}/{card.total} (closed)"

@@ -1,0 +1,295 @@
+"""A local mock of the Slack Web API: an aiohttp server on 127.0.0.1 that records every call.
+
+It answers what the bot uses (auth.test, chat.postMessage, chat.update,
+chat.postEphemeral, users.info) under /api/, and the response_url of every request the
+tests send under /response/. It keeps the channel's messages as Slack would show them
+(chat.update applied), so tests can assert what a user sees, and it can answer a method
+with 429 and Retry-After, or with an error, a given number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TEAM_ID = "T0QUIZ"
+TEAM_NAME = "Study Group"
+BOT_USER_ID = "U0BOT"
+
+
+@dataclass
+class Call:
+    """One request the mock received."""
+
+    method: str  # a Web API method, or "response_url"
+    params: dict[str, Any]
+    at: float  # event-loop time it arrived
+    status: int = 200
+    token: str | None = None
+    path: str = ""
+
+
+@dataclass
+class Message:
+    """A channel message as members see it now (after any chat.update)."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    edits: int = 0
+
+    @property
+    def plain(self) -> str:
+        """Every text of the message's blocks, one per line, for assertions."""
+        return blocks_text(self.blocks) or self.text
+
+
+@dataclass
+class Ephemeral:
+    """A message only one user sees: by chat.postEphemeral or a response_url."""
+
+    channel: str
+    user: str
+    text: str
+    blocks: list[dict[str, Any]]
+    via: str  # "chat.postEphemeral" or "response_url"
+
+    @property
+    def plain(self) -> str:
+        """The text a user reads."""
+        return blocks_text(self.blocks) or self.text
+
+
+@dataclass
+class _Fault:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def blocks_text(blocks: list[dict[str, Any]]) -> str:
+    """All human-readable text in Block Kit blocks, in order, one piece per line."""
+    out: list[str] = []
+
+    def text_of(obj: Any) -> None:
+        if isinstance(obj, dict):
+            if obj.get("type") in ("mrkdwn", "plain_text") and isinstance(obj.get("text"), str):
+                out.append(obj["text"])
+                return
+            for key in ("text", "fields", "elements", "options", "accessory"):
+                if key in obj:
+                    text_of(obj[key])
+        elif isinstance(obj, list):
+            for item in obj:
+                text_of(item)
+
+    text_of(blocks)
+    return "\n".join(out)
+
+
+class MockSlack:
+    """The mock Web API server; `start()` it, point the client at `base_url`."""
+
+    def __init__(self, *, team_id: str = TEAM_ID, bot_user_id: str = BOT_USER_ID) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._changed: asyncio.Condition | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- life cycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 on a free port."""
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{channel}/{user}/{key}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL, for AsyncWebClient(base_url=...)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, channel: str, user: str, key: str) -> str:
+        """A response_url for one request the tests send on behalf of `user`."""
+        return f"http://127.0.0.1:{self.port}/response/{channel}/{user}/{key}"
+
+    # ---- set-up ------------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, name: str, *, admin: bool = False, owner: bool = False
+    ) -> None:
+        """A workspace member that users.info knows."""
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name.title(),
+            "is_admin": admin or owner,
+            "is_owner": owner,
+            "is_primary_owner": False,
+            "is_bot": False,
+            "profile": {"display_name": name, "real_name": name.title()},
+        }
+
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: str = "0.2") -> None:
+        """Answer the next `times` calls of `method` with 429 and Retry-After."""
+        for _ in range(times):
+            self._faults[method].append(
+                _Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": retry_after})
+            )
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with ok=false and `error`."""
+        for _ in range(times):
+            self._faults[method].append(_Fault(200, {"ok": False, "error": error}))
+
+    # ---- what happened -------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Calls of one method (answered or refused), in order."""
+        return [c for c in self.calls if c.method == method]
+
+    def channel_messages(self, channel: str) -> list[Message]:
+        """A channel's messages in posting order, as they look now."""
+        return [m for (ch, _), m in self.messages.items() if ch == channel]
+
+    def last_message(self, channel: str) -> Message:
+        """The newest message of a channel."""
+        messages = self.channel_messages(channel)
+        assert messages, f"no message in {channel}"
+        return messages[-1]
+
+    def ephemerals_for(self, user: str) -> list[Ephemeral]:
+        """What only `user` was shown, in order."""
+        return [e for e in self.ephemerals if e.user == user]
+
+    async def wait_for(self, predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+        """Wait until `predicate()` holds; it is checked after every call the mock records."""
+        assert self._changed is not None
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_for_ephemerals(self, user: str, count: int, seconds: float = 5.0) -> list[str]:
+        """Wait until `user` has `count` ephemeral messages; their texts."""
+        await self.wait_for(lambda: len(self.ephemerals_for(user)) >= count, seconds)
+        return [e.plain for e in self.ephemerals_for(user)]
+
+    # ---- handlers ------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(await request.post())
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        call = Call(method, params, asyncio.get_running_loop().time(), token=token)
+        faults = self._faults.get(method)
+        if faults:
+            fault = faults.popleft()
+            call.status = fault.status
+            await self._record(call)
+            return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+        body = self._answer(method, params)
+        await self._record(call)
+        return web.json_response(body)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://study.example/",
+                "team": TEAM_NAME,
+                "user": "quizbot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "B0BOT",
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            channel = str(params["channel"])
+            self.messages[(channel, ts)] = Message(
+                channel, ts, str(params.get("text", "")), _blocks(params)
+            )
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            key = (str(params["channel"]), str(params["ts"]))
+            message = self.messages.get(key)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.text = str(params.get("text", message.text))
+            message.blocks = _blocks(params) if "blocks" in params else message.blocks
+            message.edits += 1
+            return {"ok": True, "channel": key[0], "ts": key[1]}
+        if method == "chat.postEphemeral":
+            channel, user = str(params["channel"]), str(params["user"])
+            self.ephemerals.append(
+                Ephemeral(channel, user, str(params.get("text", "")), _blocks(params), method)
+            )
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        channel, user = request.match_info["channel"], request.match_info["user"]
+        body = await request.json()
+        call = Call("response_url", body, asyncio.get_running_loop().time(), path=request.path)
+        text, blocks = str(body.get("text", "")), _blocks(body)
+        if body.get("response_type") == "in_channel":
+            ts = self._next_ts()
+            self.messages[(channel, ts)] = Message(channel, ts, text, blocks)
+        else:
+            self.ephemerals.append(Ephemeral(channel, user, text, blocks, "response_url"))
+        await self._record(call)
+        return web.Response(text="ok")
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_790_000_000 + n}.{n:06d}"
+
+
+def _blocks(params: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):  # form-encoded calls send blocks as a JSON string
+        blocks = json.loads(blocks)
+    return list(blocks or [])
