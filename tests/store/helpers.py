@@ -103,9 +103,7 @@ def decide(ctx: CloseContext) -> CloseDecision:
         right = set(choice) == correct_set
         points = POINTS if right else 0
         votes.append(
-            TeamVote(
-                ctx.round.id, team_id, choice, count, sum(counter.values()), right, points
-            )
+            TeamVote(ctx.round.id, team_id, choice, count, sum(counter.values()), right, points)
         )
         deltas.append(ScoreDelta(SubjectKind.TEAM, team_id, points, int(right), 1))
     last = ctx.round.position >= ctx.quiz.total

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, timedelta
 
 from bot.core.model import RoundStatus
-from bot.core.ports import AnswerOutcome
+from bot.core.ports import AnswerOutcome, ClosedRound
 from bot.store import SqlStore
 from tests.store.helpers import SECONDS, T0, decide, start_quiz
 
@@ -66,36 +66,44 @@ async def test_change_answer_only_while_open(store: SqlStore) -> None:
     assert not await store.change_answer(first.id, ada.id, (0,), first.closes_at)
 
 
+async def race_answers_against_close(answering: SqlStore, closing: SqlStore, channel: str) -> None:
+    """40 players click while another store closes the round halfway through."""
+    _, _, first = await start_quiz(answering, channel=channel, questions=1)
+    players = [await answering.player("test", f"{channel}-{i}", f"P{i}") for i in range(40)]
+    now = T0 + timedelta(seconds=1)
+    halfway = asyncio.Event()
+    done: list[int] = []
+
+    async def click(player_id: int, delay: float) -> tuple[int, AnswerOutcome]:
+        await asyncio.sleep(delay)
+        result = await answering.add_answer(first.id, player_id, (0,), now)
+        done.append(player_id)
+        if len(done) == len(players) // 2:
+            halfway.set()
+        return player_id, result.outcome
+
+    async def close() -> ClosedRound | None:
+        # Close while the second half of the clicks is still arriving.
+        await halfway.wait()
+        return await closing.close_round(first.id, now, decide)
+
+    clicks = [click(p.id, 0.0005 * i) for i, p in enumerate(players)]
+    *results, closed = await asyncio.gather(*clicks, close())
+    assert isinstance(closed, ClosedRound)
+
+    accepted = {pid for pid, outcome in results if outcome is AnswerOutcome.INSERTED}
+    refused = {pid for pid, outcome in results if outcome is AnswerOutcome.CLOSED}
+    assert accepted | refused == {p.id for p in players}
+    assert {a.player_id for a in closed.context.answers} == accepted
+    assert await answering.count_answers(first.id) == len(accepted)
+
+
 async def test_answer_versus_close_never_loses_an_accepted_answer(database_url: str) -> None:
     answering = SqlStore.from_url(database_url)
     closing = SqlStore.from_url(database_url)
     try:
         for attempt in range(3):
-            _, _, first = await start_quiz(answering, channel=f"race{attempt}", questions=1)
-            players = [
-                await answering.player("test", f"r{attempt}-{i}", f"P{i}") for i in range(40)
-            ]
-            now = T0 + timedelta(seconds=1)
-
-            async def click(player_id: int, delay: float) -> tuple[int, AnswerOutcome]:
-                await asyncio.sleep(delay)
-                result = await answering.add_answer(first.id, player_id, (0,), now)
-                return player_id, result.outcome
-
-            async def close() -> object:
-                await asyncio.sleep(0.01)
-                return await closing.close_round(first.id, now, decide)
-
-            clicks = [click(p.id, 0.0005 * i) for i, p in enumerate(players)]
-            *results, closed = await asyncio.gather(*clicks, close())
-
-            assert closed is not None
-            accepted = {pid for pid, outcome in results if outcome is AnswerOutcome.INSERTED}
-            refused = {pid for pid, outcome in results if outcome is AnswerOutcome.CLOSED}
-            assert accepted | refused == {p.id for p in players}
-            seen = {a.player_id for a in closed.context.answers}  # type: ignore[attr-defined]
-            assert seen == accepted
-            assert await answering.count_answers(first.id) == len(accepted)
+            await race_answers_against_close(answering, closing, f"race{attempt}")
     finally:
         await answering.close()
         await closing.close()
