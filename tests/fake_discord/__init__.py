@@ -1,0 +1,23 @@
+"""A local fake of Discord's REST API and gateway for end-to-end adapter tests."""
+
+from tests.fake_discord.server import (
+    FakeDiscord,
+    FakeUser,
+    InteractionRecord,
+    RestCall,
+    buttons,
+    embed_text,
+    message_text,
+    selects,
+)
+
+__all__ = [
+    "FakeDiscord",
+    "FakeUser",
+    "InteractionRecord",
+    "RestCall",
+    "buttons",
+    "embed_text",
+    "message_text",
+    "selects",
+]
