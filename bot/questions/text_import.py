@@ -244,7 +244,9 @@ def import_text(text: str, source: str, deck: str) -> ImportResult:
     ids: set[str] = set()
     for block in blocks:
         if not block.choices:
-            left_out.append(LeftOut(block.line, block.title, "no choices: the page is cut off here"))
+            left_out.append(
+                LeftOut(block.line, block.title, "no choices: the page is cut off here")
+            )
             continue
         base = f"{deck}/{slug(block.title) or 'question'}"
         qid, n = base, 1

@@ -209,7 +209,11 @@ def _script(kind: str, body: str) -> str:
     converted = str(unicodeit.replace(f"{kind}{{{body}}}"))
     if kind not in converted and "{" not in converted:
         return converted
-    if len(body) <= 1 or body.isalnum() or (body[0] in "([" and body[-1] in ")]"):
+    if (
+        len(body) <= 1
+        or (body.isascii() and body.isalnum())
+        or (body[0] in "([" and body[-1] in ")]")
+    ):
         return kind + body
     return f"{kind}({body})"
 
