@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
@@ -13,6 +15,9 @@ from bot.core.model import Mode, Scoring
 from bot.logs import configure_logging
 from bot.questions import cli as questions_cli
 from bot.questions.problems import QuestionFileError
+
+# commands that run a bot for a long time and log what they do at LOG_LEVEL
+SERVER_COMMANDS = frozenset({"serve"})
 
 
 def _positive(text: str) -> int:
@@ -127,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.log_format:
-            settings = _with_log_format(settings, args.log_format)
+            settings = replace(settings, log_format=args.log_format)
+        if args.command not in SERVER_COMMANDS and "LOG_LEVEL" not in os.environ:
+            # a terminal command shows its own output; only warnings belong beside it
+            settings = replace(settings, log_level="WARNING")
         configure_logging(settings)
         args.settings = settings
         code: int = args.func(args)
@@ -137,12 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def _with_log_format(settings: Settings, log_format: str) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, log_format=log_format)
 
 
 if __name__ == "__main__":
