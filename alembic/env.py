@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
@@ -62,6 +63,9 @@ def do_run_migrations(connection: Connection) -> None:
     """Run the migrations on one connection, in one transaction."""
     configure(connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Bot processes starting together migrate one after the other.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7246150)"))
         context.run_migrations()
 
 
