@@ -19,6 +19,7 @@ from bot.core.bank import QuestionBank
 from bot.core.model import Deck
 from bot.questions.problems import Problem, QuestionFileError
 from bot.questions.schema import DeckDraft, build_deck
+from bot.render.markup import line_col
 
 # A deck of a hundred long questions is under 200 KiB; parsing 1 MiB of YAML in
 # pure Python takes about a second, the most a bad file may cost.
@@ -110,7 +111,13 @@ def decode_deck_bytes(raw: bytes, label: str) -> tuple[str | None, list[Problem]
 
 def parse_deck(text: str, label: str, fallback_name: str) -> DeckDraft:
     """Check one deck file's text: YAML syntax first, then the deck format."""
-    loader = _DeckYamlLoader(text)
+    try:
+        loader = _DeckYamlLoader(text)
+    except yaml.reader.ReaderError as exc:
+        # PyYAML checks the whole text for unprintable characters before parsing.
+        line, col = line_col(text, exc.position)
+        message = f"character {exc.character!r} is not allowed in YAML: not a deck file"
+        return DeckDraft(None, [Problem(label, line + 1, col + 1, message)])
     try:
         root = loader.get_single_node()
     except _Refused as exc:
@@ -182,7 +189,7 @@ def load_decks(paths: Sequence[Path] | Path) -> LoadResult:
                     f"deck name {draft.deck.name!r} is also used by {names[draft.deck.name]}",
                 )
             )
-        result.problems.extend(sorted(problems))
+        result.problems.extend(sorted(problems, key=lambda p: (p.line, p.col)))
         if draft.deck is None or problems:
             continue
         result.decks.append(draft.deck)

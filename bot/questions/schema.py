@@ -101,6 +101,8 @@ class _Builder:
 
     def text(self, node: yaml.Node, what: str, limit: int | None = None) -> str | None:
         """A scalar as the text written; None (with a problem) for a list or mapping."""
+        if node.tag not in _PLAIN_TAGS:
+            return None  # already reported by check_tag
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, f"{what} must be text, not a {_shape(node)}")
             return None

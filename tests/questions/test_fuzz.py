@@ -1,0 +1,103 @@
+"""Property-based fuzzing: arbitrary input gives problems or QuestionFileError, nothing else."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.questions.loader import decode_deck_bytes, parse_deck
+from bot.questions.problems import QuestionFileError
+from bot.questions.text_import import import_text
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Lines that look like a quiz page, so the fuzzer reaches deep into the importer.
+PAGE_LINES = st.sampled_from(
+    [
+        "☆ A title",
+        "☆ ",
+        "☒ True",
+        "☐ False",
+        "- ☒ yes",
+        "☐ $x_{i}$",
+        "Pick one of the choices",
+        "Pick the correct choices",
+        "- Deep",
+        "Learning -",
+        "[Clear selection](#)",
+        "12",
+        "",
+        r"The Loss \mathcal{L} is $\frac{a}{b}",
+        "costs $5",
+        "- **(A)** bullet",
+        "x_{cat} `a_b`",
+    ]
+)
+YAML_LINES = st.sampled_from(
+    [
+        "name: demo",
+        "title: T",
+        "questions:",
+        "  - id: a/b",
+        "    prompt: P $x$",
+        "    choices:",
+        "      - correct: '1'",
+        "      - wrong: '2'",
+        "    answer: true",
+        "    kind: single",
+        "&a [1]",
+        "*a",
+        "!!python/object:os.system",
+        "- [",
+        "{",
+        "    tags: [x]",
+        "\t",
+        "---",
+    ]
+)
+
+
+def _import(text: str) -> None:
+    try:
+        result = import_text(text, "page.txt", "fuzz")
+    except QuestionFileError:
+        return
+    # Whatever was imported passes validation.
+    assert parse_deck(result.deck_yaml, "out.yaml", "fuzz").problems == []
+
+
+@FAST
+@given(st.text())
+def test_importer_on_arbitrary_text(text: str) -> None:
+    _import(text)
+
+
+@FAST
+@given(st.lists(st.one_of(PAGE_LINES, st.text(max_size=20)), max_size=30))
+def test_importer_on_page_like_text(lines: list[str]) -> None:
+    _import("\n".join(lines))
+
+
+@FAST
+@given(st.text())
+def test_loader_on_arbitrary_text(text: str) -> None:
+    draft = parse_deck(text, "deck.yaml", "deck")
+    assert draft.deck is not None or draft.problems
+
+
+@FAST
+@given(st.lists(st.one_of(YAML_LINES, st.text(max_size=15)), max_size=25))
+def test_loader_on_yaml_like_text(lines: list[str]) -> None:
+    draft = parse_deck("\n".join(lines), "deck.yaml", "deck")
+    assert draft.deck is not None or draft.problems
+    assert all(p.line >= 1 and p.col >= 1 for p in draft.problems)
+
+
+@FAST
+@given(st.binary(max_size=200))
+def test_loader_on_arbitrary_bytes(raw: bytes) -> None:
+    text, problems = decode_deck_bytes(raw, "deck.yaml")
+    if text is not None:
+        parse_deck(text, "deck.yaml", "deck")
+    else:
+        assert problems
