@@ -145,6 +145,12 @@ def _guarded(handler: Handler) -> Handler:
         except QuestionFileError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        except BrokenPipeError:
+            # `quizbot questions list --json | head`: the reader left; say nothing more,
+            # and keep Python from failing again when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
 
     run.__doc__ = handler.__doc__
     return run
