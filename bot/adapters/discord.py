@@ -170,6 +170,9 @@ class QuizBot(discord.Client):
         defer_after: float = DEFER_AFTER_SECONDS,
         guild_ready_timeout: float = 2.0,
     ) -> None:
+        # the bot never joins voice: missing voice libraries are not worth a warning
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         # slash commands and components arrive whatever the intents: no privileged one
         super().__init__(
             intents=discord.Intents(guilds=True), guild_ready_timeout=guild_ready_timeout
@@ -552,7 +555,7 @@ def invite_url_command(settings: Settings, application_id: int | None) -> int:
 async def fetch_application_id(settings: Settings, token: str) -> int:
     """The application id of the bot that owns `token`."""
     point_at(settings)
-    bot = discord.Client(intents=discord.Intents.none())
+    bot = QuizBot()
     async with bot:
         await login(bot, token)
         if bot.application_id is None:
