@@ -22,7 +22,7 @@ from tests.fake_discord import FakeDiscord
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     """A running fake with discord.py pointed at it (restored afterwards)."""
-    server = FakeDiscord()
+    server = FakeDiscord(time_scale=0.1)  # Discord's 3 s are 0.3 s here
     await server.start()
     monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
