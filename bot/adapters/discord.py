@@ -59,6 +59,10 @@ BOT_PERMISSIONS = discord.Permissions(
     read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")
+NO_ACCESS = (
+    "I cannot post in this channel: give me View Channel, Send Messages, Embed Links "
+    "and Attach Files here"
+)
 TOKEN_REJECTED = (
     "DISCORD_TOKEN was rejected by Discord: copy the bot token again from the "
     "Developer Portal (Bot > Reset Token)"
@@ -124,6 +128,8 @@ async def _guarded(work: Awaitable[Reply]) -> Reply:
         return await work
     except QuizError as exc:
         return Reply(str(exc))
+    except discord.Forbidden:
+        return Reply(NO_ACCESS)
     except Exception:
         log.exception("handling an interaction failed")
         return Reply("Something went wrong on our side; please try again.")

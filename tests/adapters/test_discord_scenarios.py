@@ -435,3 +435,15 @@ async def test_math_that_unicode_cannot_show_comes_with_a_picture(
     assert q["embeds"][0]["image"]["url"] == f"attachment://{picture}"
     # the text stays readable on its own, with the fraction written on one line
     assert "$" not in embed_text(q["embeds"][0])
+
+
+async def test_a_channel_the_bot_cannot_post_in(fake: FakeDiscord, bot: Harness) -> None:
+    ann = fake.user("Ann")
+    fake.forbid("POST", r"/channels/\d+/messages")
+    refused = await fake.slash(ann, "quiz start", deck="algebra")
+    assert refused.ephemeral
+    assert refused.content.startswith("I cannot post in this channel")
+    # the failed quiz does not block the channel once the permission is fixed
+    started = await fake.slash(ann, "quiz start", deck="algebra", questions=1)
+    assert started.content.startswith("Quiz started")
+    assert bot.current_question()["embeds"][0]["title"] == "Question 1/1"

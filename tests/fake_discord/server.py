@@ -345,6 +345,11 @@ class FakeDiscord:
         headers = {"Via": "1.1 google", "Retry-After": str(retry_after)}
         self._faults.append(_Fault(method, re.compile(pattern), 429, body, headers, times))
 
+    def forbid(self, method: str, pattern: str, *, times: int = 1) -> None:
+        """Answer the next matching request(s) with 403 Missing Access."""
+        body = {"code": 50001, "message": "Missing Access"}
+        self._faults.append(_Fault(method, re.compile(pattern), 403, body, {}, times))
+
     # ---- gateway -----------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Json) -> None:
