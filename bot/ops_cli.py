@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import replace
 
 from bot.config import Settings
 
@@ -39,17 +41,44 @@ def cmd_discord_invite(args: argparse.Namespace) -> int:
     return invite_url_command(settings, args.application_id)
 
 
+def _port(text: str) -> int:
+    if not (text.isdigit() and 0 < int(text) < 65536):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
+    return int(text)
+
+
+def _with_metrics_port(
+    command: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """`command` with --metrics-port, when given, in place of METRICS_PORT."""
+
+    def run(args: argparse.Namespace) -> int:
+        if args.metrics_port is not None:
+            args.settings = replace(args.settings, metrics_port=args.metrics_port)
+        return command(args)
+
+    return run
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add serve and discord commands to the `quizbot` parser."""
+    """Add serve, discord and doctor commands to the `quizbot` parser."""
+    from bot import doctor
+
     serve = sub.add_parser("serve", help="run the bot on a chat platform")
     serve_sub = serve.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
     discord = serve_sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
-    discord.set_defaults(func=cmd_serve_discord)
+    discord.set_defaults(func=_with_metrics_port(cmd_serve_discord))
     slack = serve_sub.add_parser("slack", help="run on Slack (Socket Mode, or --http)")
     slack.add_argument("--http", action="store_true", help="serve HTTP mode on /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
-    slack.set_defaults(func=cmd_serve_slack)
+    slack.set_defaults(func=_with_metrics_port(cmd_serve_slack))
+    for platform in (discord, slack):
+        platform.add_argument(
+            "--metrics-port",
+            type=_port,
+            help="serve /metrics and /healthz on this port (METRICS_PORT)",
+        )
 
     dc = sub.add_parser("discord", help="set up the Discord application")
     dc_sub = dc.add_subparsers(dest="discord_command", required=True, metavar="ACTION")
@@ -61,3 +90,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--application-id", type=int, help="application id (default: asked of Discord)"
     )
     invite.set_defaults(func=cmd_discord_invite)
+
+    doctor.register(sub)
