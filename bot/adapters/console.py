@@ -272,7 +272,8 @@ async def _play(
             await engine.idle()  # the roster has answered: the round closes now
 
 
-def _cancelled(task: asyncio.Task[None] | None) -> None:
+def _cancelled(task: asyncio.Task[None] | None) -> asyncio.Task[None] | None:
+    """Cancel a countdown, if any; returns None to clear the caller's handle."""
     if task is not None:
         task.cancel()
     return None

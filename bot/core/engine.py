@@ -461,6 +461,9 @@ class QuizEngine:
             wait = self._last_refresh.get(round_id, 0.0) + self.refresh_interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            # stamped before the reads below, so that answers arriving meanwhile wait a
+            # full interval instead of refreshing at once
+            self._last_refresh[round_id] = loop.time()
         finally:
             # answers arriving from here on schedule the next refresh
             self._refreshing.discard(round_id)
@@ -472,7 +475,6 @@ class QuizEngine:
             if quiz is None:
                 return
             answered = await self.store.count_answers(round_id)
-            self._last_refresh[round_id] = loop.time()
             await self.chat.update_question(
                 quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, answered)
             )

@@ -272,11 +272,6 @@ async def test_fifty_users_click_at_once(fake: FakeDiscord, bot: Harness) -> Non
     assert re.search(rf"{right} ▰{{10}} 50 \(100%\) ✓", message_text(latest(fake, "✅ Answer 1/2")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a count refresh requested while another is in flight does not wait "
-    "for the interval (QuizEngine._refresh_later sets _last_refresh only after its reads)",
-)
 async def test_fifty_clicks_edit_the_count_only_a_few_times(
     fake: FakeDiscord, bot: Harness
 ) -> None:
