@@ -7,20 +7,25 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
 
 from bot.config import Settings
 from bot.core.bank import QuestionBank
 from bot.core.clock import SystemClock
 from bot.core.engine import QuizEngine
 from bot.core.ports import ChatPort, Clock
+from bot.core.rhythm import BoardPort, Rhythm
+from bot.health import DatabaseHealth
+from bot.metrics import Metrics, PrometheusEvents, ops_server
 from bot.questions.loader import load_bank
 from bot.store import SqlStore, open_store, upgrade
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
+RHYTHM_SECONDS = 30.0
 
 
 def load_questions(settings: Settings) -> QuestionBank:
@@ -54,6 +59,8 @@ class Runtime:
     settings: Settings
     store: SqlStore
     engine: QuizEngine
+    rhythm: Rhythm | None = None  # config, schedules, stats and the weekly board
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @asynccontextmanager
@@ -66,9 +73,14 @@ async def running(
     rng: random.Random | None = None,
     refresh_interval: float = 2.0,
 ) -> AsyncIterator[Runtime]:
-    """Open the store, load and sync the decks, build the engine; close all on exit."""
+    """Open the store, load and sync the decks, build the engine; close all on exit.
+
+    The engine reports to Prometheus metrics (`runtime.metrics`); with METRICS_PORT set
+    they are served there, with /healthz, for as long as the block runs.
+    """
     bank = load_questions(settings)
     store = await prepare_database(settings)
+    metrics = Metrics()
     try:
         await store.sync_questions(bank.all_questions())
         engine = QuizEngine(
@@ -80,25 +92,71 @@ async def running(
             rng=rng,
             refresh_interval=refresh_interval,
             default_timezone=settings.timezone,
+            events=PrometheusEvents(metrics),
         )
-        yield Runtime(settings=settings, store=store, engine=engine)
-        await engine.shutdown()
+        async with AsyncExitStack() as stack:
+            if settings.metrics_port is not None:
+                health = DatabaseHealth.of_store(store)
+                await stack.enter_async_context(
+                    ops_server(metrics, health, port=settings.metrics_port, platform=platform)
+                )
+            yield Runtime(
+                settings=settings,
+                store=store,
+                engine=engine,
+                rhythm=rhythm_for(engine),
+                metrics=metrics,
+            )
+            await engine.shutdown()
     finally:
         await store.close()
 
 
-async def run_ticker(
-    engine: QuizEngine, stop: asyncio.Event, interval: float = TICK_SECONDS
-) -> None:
-    """Close due rounds every `interval` seconds until `stop` is set.
+def rhythm_for(engine: QuizEngine) -> Rhythm | None:
+    """The weekly rhythm on the engine's SQL store; boards are posted when the engine's
+    chat also implements BoardPort, with a chart in the platform's usual theme."""
+    from bot.render.chart import weekly_board_png
+    from bot.store.rhythm import SqlRhythmStore
 
-    Any number of processes may run this against one database: each round is
-    claimed and scored by exactly one of them.
+    if not isinstance(engine.store, SqlStore):
+        return None
+    board = engine.chat if isinstance(engine.chat, BoardPort) else None
+    theme = "light" if engine.platform == "slack" else "dark"
+    return Rhythm(
+        engine,
+        SqlRhythmStore(engine.store),
+        board=board,
+        picture=partial(weekly_board_png, theme=theme),
+    )
+
+
+async def run_ticker(
+    engine: QuizEngine,
+    stop: asyncio.Event,
+    interval: float = TICK_SECONDS,
+    *,
+    rhythm: Rhythm | None = None,
+    rhythm_interval: float = RHYTHM_SECONDS,
+) -> None:
+    """Close due rounds every `interval` seconds until `stop` is set, and every
+    `rhythm_interval` seconds post due weekly boards and start due scheduled quizzes.
+
+    Any number of processes may run this against one database: each round, board and
+    scheduled slot is claimed by exactly one of them.
     """
+    rhythm = rhythm or rhythm_for(engine)
+    loop = asyncio.get_running_loop()
+    next_rhythm = loop.time()
     while not stop.is_set():
         try:
             await engine.close_due_rounds()
         except Exception:
             log.exception("closing due rounds failed; retrying")
+        if rhythm is not None and loop.time() >= next_rhythm:
+            next_rhythm = loop.time() + rhythm_interval
+            try:
+                await rhythm.run_due()
+            except Exception:
+                log.exception("weekly rhythm failed; retrying")
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
