@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -12,24 +13,56 @@ from bot.config import Settings
 CONTEXT_FIELDS = ("community_id", "quiz_id", "round_id")
 
 
+# Credentials that must not reach a log even when they are not this bot's own settings
+# (a token pasted into a message, a header in a library's debug line, a database URL).
+TOKEN_PATTERNS = (
+    # Slack tokens: bot, user, app-level, refresh, config; the kind prefix is kept
+    (re.compile(r"\b(xox[abeoprs]|xapp)-[A-Za-z0-9-]+"), r"\1-***"),
+    # Discord bot tokens: base64 user id, timestamp and HMAC joined by dots
+    (re.compile(r"\b[A-Za-z0-9_-]{24,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}"), "***"),
+    # an Authorization header's value: "Bearer ..." anywhere, "Bot ..." after the header
+    (re.compile(r"(\bBearer\s+|Authorization\W{1,4}Bot\s+)[^\s'\",]+"), r"\1***"),
+    # user:password@ in a URL
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
+)
+
+
 class SecretMask(logging.Filter):
-    """Replaces every configured secret in a log line with ***."""
+    """Replaces every configured secret, and anything shaped like a token, with ***.
+
+    It masks the message with its arguments and the traceback of an exception, the
+    parts of a record that can carry text from outside.
+    """
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
+        # longest first, so a secret that contains another is masked whole
+        self.secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """`text` with the secrets and token-shaped strings masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        for pattern, replacement in TOKEN_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Mask the secrets in the message and its arguments (always keeps the record)."""
-        if not self.secrets:
-            return True
+        """Mask the message, its arguments and its traceback (always keeps the record)."""
         message = record.getMessage()
-        masked = message
-        for secret in self.secrets:
-            masked = masked.replace(secret, "***")
+        masked = self.mask(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def _context(record: logging.LogRecord) -> dict[str, object]:
@@ -61,7 +94,8 @@ class JsonFormatter(logging.Formatter):
             **_context(record),
         }
         if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
+            # the traceback as SecretMask left it, masked
+            data["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
 
 
