@@ -34,6 +34,17 @@ async def _reset_postgresql(url: str) -> None:
             pytest.skip(message)
         try:
             async with conn.begin():
+                # a connection an earlier test leaked (idle in a transaction) would hold
+                # its locks forever and hang the DROP: end such sessions, and never wait
+                # on a lock for long
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND state LIKE 'idle in transaction%'"
+                    )
+                )
+                await conn.execute(text("SET LOCAL lock_timeout = '20s'"))
                 await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
                 await conn.execute(text("CREATE SCHEMA public"))
                 await conn.run_sync(Base.metadata.create_all)
