@@ -255,3 +255,52 @@ class ScoreRowTable(Base):
             "subject_id",
         ),
     )
+
+
+class JobRow(Base):
+    """A piece of once-only background work (a week's board post), claimed by one process.
+
+    The unique (community, kind, key) makes the claim an insert-or-nothing; the lease
+    lets another process take over work whose claimer died before finishing it.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer)
+    lease_until: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("community_id", "kind", "key"),)
+
+
+class ScheduleRow(Base):
+    """A quiz that starts by itself daily or weekly at a local time of its community."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    cadence: Mapped[str] = mapped_column(String(8))
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday, weekly only
+    local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in the community's zone
+    decks: Mapped[list[Any]] = mapped_column()
+    questions: Mapped[int | None] = mapped_column(Integer)
+    next_run_at: Mapped[datetime] = mapped_column()
+    last_run_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (
+        # The ticker's due scan: a range of this index, whatever the number of schedules.
+        Index("ix_schedules_platform_next_run_at", "platform", "next_run_at"),
+    )

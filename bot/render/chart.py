@@ -1,0 +1,139 @@
+"""Leaderboards as PNG bar charts (matplotlib, Agg), for the weekly post and /quiz leaderboard.
+
+Every chart is exactly WIDTH × HEIGHT pixels (800 × 500): chat clients show a picture
+of a known size without jumping, and tests check the PNG header for it. Room is kept
+for MAX_BARS bars (a top 10 plus the asking player's own row below it), so a bar has
+the same thickness on every board. The figure is painted on the chat theme's own
+background ("dark": Discord's and Slack's dark message colour, "light": white), with
+text at over 12:1 contrast, so it reads like the message it sits in; the asking
+player's bar is drawn in an accent colour and their name in bold.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+
+from bot.core.cards import LeaderboardCard, rank_label
+from bot.core.model import ScoreRow
+from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.render.math import THEMES
+
+WIDTH = 800
+HEIGHT = 500
+DPI = 100
+MAX_BARS = 11
+MAX_NAME = 18
+
+# (bar, highlighted bar): blurple and a warm accent, both clear on either background
+_BARS: dict[str, tuple[str, str]] = {
+    "dark": ("#5865f2", "#f0b232"),
+    "light": ("#4e5fd8", "#d98a00"),
+}
+_MEDALS = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def _name(row: ScoreRow) -> str:
+    # the chart font has no emoji medals: ranks are written out
+    rank = _MEDALS.get(row.rank) or rank_label(row.rank)
+    name = row.name if len(row.name) <= MAX_NAME else row.name[: MAX_NAME - 1] + "…"
+    return f"{rank}  {name}"
+
+
+def leaderboard_png(
+    rows: Sequence[ScoreRow],
+    highlight: int | None = None,
+    theme: str = "dark",
+    title: str | None = None,
+) -> bytes:
+    """A WIDTH × HEIGHT PNG bar chart of board rows (first MAX_BARS): names and points,
+    the row whose subject id is `highlight` marked; theme "dark" or "light"."""
+    if theme not in THEMES:
+        raise ValueError(f"unknown theme {theme!r}: use one of {', '.join(THEMES)}")
+    # Imported here: matplotlib takes a noticeable time to import and only pictures need
+    # it. The Figure/FigureCanvasAgg API never touches pyplot's global state, so charts
+    # can be drawn from worker threads.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    background, foreground = THEMES[theme]
+    bar, accent = _BARS[theme]
+    shown = list(rows)[:MAX_BARS]
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor=background)
+    renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    figure.text(
+        0.5,
+        0.95,
+        title or "Leaderboard",
+        ha="center",
+        va="top",
+        fontsize=17,
+        fontweight="bold",
+        color=foreground,
+        parse_math=False,
+    )
+    axes = figure.add_axes((0.36, 0.03, 0.54, 0.83))
+    axes.set_axis_off()
+    axes.set_ylim(MAX_BARS - 0.4, -0.6)  # first row on top, fixed bar thickness
+    if not shown:
+        figure.text(
+            0.5, 0.5, "No scores yet", ha="center", va="center", fontsize=15, color=foreground
+        )
+    top = max((max(r.points, 0) for r in shown), default=0) or 1
+    axes.set_xlim(0, top * 1.22)  # room after the longest bar for its label
+    for y, row in enumerate(shown):
+        mine = highlight is not None and row.subject_id == highlight
+        weight = "bold" if mine else "normal"
+        axes.barh(y, max(row.points, 0), height=0.72, color=accent if mine else bar)
+        label = axes.text(
+            -0.02,
+            y,
+            _name(row),
+            transform=axes.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=13,
+            fontweight=weight,
+            color=foreground,
+            parse_math=False,
+        )
+        # wide letters can still overflow the left edge: shrink such a name to fit
+        size = 13
+        while label.get_window_extent(renderer).x0 < 6 and size > 7:
+            size -= 1
+            label.set_fontsize(size)
+        axes.text(
+            max(row.points, 0) + top * 0.015,
+            y,
+            f"{row.points} pts",
+            ha="left",
+            va="center",
+            fontsize=12,
+            fontweight=weight,
+            color=foreground,
+            parse_math=False,
+        )
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # names may hold characters the bundled font lacks; they show as boxes
+        warnings.simplefilter("ignore", UserWarning)
+        figure.savefig(buffer, format="png", dpi=DPI, facecolor=background)
+    return buffer.getvalue()
+
+
+def leaderboard_card_png(card: LeaderboardCard, theme: str = "dark") -> bytes:
+    """A /quiz leaderboard card as a chart: its rows, plus the asker's own row (highlighted)
+    below them when it is off the board."""
+    rows = list(card.rows)
+    me = card.me
+    if me is not None and all(r.subject_id != me.subject_id for r in rows):
+        rows = [*rows[: MAX_BARS - 1], me]
+    return leaderboard_png(
+        rows, highlight=me.subject_id if me else None, theme=theme, title=card.title
+    )
+
+
+def weekly_board_png(card: WeeklyBoardCard, theme: str = "dark") -> bytes:
+    """The weekly post's chart: the week's top players."""
+    return leaderboard_png(card.players, theme=theme, title=f"Week {card.week}: top players")
