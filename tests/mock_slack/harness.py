@@ -94,7 +94,8 @@ def choices_of(message: Message) -> dict[str, str]:
     for line in message.plain.splitlines():
         parts = line.replace("✅ ", "").replace("▫️ ", "").split(None, 1)
         if len(parts) == 2 and len(parts[0]) == 3 and parts[0][0] == parts[0][2] == "*":
-            choices[parts[0][1]] = parts[1].strip()
+            text = parts[1].strip().replace("&lt;", "<").replace("&gt;", ">")
+            choices[parts[0][1]] = text.replace("&amp;", "&")
     return choices
 
 
@@ -106,7 +107,8 @@ def letter_of(message: Message, choice: str) -> str:
     raise AssertionError(f"no choice {choice!r} in:\n{message.plain}")
 
 
-def _question_shown(message: Message) -> Question:
+def question_shown(message: Message) -> Question:
+    """The deck question a question message shows, found by its choices."""
     shown = set(choices_of(message).values())
     for question in BANK.all_questions():
         if {c.text for c in question.choices} == shown:
@@ -116,13 +118,13 @@ def _question_shown(message: Message) -> Question:
 
 def right_letters(message: Message) -> list[str]:
     """The letters of the correct choices of the question a message shows."""
-    question = _question_shown(message)
+    question = question_shown(message)
     return sorted(letter_of(message, c.text) for c in question.choices if c.correct)
 
 
 def wrong_letter(message: Message) -> str:
     """The letter of a wrong choice of the question a message shows."""
-    question = _question_shown(message)
+    question = question_shown(message)
     return min(letter_of(message, c.text) for c in question.choices if not c.correct)
 
 
