@@ -119,10 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Commands of the chat adapters and operations."""
-    from bot import ops_cli
+    """Commands of the chat adapters, operations and the weekly rhythm."""
+    from bot import ops_cli, rhythm_cli
 
     ops_cli.register(sub)
+    rhythm_cli.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
