@@ -7,8 +7,10 @@ the statements take the row locks that make answers and closes race safely.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -103,6 +105,9 @@ class SqlStore:
         self._engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time: queue this process's writers here, in order,
+        # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
+        self._write_lock = None if self._postgres else asyncio.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -128,6 +133,16 @@ class SqlStore:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a write transaction, committed on success."""
+        if self._write_lock is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._engine.begin() as conn:
+            yield conn
 
     def _insert(self, table: Any) -> Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""
@@ -160,7 +175,7 @@ class SqlStore:
         stmt = ins.on_conflict_do_update(
             index_elements=["platform", "external_id"], set_={"name": ins.excluded.name}
         ).returning(*CommunityRow.__table__.c)
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             return community_from_row((await conn.execute(stmt)).mappings().one())
 
     async def save_community(self, community: Community) -> Community:
@@ -176,7 +191,7 @@ class SqlStore:
             )
             .returning(*CommunityRow.__table__.c)
         )
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             return community_from_row((await conn.execute(stmt)).mappings().one())
 
     async def player(self, platform: str, external_id: str, display_name: str) -> Player:
@@ -202,7 +217,7 @@ class SqlStore:
             index_elements=["platform", "external_id"],
             set_={"display_name": ins.excluded.display_name},
         ).returning(*PlayerRow.__table__.c)
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             return player_from_row((await conn.execute(stmt)).mappings().one())
 
     async def players(self, player_ids: Collection[int]) -> Mapping[int, Player]:
@@ -222,7 +237,7 @@ class SqlStore:
         if not questions:
             return 0
         by_id = {q.id: q for q in questions}
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             known: dict[str, str] = {}
             ids = list(by_id)
             for start in range(0, len(ids), 500):
@@ -279,7 +294,7 @@ class SqlStore:
         unique index on running quizzes decides).
         """
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 quiz_row = (
                     (
                         await conn.execute(
@@ -378,7 +393,7 @@ class SqlStore:
 
     async def set_message_ref(self, round_id: int, message_ref: str) -> None:
         """Remember the chat message that shows a round."""
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(RoundRow).where(RoundRow.id == round_id).values(message_ref=message_ref)
             )
@@ -430,7 +445,7 @@ class SqlStore:
             .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
             .returning(*_ANSWERS)
         )
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             row = (await conn.execute(stmt)).mappings().first()
         if row is not None:
             return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
@@ -498,7 +513,7 @@ class SqlStore:
             )
             .values(selected=sorted(selected), answered_at=now)
         )
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result = await conn.execute(stmt)
         return bool(result.rowcount)
 
@@ -534,7 +549,7 @@ class SqlStore:
         A conditional update (open -> closed) makes this happen once: a second caller,
         in this process or another, gets None.
         """
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             return await self._close(conn, round_id, now, decide)
 
     async def close_due_rounds(
@@ -565,7 +580,7 @@ class SqlStore:
             )
             round_id: int | None = None
             try:
-                async with self._engine.begin() as conn:
+                async with self._write() as conn:
                     round_id = (await conn.execute(claim)).scalar()
                     if round_id is None:
                         break
@@ -775,7 +790,7 @@ class SqlStore:
         if not name:
             raise TeamError("A team needs a name")
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await self._refuse_if_in_team(conn, community_id, creator_id)
                 taken = await self._live_team(conn, community_id, name)
                 if taken is not None:
@@ -811,7 +826,7 @@ class SqlStore:
         """Join a team by name (case-insensitive); TeamError if none or already in one."""
         name = " ".join(name.split())
         try:
-            async with self._engine.begin() as conn:
+            async with self._write() as conn:
                 await self._refuse_if_in_team(conn, community_id, player_id)
                 team = await self._live_team(conn, community_id, name, lock=True)
                 if team is None:
@@ -833,7 +848,7 @@ class SqlStore:
         An emptied team is disbanded: its name is free again, and the row stays for the
         history (answers, scores) that names it.
         """
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             team = await self._team_of(conn, community_id, player_id)
             if team is None:
                 raise TeamError("You are not in a team")
