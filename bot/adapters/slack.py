@@ -20,11 +20,11 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import (
     ANSWER_ACTION_PATTERN,
@@ -35,7 +35,7 @@ from bot.adapters.slack_blocks import (
     leaderboard_blocks,
     parse_answer_value,
 )
-from bot.adapters.slack_chat import SlackChat, web_client
+from bot.adapters.slack_chat import SlackChat, http_session, web_client
 from bot.adapters.slack_commands import (
     HELP,
     Command,
@@ -51,6 +51,7 @@ from bot.core.cards import Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
+from bot.runtime import run_ticker, running
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,43 @@ async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 
 
-async def ephemeral(respond: AsyncRespond, text: str) -> None:
-    """Reply to the member who asked, visible to them only."""
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+class Replies:
+    """Answers to the member who asked, through the request's response_url.
+
+    The Web API client's HTTP session is reused, so a burst of clicks does not open a
+    connection (and a TLS handshake) per receipt; response_url is not rate-limited per
+    app the way chat.postEphemeral is.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(
+        self,
+        body: Body,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        in_channel: bool = False,
+    ) -> None:
+        """Reply to a command or click: only the asker sees it unless `in_channel`."""
+        url = body.get("response_url")
+        if not url:
+            log.warning("no response_url to reply to")
+            return
+        webhook = AsyncWebhookClient(url=str(url), session=self.client.session, timeout=10)
+        response = await webhook.send(
+            text=text,
+            blocks=blocks,
+            response_type="in_channel" if in_channel else "ephemeral",
+            replace_original=False,
+        )
+        if response.status_code != 200:
+            log.warning("reply by response_url failed: %s %s", response.status_code, response.body)
+
+    async def ephemeral(self, body: Body, text: str) -> None:
+        """A line only the asker sees."""
+        await self.send(body, text)
 
 
 # ---- /quiz ---------------------------------------------------------------------------------
@@ -121,29 +156,30 @@ async def ephemeral(respond: AsyncRespond, text: str) -> None:
 class QuizCommands:
     """The subcommands of `/quiz`, each a small method; the game rules stay in the engine."""
 
-    def __init__(self, engine: QuizEngine, client: AsyncWebClient) -> None:
+    def __init__(self, engine: QuizEngine, client: AsyncWebClient, replies: Replies) -> None:
         self.engine = engine
         self.client = client
+        self.replies = replies
 
-    async def run(self, command: Command, body: Body, respond: AsyncRespond) -> None:
+    async def run(self, command: Command, body: Body) -> None:
         """Carry out one parsed command; a QuizError becomes an ephemeral line."""
         try:
             if isinstance(command, Start):
-                await self.start(command, body, respond)
+                await self.start(command, body)
             elif isinstance(command, Leaderboard):
-                await self.leaderboard(command, body, respond)
+                await self.leaderboard(command, body)
             elif isinstance(command, TeamCommand):
-                await self.team(command, body, respond)
+                await self.team(command, body)
             elif command.name in ("stop", "skip"):
-                await self.control(command, body, respond)
+                await self.control(command, body)
             elif command.name == "decks":
-                await ephemeral(respond, decks_text(self.engine.bank.decks()))
+                await self.replies.ephemeral(body, decks_text(self.engine.bank.decks()))
             else:
-                await ephemeral(respond, HELP)
+                await self.replies.ephemeral(body, HELP)
         except QuizError as exc:
-            await ephemeral(respond, escape(str(exc)))
+            await self.replies.ephemeral(body, escape(str(exc)))
 
-    async def start(self, command: Start, body: Body, respond: AsyncRespond) -> None:
+    async def start(self, command: Start, body: Body) -> None:
         """Start a quiz; the engine posts the first question."""
         try:
             await self.engine.start(
@@ -152,11 +188,11 @@ class QuizCommands:
         except SlackApiError as exc:
             if exc.response.get("error") not in _CANNOT_POST:
                 raise
-            await ephemeral(
-                respond, "I can't post in this channel. Invite me first: `/invite @Quiz`"
+            await self.replies.ephemeral(
+                body, "I can't post in this channel. Invite me first: `/invite @Quiz`"
             )
 
-    async def control(self, command: Simple, body: Body, respond: AsyncRespond) -> None:
+    async def control(self, command: Simple, body: Body) -> None:
         """Stop or skip: the host may; anyone else only if users.info says admin or owner."""
         act = self.engine.stop if command.name == "stop" else self.engine.skip
         community, channel, player = community_of(body), channel_of(body), player_of(body)
@@ -168,30 +204,31 @@ class QuizCommands:
                 raise
             await act(community, channel, player, is_admin=True)
 
-    async def leaderboard(self, command: Leaderboard, body: Body, respond: AsyncRespond) -> None:
+    async def leaderboard(self, command: Leaderboard, body: Body) -> None:
         """Show a board to the channel."""
         card = await self.engine.leaderboard(
             community_of(body), period=command.period, teams=command.teams, me=player_of(body)
         )
-        await respond(text=card.title, blocks=leaderboard_blocks(card), response_type="in_channel")
+        await self.replies.send(body, card.title, blocks=leaderboard_blocks(card), in_channel=True)
 
-    async def team(self, command: TeamCommand, body: Body, respond: AsyncRespond) -> None:
+    async def team(self, command: TeamCommand, body: Body) -> None:
         """Create, join, leave or list teams."""
         community, player = community_of(body), player_of(body)
         if command.action == "create":
             team = await self.engine.create_team(community, player, command.name)
             name = escape(team.name)
-            await respond(
-                text=f"{escape(player.display_name)} created team *{name}*. "
+            await self.replies.send(
+                body,
+                f"{escape(player.display_name)} created team *{name}*. "
                 f"Join it with `/quiz team join {name}`",
-                response_type="in_channel",
+                in_channel=True,
             )
         elif command.action == "join":
             team = await self.engine.join_team(community, player, command.name)
-            await ephemeral(respond, f"You joined team *{escape(team.name)}*")
+            await self.replies.ephemeral(body, f"You joined team *{escape(team.name)}*")
         elif command.action == "leave":
             team = await self.engine.leave_team(community, player)
-            await ephemeral(respond, f"You left team *{escape(team.name)}*")
+            await self.replies.ephemeral(body, f"You left team *{escape(team.name)}*")
         else:
             rosters = await self.engine.teams(community)
             lines = [
@@ -199,7 +236,9 @@ class QuizCommands:
                 + (", ".join(escape(m.display_name) for m in r.members) or "nobody")
                 for r in rosters
             ]
-            await ephemeral(respond, "\n".join(lines) or "No teams yet: `/quiz team create NAME`")
+            await self.replies.ephemeral(
+                body, "\n".join(lines) or "No teams yet: `/quiz team create NAME`"
+            )
 
 
 # ---- clicks ---------------------------------------------------------------------------------
@@ -219,7 +258,7 @@ def submitted_positions(body: Body, round_id: int) -> list[int]:
 
 
 async def send_receipt(
-    respond: AsyncRespond, receipt: Receipt, positions: list[int], *, retried: bool
+    replies: Replies, body: Body, receipt: Receipt, positions: list[int], *, retried: bool
 ) -> None:
     """Tell the clicker what became of the click.
 
@@ -231,7 +270,7 @@ async def send_receipt(
     )
     if retried and repeat:
         return
-    await ephemeral(respond, escape(receipt.text))
+    await replies.ephemeral(body, escape(receipt.text))
 
 
 # ---- the app ---------------------------------------------------------------------------------
@@ -268,22 +307,22 @@ def build_app(
         request_verification_enabled=not socket_mode,
         name="quizbot",
     )
-    commands = QuizCommands(engine, client)
+    replies = Replies(client)
+    commands = QuizCommands(engine, client, replies)
 
-    async def quiz_command(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def quiz_command(ack: AsyncAck, body: Body) -> None:
         await ack()
         try:
             command = parse(str(body.get("text", "")), [d.name for d in engine.bank.decks()])
         except UsageError as exc:
-            await ephemeral(respond, str(exc))
+            await replies.ephemeral(body, str(exc))
             return
-        await commands.run(command, body, respond)
+        await commands.run(command, body)
 
     async def answer_button(
         ack: AsyncAck,
         body: Body,
         action: Body,
-        respond: AsyncRespond,
         request: AsyncBoltRequest,
     ) -> None:
         await ack()
@@ -292,13 +331,12 @@ def build_app(
             return
         round_id, position = parsed
         receipt = await engine.record_answer(round_id, player_of(body), [position])
-        await send_receipt(respond, receipt, [position], retried=bool(retry_number(request)))
+        await send_receipt(replies, body, receipt, [position], retried=bool(retry_number(request)))
 
     async def submit_button(
         ack: AsyncAck,
         body: Body,
         action: Body,
-        respond: AsyncRespond,
         request: AsyncBoltRequest,
     ) -> None:
         await ack()
@@ -307,19 +345,19 @@ def build_app(
             return
         positions = submitted_positions(body, int(value))
         if not positions:
-            await ephemeral(respond, "Tick one or more boxes first, then Submit")
+            await replies.ephemeral(body, "Tick one or more boxes first, then Submit")
             return
         receipt = await engine.record_answer(int(value), player_of(body), positions)
-        await send_receipt(respond, receipt, positions, retried=bool(retry_number(request)))
+        await send_receipt(replies, body, receipt, positions, retried=bool(retry_number(request)))
 
     async def ticked(ack: AsyncAck) -> None:
         # ticking a box is not an answer yet: Submit is
         await ack()
 
-    async def failed(error: Exception, body: Body, respond: AsyncRespond | None) -> None:
+    async def failed(error: Exception, body: Body) -> None:
         log.error("slack listener failed", exc_info=error)
-        if respond is not None and body.get("response_url"):
-            await ephemeral(respond, "Something went wrong on my side; please try again")
+        if body.get("response_url"):
+            await replies.ephemeral(body, "Something went wrong on my side; please try again")
 
     app.use(drop_retried_commands)
     app.command("/quiz")(quiz_command)
@@ -380,50 +418,73 @@ async def serve_slack(
 
     `on_ready` gets the bound port in HTTP mode (0 in Socket Mode).
     """
-    from bot.runtime import run_ticker, running  # the runtime imports adapters' siblings
-
     mode = slack_mode(settings, http=http)
-    client = web_client(settings.slack_bot_token, settings.slack_api_url)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
         # off the main thread there are no signal handlers: the caller sets `stop`
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    async with running(settings, SlackChat(client), platform=PLATFORM) as runtime:
-        app = build_app(
-            runtime.engine,
-            client,
-            signing_secret=settings.slack_signing_secret,
-            socket_mode=mode == "socket",
-        )
-        ticker = asyncio.create_task(run_ticker(runtime.engine, stop))
-        try:
-            if mode == "socket":
-                handler = AsyncSocketModeHandler(app, settings.slack_app_token)
-                await handler.connect_async()  # type: ignore[no-untyped-call]
-                log.info("slack: connected in Socket Mode")
-                if on_ready is not None:
-                    on_ready(0)
-                await stop.wait()
-                await handler.close_async()  # type: ignore[no-untyped-call]
-            else:
-                runner = web.AppRunner(http_app(app), access_log=None)
-                await runner.setup()
-                site = web.TCPSite(runner, host, port)
-                await site.start()
-                bound = _bound_port(site, port)
-                log.info("slack: serving HTTP on %s:%d%s", host, bound, EVENTS_PATH)
-                if on_ready is not None:
-                    on_ready(bound)
+    try:
+        async with http_session() as session:
+            client = web_client(settings.slack_bot_token, settings.slack_api_url, session=session)
+            async with running(settings, SlackChat(client), platform=PLATFORM) as runtime:
+                app = build_app(
+                    runtime.engine,
+                    client,
+                    signing_secret=settings.slack_signing_secret,
+                    socket_mode=mode == "socket",
+                )
+                ticker = asyncio.create_task(run_ticker(runtime.engine, stop))
                 try:
-                    await stop.wait()
+                    if mode == "socket":
+                        await _serve_socket_mode(app, settings.slack_app_token, stop, on_ready)
+                    else:
+                        await _serve_http(app, host, port, stop, on_ready)
                 finally:
-                    await runner.cleanup()
-        finally:
-            stop.set()
-            await ticker
+                    stop.set()
+                    await ticker
+    finally:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
     return 0
+
+
+async def _serve_socket_mode(
+    app: AsyncApp, app_token: str, stop: asyncio.Event, on_ready: Callable[[int], None] | None
+) -> None:
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    log.info("slack: connected in Socket Mode")
+    if on_ready is not None:
+        on_ready(0)
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def _serve_http(
+    app: AsyncApp,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    on_ready: Callable[[int], None] | None,
+) -> None:
+    runner = web.AppRunner(http_app(app), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = _bound_port(site, port)
+        log.info("slack: serving HTTP on %s:%d%s", host, bound, EVENTS_PATH)
+        if on_ready is not None:
+            on_ready(bound)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def _bound_port(site: web.TCPSite, asked: int) -> int:

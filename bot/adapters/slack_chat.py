@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -31,6 +32,7 @@ from bot.core.cards import QuestionCard, RevealCard, SummaryCard
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 3
+HTTP_TIMEOUT = 10.0
 
 
 class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
@@ -72,15 +74,33 @@ def retry_after(response: HttpResponse) -> float:
     return 1.0
 
 
+def http_session(timeout: float = HTTP_TIMEOUT) -> aiohttp.ClientSession:
+    """One HTTP session for all of the bot's calls to Slack; create it inside the event loop.
+
+    Without it slack_sdk opens a new session, connection and TLS handshake per call.
+    """
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+
 def web_client(
-    token: str, base_url: str, *, jitter: float = 0.5, timeout: int = 10
+    token: str,
+    base_url: str,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    jitter: float = 0.5,
 ) -> AsyncWebClient:
     """The bot's Web API client: retries connection errors and 429s (chat.update is Tier 3)."""
     handlers: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(),
         RetryAfterHandler(jitter=jitter),
     ]
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        session=session,
+        timeout=int(HTTP_TIMEOUT),
+        retry_handlers=handlers,
+    )
 
 
 class SlackChat:

@@ -15,10 +15,11 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.adapters.slack import build_app, http_app
-from bot.adapters.slack_chat import SlackChat, web_client
+from bot.adapters.slack_chat import SlackChat, http_session, web_client
 from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
@@ -140,6 +141,7 @@ class SlackHarness:
     runner: web.AppRunner
     slack: SlackRequests
     app: Any
+    session: aiohttp.ClientSession
 
     @classmethod
     async def open(
@@ -160,7 +162,8 @@ class SlackHarness:
         store = SqlStore.from_url(database_url)
         await store.sync_questions(BANK.all_questions())
         clock = clock or ManualClock()
-        client = web_client(BOT_TOKEN, mock.base_url, jitter=0.0)
+        session = http_session()
+        client = web_client(BOT_TOKEN, mock.base_url, session=session, jitter=0.0)
         engine = QuizEngine(
             store,
             BANK,
@@ -179,7 +182,7 @@ class SlackHarness:
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         slack = SlackRequests(f"http://127.0.0.1:{port}/slack/events", mock, SECRET)
-        return cls(mock, database_url, store, clock, engine, runner, slack, app)
+        return cls(mock, database_url, store, clock, engine, runner, slack, app, session)
 
     async def close(self, *, mock: bool = True) -> None:
         """Stop this process (and the mock, unless a restart keeps it)."""
@@ -187,6 +190,7 @@ class SlackHarness:
         await self.slack.close()
         await self.runner.cleanup()
         await self.store.close()
+        await self.session.close()
         if mock:
             await self.mock.close()
 
