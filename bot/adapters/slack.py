@@ -30,6 +30,7 @@ from bot.adapters.slack_blocks import (
     ANSWER_ACTION_PATTERN,
     CHOICES_ACTION,
     SUBMIT_ACTION,
+    card_text,
     decks_text,
     escape,
     leaderboard_blocks,
@@ -40,6 +41,7 @@ from bot.adapters.slack_commands import (
     HELP,
     Command,
     Leaderboard,
+    Rhythm,
     Simple,
     Start,
     TeamCommand,
@@ -51,6 +53,7 @@ from bot.core.cards import Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
+from bot.core.rhythm import Rhythm as WeeklyRhythm
 from bot.runtime import run_ticker, running
 
 log = logging.getLogger(__name__)
@@ -156,10 +159,17 @@ class Replies:
 class QuizCommands:
     """The subcommands of `/quiz`, each a small method; the game rules stay in the engine."""
 
-    def __init__(self, engine: QuizEngine, client: AsyncWebClient, replies: Replies) -> None:
+    def __init__(
+        self,
+        engine: QuizEngine,
+        client: AsyncWebClient,
+        replies: Replies,
+        rhythm: WeeklyRhythm | None = None,
+    ) -> None:
         self.engine = engine
         self.client = client
         self.replies = replies
+        self.rhythm = rhythm
 
     async def run(self, command: Command, body: Body) -> None:
         """Carry out one parsed command; a QuizError becomes an ephemeral line."""
@@ -170,6 +180,8 @@ class QuizCommands:
                 await self.leaderboard(command, body)
             elif isinstance(command, TeamCommand):
                 await self.team(command, body)
+            elif isinstance(command, Rhythm):
+                await self.weekly(command, body)
             elif command.name in ("stop", "skip"):
                 await self.control(command, body)
             elif command.name == "decks":
@@ -211,6 +223,30 @@ class QuizCommands:
         )
         await self.replies.send(body, card.title, blocks=leaderboard_blocks(card), in_channel=True)
 
+    async def weekly(self, command: Rhythm, body: Body) -> None:
+        """config, schedule and stats, answered to the asker only."""
+        if self.rhythm is None:
+            await self.replies.ephemeral(body, f"`/quiz {command.name}` is not available here")
+            return
+        community, channel, player = community_of(body), channel_of(body), player_of(body)
+        words = command.words
+        if command.name == "stats":
+            target = mentioned_member(words[0]) if words else None
+            if words and target is None:
+                raise QuizError(f"Name a member as @name, not {words[0]!r}: /quiz stats @name")
+            card = await self.rhythm.stats(community, player, target)
+            await self.replies.ephemeral(body, card_text(card.heading, card.lines()))
+            return
+        # users.info only when the command changes something: looking is for everyone
+        changes = bool(words) and words[0].lower() != "list"
+        admin = changes and await is_workspace_admin(self.client, player.external_id)
+        if command.name == "config":
+            config = await self.rhythm.config(community, channel, words, is_admin=admin)
+            await self.replies.ephemeral(body, card_text(config.heading, config.lines()))
+        else:
+            schedule = await self.rhythm.schedule(community, channel, player, words, is_admin=admin)
+            await self.replies.ephemeral(body, card_text(schedule.title, schedule.lines()))
+
     async def team(self, command: TeamCommand, body: Body) -> None:
         """Create, join, leave or list teams."""
         community, player = community_of(body), player_of(body)
@@ -239,6 +275,14 @@ class QuizCommands:
             await self.replies.ephemeral(
                 body, "\n".join(lines) or "No teams yet: `/quiz team create NAME`"
             )
+
+
+def mentioned_member(word: str) -> PlayerRef | None:
+    """The member in an escaped mention, `<@U123|ben>` (or `<@U123>`), else None."""
+    if not (word.startswith("<@") and word.endswith(">")):
+        return None
+    user_id, _, name = word[2:-1].partition("|")
+    return PlayerRef(user_id, name or user_id) if user_id else None
 
 
 # ---- clicks ---------------------------------------------------------------------------------
@@ -293,6 +337,7 @@ def build_app(
     *,
     signing_secret: str = "",
     socket_mode: bool = False,
+    rhythm: WeeklyRhythm | None = None,
 ) -> AsyncApp:
     """The Bolt app: `/quiz` and the answer controls, on `client` for the Web API.
 
@@ -308,7 +353,7 @@ def build_app(
         name="quizbot",
     )
     replies = Replies(client)
-    commands = QuizCommands(engine, client, replies)
+    commands = QuizCommands(engine, client, replies, rhythm)
 
     async def quiz_command(ack: AsyncAck, body: Body) -> None:
         await ack()
@@ -435,8 +480,11 @@ async def serve_slack(
                     client,
                     signing_secret=settings.slack_signing_secret,
                     socket_mode=mode == "socket",
+                    rhythm=runtime.rhythm,
                 )
-                ticker = asyncio.create_task(run_ticker(runtime.engine, stop))
+                ticker = asyncio.create_task(
+                    run_ticker(runtime.engine, stop, rhythm=runtime.rhythm)
+                )
                 try:
                     if mode == "socket":
                         await _serve_socket_mode(app, settings.slack_app_token, stop, on_ready)

@@ -20,6 +20,7 @@ from bot.core.cards import (
     rank_label,
 )
 from bot.core.model import Deck, Mode, QuestionKind
+from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render import to_chat_text
 
 Block = dict[str, Any]
@@ -31,6 +32,7 @@ ANSWER_ACTION_PATTERN = re.compile(rf"^{ANSWER_ACTION}_\d+$")
 
 _SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_CHANNEL_LINK = re.compile(r"(<#[A-Z0-9]+(?:\|[^>]*)?>)")
 
 
 def escape(text: str) -> str:
@@ -251,6 +253,23 @@ def leaderboard_blocks(card: LeaderboardCard) -> list[Block]:
     """A leaderboard: title and one line per row (and the asker's own rank)."""
     lines = "\n".join(escape(line) for line in card.lines())
     return [_section(f"*{escape(card.title)}*\n{lines}")]
+
+
+def card_text(heading: str, lines: list[str]) -> str:
+    """A card's heading in bold over its lines, escaped for mrkdwn (channel links kept)."""
+    body = "\n".join(_escape_keeping_channels(line) for line in lines)
+    return f"*{escape(heading)}*\n{body}"
+
+
+def _escape_keeping_channels(line: str) -> str:
+    # the cards name channels as <#C123>: a link Slack renders, so it stays unescaped
+    parts = _CHANNEL_LINK.split(line)
+    return "".join(p if _CHANNEL_LINK.fullmatch(p) else escape(p) for p in parts)
+
+
+def board_text(card: WeeklyBoardCard) -> str:
+    """The weekly board as mrkdwn text: the heading and the card's lines."""
+    return card_text(card.heading, card.lines())
 
 
 def decks_text(decks: list[Deck]) -> str:

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_blocks import (
+    board_text,
     closed_question_blocks,
     question_blocks,
     question_text,
@@ -28,6 +29,7 @@ from bot.adapters.slack_blocks import (
     summary_text,
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.rhythm_cards import WeeklyBoardCard
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def web_client(
 
 
 class SlackChat:
-    """Shows the engine's cards in Slack channels: the ChatPort for Slack."""
+    """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -146,6 +148,31 @@ class SlackChat:
         """Post the end-of-quiz podium."""
         await self.client.chat_postMessage(
             channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
+        )
+
+    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+        """Post a week's board: the chart as a file with the text as its comment.
+
+        Without the files:write scope (or any upload error) the text alone is posted.
+        """
+        text = board_text(card)
+        if image is not None:
+            try:
+                await self.client.files_upload_v2(
+                    channel=channel_id,
+                    file=image,
+                    filename=f"board-{card.week}.png",
+                    title=card.heading,
+                    alt_txt=card.heading,
+                    initial_comment=text,
+                )
+                return
+            except SlackApiError as exc:
+                log.warning("uploading the board chart failed: %s", exc.response.get("error"))
+        await self.client.chat_postMessage(
+            channel=channel_id,
+            text=text,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
         )
 
 

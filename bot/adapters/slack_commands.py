@@ -20,6 +20,10 @@ USAGE = {
     "leaderboard": "/quiz leaderboard [week|last-week|all] [teams]",
     "team": "/quiz team create|join NAME, /quiz team leave, /quiz team list",
     "decks": "/quiz decks",
+    "config": "/quiz config [KEY VALUE]  (changing: workspace admins)",
+    "schedule": "/quiz schedule daily HH:MM [deck] [questions] | weekly DAY HH:MM ... | list"
+    " | cancel ID",
+    "stats": "/quiz stats [@member]",
     "help": "/quiz help",
 }
 
@@ -76,7 +80,15 @@ class Simple:
     name: str
 
 
-Command = Start | Leaderboard | TeamCommand | Simple
+@dataclass(frozen=True)
+class Rhythm:
+    """`/quiz config|schedule|stats ...`: the words go to the weekly rhythm as typed."""
+
+    name: str
+    words: tuple[str, ...] = ()
+
+
+Command = Start | Leaderboard | TeamCommand | Simple | Rhythm
 
 
 def bad_word(word: str, subcommand: str, hint: str = "") -> UsageError:
@@ -101,6 +113,8 @@ def parse(text: str, deck_names: Collection[str]) -> Command:
         return Simple(head)
     if head in ("leaderboard", "board", "scores", "top"):
         return parse_leaderboard(rest)
+    if head in ("config", "schedule", "stats"):
+        return Rhythm(head, tuple(rest))
     if head in ("team", "teams"):
         return parse_team(rest if head == "team" else ["list", *rest])
     raise UsageError(f"I don't know `/quiz {words[0]}`.\n{HELP}")

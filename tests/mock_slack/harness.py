@@ -24,6 +24,7 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
+from bot.runtime import rhythm_for
 from bot.store import SqlStore
 from tests.mock_slack.requests import SlackRequests, User
 from tests.mock_slack.server import Message, MockSlack
@@ -173,7 +174,7 @@ class SlackHarness:
             rng=random.Random(seed),
             refresh_interval=0.01,
         )
-        app = build_app(engine, client, signing_secret=SECRET)
+        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm_for(engine))
         runner = web.AppRunner(http_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

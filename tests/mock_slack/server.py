@@ -69,6 +69,17 @@ class Ephemeral:
 
 
 @dataclass
+class Upload:
+    """A file shared in three steps: getUploadURLExternal, the upload, completeUploadExternal."""
+
+    file_id: str
+    data: bytes = b""
+    channel: str | None = None
+    title: str = ""
+    comment: str = ""
+
+
+@dataclass
 class _Fault:
     status: int
     body: dict[str, Any]
@@ -105,6 +116,7 @@ class MockSlack:
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: list[Ephemeral] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, Upload] = {}
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
@@ -119,6 +131,7 @@ class MockSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{channel}/{user}/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -262,6 +275,22 @@ class MockSlack:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{self._next_ts().split('.')[1]}"
+            self.uploads[file_id] = Upload(file_id)
+            url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            items = json.loads(files) if isinstance(files, str) else list(files or [])
+            for item in items:
+                upload = self.uploads.get(str(item["id"]))
+                if upload is None or not upload.data:
+                    return {"ok": False, "error": "file_not_found"}
+                upload.channel = params.get("channel_id")
+                upload.title = str(item.get("title") or "")
+                upload.comment = str(params.get("initial_comment") or "")
+            return {"ok": True, "files": [{"id": i["id"], "title": i.get("title")} for i in items]}
         return {"ok": False, "error": "unknown_method"}
 
     async def _response_url(self, request: web.Request) -> web.Response:
@@ -276,6 +305,14 @@ class MockSlack:
             self.ephemerals.append(Ephemeral(channel, user, text, blocks, "response_url"))
         await self._record(call)
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        upload.data = await request.read()
+        await self._record(Call("upload", {}, asyncio.get_running_loop().time(), path=request.path))
+        return web.Response(text=f"OK - {len(upload.data)}")
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
