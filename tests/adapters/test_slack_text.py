@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,20 @@ def test_mode_follows_the_tokens_and_names_a_missing_setting() -> None:
         slack_mode(Settings(slack_bot_token="xoxb-1"), http=False)
     with pytest.raises(SettingsError, match="xapp-"):
         slack_mode(Settings(slack_bot_token="xoxb-1", slack_app_token="xoxb-2"), http=False)
+
+
+# ---- the app manifest -------------------------------------------------------------------------
+
+
+def test_manifest_has_the_command_interactivity_scopes_and_socket_mode() -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "slack" / "manifest.yml"
+    manifest = yaml.safe_load(path.read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/quiz" and command["should_escape"] is True
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "users:read", "files:write"} <= scopes
