@@ -252,6 +252,8 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         seconds="Seconds per question",
         mode="Play alone or as teams",
         scoring="Points for speed, or for correct answers only",
+        changes="Let players change their answer until the reveal",
+        partial="Partial credit on check-all-that-apply questions",
     )
     async def start(
         self,
@@ -261,6 +263,8 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         seconds: app_commands.Range[int, 5, 600] | None = None,
         mode: Literal["solo", "teams"] | None = None,
         scoring: Literal["speed", "accuracy"] | None = None,
+        changes: bool = False,
+        partial: bool = False,
     ) -> None:
         """/quiz start."""
         request = StartRequest(
@@ -269,6 +273,8 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
             seconds=seconds,
             mode=Mode(mode) if mode else None,
             scoring=Scoring(scoring) if scoring else None,
+            allow_change=changes,
+            partial=partial,
         )
         await self._respond(interaction, self._start(interaction, request))
 

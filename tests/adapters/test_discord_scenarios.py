@@ -296,6 +296,20 @@ async def test_a_double_click_keeps_the_first_answer(fake: FakeDiscord, bot: Har
     assert re.search(rf"{first} ▰{{10}} 1 \(100%\) ✓", message_text(latest(fake, "✅ Answer")))
 
 
+async def test_with_changes_allowed_a_second_click_changes_the_answer(
+    fake: FakeDiscord, bot: Harness
+) -> None:
+    ann = fake.user("Ann")
+    await fake.slash(ann, "quiz start", deck="algebra", questions=1, changes=True)
+    q = bot.current_question()
+    right, wrong = right_letters(q)[0], wrong_letter(q)
+    assert (await fake.click(ann, q["id"], wrong)).content == f"Locked in: {wrong}"
+    changed = await fake.click(ann, q["id"], right)
+    assert changed.content == f"Changed to {right}" and changed.ephemeral
+    await bot.tick(31)
+    assert re.search(rf"{right} ▰{{10}} 1 \(100%\) ✓", message_text(latest(fake, "✅ Answer")))
+
+
 async def test_only_the_host_or_a_moderator_may_stop(fake: FakeDiscord, bot: Harness) -> None:
     host, other = fake.user("Host"), fake.user("Other")
     moderator = fake.user("Mod", permissions=MEMBER_PERMISSIONS | MANAGE_MESSAGES)

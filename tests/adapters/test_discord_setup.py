@@ -101,7 +101,7 @@ def test_sync_to_one_guild_registers_the_quiz_group(
     assert set(sub) == {"start", "stop", "skip", "leaderboard", "team", "decks", "help"}
     assert {o["name"] for o in sub["team"]["options"]} == {"create", "join", "leave", "list"}
     start = {o["name"]: o for o in sub["start"]["options"]}
-    assert list(start) == ["deck", "questions", "seconds", "mode", "scoring"]
+    assert list(start) == ["deck", "questions", "seconds", "mode", "scoring", "changes", "partial"]
     assert start["deck"]["autocomplete"] is True
     assert [c["value"] for c in start["mode"]["choices"]] == ["solo", "teams"]
     assert (start["questions"]["min_value"], start["questions"]["max_value"]) == (1, 50)
