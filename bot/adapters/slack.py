@@ -54,6 +54,8 @@ from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm import Rhythm as WeeklyRhythm
+from bot.health import DatabaseHealth
+from bot.metrics import Metrics, add_ops_routes
 from bot.runtime import run_ticker, running
 
 log = logging.getLogger(__name__)
@@ -413,8 +415,17 @@ def build_app(
     return app
 
 
-def http_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
-    """An aiohttp application serving the Bolt app on POST `path` (and GET /healthz)."""
+def http_app(
+    app: AsyncApp,
+    path: str = EVENTS_PATH,
+    *,
+    metrics: Metrics | None = None,
+    health: DatabaseHealth | None = None,
+) -> web.Application:
+    """An aiohttp application serving the Bolt app on POST `path`, and GET /healthz.
+
+    With `metrics`, GET /metrics is served too and every POST is timed as an ack.
+    """
 
     async def events(request: web.Request) -> web.Response:
         response: BoltResponse = await app.async_dispatch(await to_bolt_request(request))
@@ -425,7 +436,10 @@ def http_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
 
     server = web.Application()
     server.router.add_post(path, events)
-    server.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        add_ops_routes(server, metrics, health, platform=PLATFORM, ack_path=path)
+    else:
+        server.router.add_get("/healthz", healthz)
     return server
 
 
@@ -489,7 +503,12 @@ async def serve_slack(
                     if mode == "socket":
                         await _serve_socket_mode(app, settings.slack_app_token, stop, on_ready)
                     else:
-                        await _serve_http(app, host, port, stop, on_ready)
+                        server = http_app(
+                            app,
+                            metrics=runtime.metrics,
+                            health=DatabaseHealth.of_store(runtime.store),
+                        )
+                        await _serve_http(server, host, port, stop, on_ready)
                 finally:
                     stop.set()
                     await ticker
@@ -515,13 +534,13 @@ async def _serve_socket_mode(
 
 
 async def _serve_http(
-    app: AsyncApp,
+    server: web.Application,
     host: str,
     port: int,
     stop: asyncio.Event,
     on_ready: Callable[[int], None] | None,
 ) -> None:
-    runner = web.AppRunner(http_app(app), access_log=None)
+    runner = web.AppRunner(server, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -50,6 +50,12 @@ async def test_serve_http_runs_a_quiz_from_signed_requests(tmp_path: Path) -> No
 
         bad = await slack.send(slack.command_body(ADA, "start"), secret="wrong")
         assert bad.status == 401
+
+        assert slack._session is not None
+        async with slack._session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert response.status == 200
+        async with slack._session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
     finally:
         stop.set()
         assert await asyncio.wait_for(server, 30) == 0
