@@ -112,6 +112,7 @@ def configure_logging(settings: Settings, stream: object = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # library chatter (discord.py gateway, aiohttp access) stays at warnings
-    for noisy in ("discord", "aiohttp.access", "slack_bolt", "sqlalchemy.engine"):
+    # library chatter (discord.py gateway, aiohttp access, one line per SQLite call) stays
+    # at warnings
+    for noisy in ("discord", "aiohttp.access", "slack_bolt", "sqlalchemy.engine", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
