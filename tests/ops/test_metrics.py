@@ -175,3 +175,24 @@ async def test_ack_latency_times_each_post_to_the_events_path() -> None:
     assert health.status == 200
     assert got[("quizbot_ack_latency_seconds_count", ())] == 3
     assert got[("quizbot_ack_latency_seconds_bucket", (("le", "3.0"),))] == 3
+
+
+def test_metrics_port_flag_overrides_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.adapters.discord as discord_adapter
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("METRICS_PORT", "9100")
+    seen: list[Settings] = []
+
+    def fake_run(settings: Settings) -> int:
+        seen.append(settings)
+        return 0
+
+    monkeypatch.setattr(discord_adapter, "run_discord", fake_run)
+
+    assert main(["serve", "discord", "--metrics-port", "9200"]) == 0
+    assert main(["serve", "discord"]) == 0
+    assert [s.metrics_port for s in seen] == [9200, 9100]
