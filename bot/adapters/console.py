@@ -23,7 +23,6 @@ from bot.core.cards import (
     kind_hint,
     letter,
     parse_letters,
-    rank_label,
 )
 from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, Mode, PlayerRef, Scoring, StartRequest
@@ -56,14 +55,10 @@ def reveal_text(card: RevealCard) -> str:
         lines.append(f"  {to_chat_text(card.explanation)}")
     lines += [f"  {line}" for line in card.spread_lines()]
     if card.fastest:
-        fastest = ", ".join(f"{p.name} {p.seconds:.1f}s +{p.points}" for p in card.fastest)
-        lines.append(f"  Fastest: {fastest}")
+        lines.append("  Fastest: " + "  ".join(card.fastest_lines()))
     else:
         lines.append("  Nobody got it this time.")
-    for team in card.teams:
-        mark = "✓" if team.correct else "✗"
-        picked = ", ".join(letter(p) for p in team.selected)
-        lines.append(f"  Team {team.name}: {picked} {mark} +{team.points}")
+    lines += [f"  {line}" for line in card.team_lines()]
     if card.ending:
         lines.append(f"  {card.ending}.")
     return "\n".join(lines)
@@ -72,12 +67,8 @@ def reveal_text(card: RevealCard) -> str:
 def summary_text(card: SummaryCard) -> str:
     """The final standings as terminal text."""
     lines = ["", f"━━ {card.heading} ({card.rounds_played}/{card.total} questions) ━━"]
-    if not card.players:
-        lines.append("Nobody scored.")
-    for row in card.players:
-        lines.append(f"{rank_label(row.rank)} {row.name}: {row.points} pts ({row.correct} correct)")
-    for row in card.teams:
-        lines.append(f"{rank_label(row.rank)} team {row.name}: {row.points} pts")
+    lines += card.player_lines() or ["Nobody scored."]
+    lines += [f"Team {line}" for line in card.team_lines()]
     return "\n".join(lines)
 
 

@@ -21,7 +21,6 @@ from bot.core.cards import (
     SummaryCard,
     kind_hint,
     letter,
-    rank_label,
 )
 from bot.core.model import Deck, Mode, QuestionKind, TeamRoster
 from bot.render import to_chat_text
@@ -237,27 +236,19 @@ def reveal_embed(card: RevealCard) -> discord.Embed:
         description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
         colour=REVEAL_COLOUR,
     )
-    noun = "votes" if card.mode is Mode.TEAMS else "answers"
     spread = "\n".join(card.spread_lines())
     embed.add_field(
-        name=f"Spread ({card.answered} {noun})",
+        name=f"Spread ({card.answered_text})",
         value=_clip(f"```\n{spread}\n```", _FIELD_LIMIT),
         inline=False,
     )
     if card.fastest:
-        fastest = "\n".join(
-            f"{i}. {p.name}: {p.seconds:.1f} s, +{p.points}" for i, p in enumerate(card.fastest, 1)
-        )
+        fastest = "\n".join(card.fastest_lines())
         embed.add_field(name="⚡ Fastest correct", value=_clip(fastest, _FIELD_LIMIT), inline=False)
     elif card.answered:
         embed.add_field(name="⚡ Fastest correct", value="Nobody got it this time", inline=False)
     if card.teams:
-        teams = "\n".join(
-            f"{'✅' if t.correct else '❌'} {t.name}: "
-            f"{', '.join(letter(p) for p in t.selected) or '-'} "
-            f"({t.votes} of {t.members_voted} votes), +{t.points}"
-            for t in card.teams
-        )
+        teams = "\n".join(card.team_lines())
         embed.add_field(name="👥 Team votes", value=_clip(teams, _FIELD_LIMIT), inline=False)
     if card.ending:
         embed.set_footer(text=card.ending)
@@ -271,18 +262,15 @@ def summary_embed(card: SummaryCard) -> discord.Embed:
     embed = discord.Embed(
         title=f"🏁 {card.heading}", description="\n".join(description), colour=SUMMARY_COLOUR
     )
-    players = [
-        f"{rank_label(r.rank)} {r.name}: {r.points} pts ({r.correct}/{r.answered} correct)"
-        for r in card.players[:10]
-    ]
+    players = card.player_lines()
     embed.add_field(
         name="Podium",
         value=_clip("\n".join(players) or "Nobody scored", _FIELD_LIMIT),
         inline=False,
     )
     if card.teams:
-        teams = [f"{rank_label(r.rank)} {r.name}: {r.points} pts" for r in card.teams[:10]]
-        embed.add_field(name="Teams", value=_clip("\n".join(teams), _FIELD_LIMIT), inline=False)
+        teams = "\n".join(card.team_lines())
+        embed.add_field(name="Teams", value=_clip(teams, _FIELD_LIMIT), inline=False)
     embed.set_footer(text="See the week's standings with /quiz leaderboard")
     return embed
 

@@ -17,7 +17,6 @@ from bot.core.cards import (
     SummaryCard,
     kind_hint,
     letter,
-    rank_label,
 )
 from bot.core.model import Deck, Mode, QuestionKind
 from bot.core.rhythm_cards import WeeklyBoardCard
@@ -191,6 +190,10 @@ def reveal_text(card: RevealCard) -> str:
     return f"{card.heading}: {escape(to_chat_text(card.correct_text))}"
 
 
+def _bold(name: str) -> str:
+    return f"*{escape(name)}*"
+
+
 def reveal_blocks(card: RevealCard) -> list[Block]:
     """The reveal: the answer, explanation, vote spread, fastest players, team results."""
     answer = "; ".join(f"*{letter(p)}*: {mrkdwn(card.choices[p])}" for p in card.correct)
@@ -200,23 +203,12 @@ def reveal_blocks(card: RevealCard) -> list[Block]:
     spread = "\n".join(card.spread_lines())
     blocks.append(_section(f"```{spread}```"))
     if card.fastest:
-        fastest = "  ".join(
-            f"{rank_label(i)} {escape(f.name)} {f.seconds:g} s (+{f.points})"
-            for i, f in enumerate(card.fastest, start=1)
-        )
-        blocks.append(_section(f"*Fastest:* {fastest}"))
+        blocks.append(_section("*Fastest:* " + "  ".join(card.fastest_lines(_bold))))
     elif card.answered:
         blocks.append(_section("Nobody got it this time."))
     if card.teams:
-        lines = [
-            f"{'✅' if t.correct else '❌'} *{escape(t.name)}* voted "
-            f"{', '.join(letter(p) for p in t.selected) or '-'} "
-            f"({t.votes}/{t.members_voted} votes) +{t.points}"
-            for t in card.teams
-        ]
-        blocks.append(_section("*Teams*\n" + "\n".join(lines)))
-    noun = "vote" if card.mode is Mode.TEAMS else "answer"
-    footer = f"{card.answered} {noun}{'' if card.answered == 1 else 's'}"
+        blocks.append(_section("*Teams*\n" + "\n".join(card.team_lines(_bold))))
+    footer = card.answered_text
     if card.ending:
         footer = f"{footer} · {escape(card.ending)}"
     blocks.append(_context(footer))
@@ -234,16 +226,11 @@ def summary_blocks(card: SummaryCard) -> list[Block]:
     """The end of a quiz: the podium, the rest, team scores and why it ended."""
     blocks = [_section(f"*{escape(card.heading)}* · {card.rounds_played}/{card.total} questions")]
     if card.players:
-        lines = [
-            f"{rank_label(r.rank)} *{escape(r.name)}* {r.points} pts ({r.correct}/{r.answered})"
-            for r in card.players
-        ]
-        blocks.append(_section("\n".join(lines)))
+        blocks.append(_section("\n".join(card.player_lines(_bold))))
     else:
         blocks.append(_section("Nobody scored."))
     if card.teams:
-        lines = [f"{rank_label(r.rank)} *{escape(r.name)}* {r.points} pts" for r in card.teams]
-        blocks.append(_section("*Teams*\n" + "\n".join(lines)))
+        blocks.append(_section("*Teams*\n" + "\n".join(card.team_lines(_bold))))
     if card.reason:
         blocks.append(_context(escape(card.reason)))
     return blocks

@@ -6,6 +6,7 @@ wording of receipts, choice letters and vote bars lives here, once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,6 +14,14 @@ from enum import StrEnum
 from bot.core.model import Mode, QuestionKind, QuizStatus, ScoreRow, SubjectKind
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# How a platform marks up a name inside a line (escaping, bold); plain text by default.
+NameStyle = Callable[[str], str]
+
+
+def plain(name: str) -> str:
+    """A name as it is."""
+    return name
 
 
 def letter(position: int) -> str:
@@ -154,6 +163,27 @@ class RevealCard:
         """The correct letters with their texts, e.g. "B: 42"."""
         return "; ".join(f"{letter(p)}: {self.choices[p]}" for p in self.correct)
 
+    @property
+    def answered_text(self) -> str:
+        """ "5 answers" (votes in teams mode)."""
+        noun = "vote" if self.mode is Mode.TEAMS else "answer"
+        return f"{self.answered} {noun}{'' if self.answered == 1 else 's'}"
+
+    def fastest_lines(self, name: NameStyle = plain) -> list[str]:
+        """One line per fastest correct player, e.g. "🥇 Ann 1.2 s (+987)"."""
+        return [
+            f"{rank_label(i)} {name(p.name)} {p.seconds:.1f} s (+{p.points})"
+            for i, p in enumerate(self.fastest, start=1)
+        ]
+
+    def team_lines(self, name: NameStyle = plain) -> list[str]:
+        """One line per team, e.g. "✅ Owls: B (2 of 3 votes) +750"."""
+        return [
+            f"{'✅' if t.correct else '❌'} {name(t.name)}: {letters(t.selected) or '-'} "
+            f"({t.votes} of {t.members_voted} votes) +{t.points}"
+            for t in self.teams
+        ]
+
     def spread_lines(self) -> list[str]:
         """One line per choice: letter, bar, count and percentage, ✓ on correct ones."""
         lines = []
@@ -181,6 +211,18 @@ class SummaryCard:
     def heading(self) -> str:
         """ "Quiz over" or "Quiz stopped"."""
         return "Quiz over" if self.status is QuizStatus.FINISHED else "Quiz stopped"
+
+    def player_lines(self, name: NameStyle = plain, limit: int = 10) -> list[str]:
+        """The podium and the rest, e.g. "🥇 Ann: 2100 pts (2/3 correct)"."""
+        return [
+            f"{rank_label(r.rank)} {name(r.name)}: {r.points} pts "
+            f"({r.correct}/{r.answered} correct)"
+            for r in self.players[:limit]
+        ]
+
+    def team_lines(self, name: NameStyle = plain, limit: int = 10) -> list[str]:
+        """Team scores within the quiz, e.g. "🥇 Owls: 1500 pts"."""
+        return [f"{rank_label(r.rank)} {name(r.name)}: {r.points} pts" for r in self.teams[:limit]]
 
 
 MEDALS = ("🥇", "🥈", "🥉")

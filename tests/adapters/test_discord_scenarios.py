@@ -135,7 +135,7 @@ async def test_full_solo_quiz_with_five_players(fake: FakeDiscord, bot: Harness)
     assert re.search(r"(2·2·2 = 8|7 − 3 = 4|7·7 = 49)", reveal_text)
     assert re.search(rf"{right} ▰{{8}}▱{{2}} 4 \(80%\) ✓", reveal_text)
     assert re.search(rf"{wrong} ▰{{2}}▱{{8}} 1 \(20%\)", reveal_text)
-    assert "Fastest correct" in reveal_text and "1. Alice" in reveal_text
+    assert "Fastest correct" in reveal_text and "🥇 Alice" in reveal_text
 
     # question 2: everyone answers, so it closes at once without waiting for the deadline
     q2 = bot.current_question()
@@ -200,8 +200,8 @@ async def test_teams_mode_shows_team_votes_and_results(fake: FakeDiscord, bot: H
     await bot.tick(31)
     reveal_text = message_text(latest(fake, "✅ Answer 1/1"))
     assert "Team votes" in reveal_text
-    assert re.search(rf"✅ Owls: {right} \(2 of 2 votes\), \+\d+", reveal_text)
-    assert re.search(rf"❌ Foxes: {wrong} \(2 of 2 votes\), \+0", reveal_text)
+    assert re.search(rf"✅ Owls: {right} \(2 of 2 votes\) \+\d+", reveal_text)
+    assert re.search(rf"❌ Foxes: {wrong} \(2 of 2 votes\) \+0", reveal_text)
     summary_text = message_text(latest(fake, "🏁 Quiz over"))
     assert re.search(r"Teams\n🥇 Owls: [1-9]\d* pts", summary_text)
 
@@ -239,7 +239,7 @@ async def test_multiple_answer_question_uses_a_select_menu(fake: FakeDiscord, bo
     reveal_text = message_text(latest(fake, "✅ Answer 1/1"))
     assert f"**{right[0]}**: " in reveal_text and f"**{right[1]}**: " in reveal_text
     assert re.search(rf"{right[0]} ▰+▱* 2 \(67%\) ✓", reveal_text)
-    assert "1. Ann" in reveal_text
+    assert "🥇 Ann" in reveal_text
 
 
 async def _fifty_clicks(fake: FakeDiscord, bot: Harness) -> tuple[str, Json, float, int]:
@@ -357,7 +357,7 @@ async def test_buttons_keep_working_after_a_restart(
         assert stale.content == "This round is closed" and stale.ephemeral
         await restarted.tick(31)
         reveal_text = message_text(latest(fake, "✅ Answer 2/2"))
-        assert "1. Ben" in reveal_text
+        assert "🥇 Ben" in reveal_text
         assert latest(fake, "🏁 Quiz over")
     finally:
         await restarted.stop()

@@ -124,7 +124,7 @@ async def test_full_quiz_with_five_players_to_summary_and_leaderboard(
         assert reveal1.splitlines()[1] == explanation
     assert f"{right} ▰▰▰▰▰▰▱▱▱▱ 3 (60%) ✓" in reveal1
     assert f"{wrong} ▰▰▰▰▱▱▱▱▱▱ 2 (40%)" in reveal1
-    assert "*Fastest:* 🥇 ada 0 s" in reveal1 and "🥈 ben 2 s" in reveal1
+    assert "*Fastest:* 🥇 *ada* 0.0 s" in reveal1 and "🥈 *ben* 2.0 s" in reveal1
 
     # round 2 closes by itself once everyone from round 1 has answered
     q2 = h.question()
@@ -183,7 +183,7 @@ async def test_teams_mode_with_two_teams(harness: SlackHarness) -> None:
 
     reveal = reveals(h)[0]
     assert "*Teams*" in reveal
-    assert f"✅ *Owls* voted {right} (2/2 votes)" in reveal
+    assert f"✅ *Owls*: {right} (2 of 2 votes)" in reveal
     assert "*Cats*" in reveal
 
     q2 = h.question()
@@ -239,7 +239,7 @@ async def test_multiple_answer_question_with_checkboxes(harness: SlackHarness) -
         assert f"✅ *{key}*" in q.plain
     reveal = reveals(h)[0]
     assert f"*Answer 1/1* ✅ *{right[0]}*" in reveal and "2 and 4 divide by 2" in reveal
-    assert "*Fastest:* 🥇 ada" in reveal and "ben" not in reveal.split("Fastest:")[1]
+    assert "*Fastest:* 🥇 *ada*" in reveal and "ben" not in reveal.split("Fastest:")[1]
 
 
 # ---- 4. double clicks and Slack's retries ------------------------------------------------

@@ -11,15 +11,35 @@ from tests.mock_slack.harness import ADA, BEN, SECRET
 from tests.mock_slack.requests import SlackRequests
 from tests.mock_slack.server import MockSlack
 
-QUESTIONS = Path(__file__).resolve().parents[2] / "questions"
+# single-answer questions only, so that the first question always has letter buttons
+DECK = """\
+name: pairs
+title: Pairs
+description: Two single-answer questions
+questions:
+  - id: pairs-1
+    prompt: Which is even?
+    choices:
+      - correct: "2"
+      - wrong: "3"
+    explanation: 2 divides by 2.
+  - id: pairs-2
+    prompt: Which is odd?
+    choices:
+      - correct: "3"
+      - wrong: "4"
+    explanation: 3 does not divide by 2.
+"""
 
 
 async def test_serve_http_runs_a_quiz_from_signed_requests(tmp_path: Path) -> None:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "pairs.yaml").write_text(DECK)
     mock = MockSlack()
     await mock.start()
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}",
-        questions_dir=QUESTIONS,
+        questions_dir=tmp_path / "decks",
         slack_bot_token="xoxb-test",
         slack_signing_secret=SECRET,
         slack_api_url=mock.base_url,
@@ -34,7 +54,7 @@ async def test_serve_http_runs_a_quiz_from_signed_requests(tmp_path: Path) -> No
     port = await asyncio.wait_for(ready, 30)
     slack = SlackRequests(f"http://127.0.0.1:{port}/slack/events", mock, SECRET)
     try:
-        assert (await slack.command(ADA, "start deep-learning 2")).status == 200
+        assert (await slack.command(ADA, "start pairs 2")).status == 200
         await mock.wait_for(lambda: bool(mock.channel_messages(slack.channel)))
         question = mock.last_message(slack.channel)
         assert question.plain.startswith("*Question 1/2")

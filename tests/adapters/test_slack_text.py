@@ -178,10 +178,8 @@ def test_reveal_blocks_show_answer_explanation_spread_fastest_and_teams() -> Non
     assert texts[0] == "*Answer 2/10* ✅ *A*: yes"
     assert texts[1] == "Squares &amp; such"
     assert texts[2] == "```A ▰▰▰▰▰▰▰▰▱▱ 3 (75%) ✓\nB ▰▰▱▱▱▱▱▱▱▱ 1 (25%)```"
-    assert texts[3] == "*Fastest:* 🥇 ada 1.5 s (+12)  🥈 &lt;ben&gt; 3 s (+11)"
-    assert (
-        texts[4] == "*Teams*\n✅ *Owls* voted A (2/2 votes) +10\n❌ *Cats* voted B (1/2 votes) +0"
-    )
+    assert texts[3] == "*Fastest:* 🥇 *ada* 1.5 s (+12)  🥈 *&lt;ben&gt;* 3.0 s (+11)"
+    assert texts[4] == "*Teams*\n✅ *Owls*: A (2 of 2 votes) +10\n❌ *Cats*: B (1 of 2 votes) +0"
     assert texts[5] == "4 votes · That was the last question"
 
 
@@ -196,10 +194,10 @@ def test_summary_blocks_show_the_podium() -> None:
     ]
     assert texts[0] == "*Quiz over* · 3/3 questions"
     assert texts[1].splitlines() == [
-        "🥇 *ada* 29 pts (3/3)",
-        "🥈 *ben* 28 pts (3/3)",
-        "🥉 *cy* 27 pts (3/3)",
-        "#4 *dee* 26 pts (3/3)",
+        "🥇 *ada*: 29 pts (3/3 correct)",
+        "🥈 *ben*: 28 pts (3/3 correct)",
+        "🥉 *cy*: 27 pts (3/3 correct)",
+        "#4 *dee*: 26 pts (3/3 correct)",
     ]
 
 

@@ -90,7 +90,7 @@ def test_scripted_game_plays_to_the_end_and_the_board_shows_it(tmp_path: Path) -
     assert out.count("✓ You got it") == 2 and out.count("✗ Not this time") == 1
     # 1000 + (1000 + 100 streak) + 0
     assert "━━ Quiz over (3/3 questions) ━━" in out
-    assert "🥇 ann: 2100 pts (2 correct)" in out
+    assert "🥇 ann: 2100 pts (2/3 correct)" in out
 
     board = quizbot(tmp_path, "leaderboard", "--period", "all")
     stdout, stderr = board.communicate(timeout=60)
