@@ -33,10 +33,12 @@ def migrated(tmp_path: Path) -> Settings:
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
+    """The checks by name."""
     return {c.name: c for c in checks}
 
 
 def printed(checks: list[Check]) -> tuple[int, str]:
+    """The exit code and the text `quizbot doctor` would print."""
     out = io.StringIO()
     code = report(checks, out)
     return code, out.getvalue()
@@ -207,6 +209,7 @@ async def test_a_malformed_api_url_fails(migrated: Settings) -> None:
 
 @pytest.fixture
 async def slack() -> AsyncIterator[MockSlack]:
+    """The mock Slack Web API, started."""
     mock = MockSlack()
     await mock.start()
     yield mock
@@ -215,6 +218,7 @@ async def slack() -> AsyncIterator[MockSlack]:
 
 @pytest.fixture
 async def discord() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord, started, knowing DISCORD_TOKEN."""
     fake = FakeDiscord(token=DISCORD_TOKEN)
     await fake.start()
     yield fake

@@ -54,6 +54,7 @@ def configured(log_format: str, **extra: str) -> io.StringIO:
 
 
 def assert_no_secret(text: str) -> None:
+    """Fail if any token, or a telling piece of one, is in `text`."""
     for secret in SECRETS:
         assert secret not in text
     for part in ("botsecret", "appsecret", "abcdefghijklmnopqrstuvwxyz0123"):

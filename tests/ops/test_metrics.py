@@ -34,12 +34,14 @@ def samples(exposition: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def free_port() -> int:
+    """A local port nothing listens on (yet)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 async def client_for(app: web.Application) -> TestClient[web.Request, web.Application]:
+    """A started test client of `app` on 127.0.0.1."""
     client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -47,6 +49,7 @@ async def client_for(app: web.Application) -> TestClient[web.Request, web.Applic
 
 @pytest.fixture
 async def migrated_url(tmp_path: Path) -> str:
+    """A SQLite database migrated to the latest revision."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
     upgrade(url)
     return url

@@ -56,6 +56,7 @@ questions:
 
 
 def free_port() -> int:
+    """A local port nothing listens on (yet)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -63,6 +64,7 @@ def free_port() -> int:
 
 @pytest.fixture
 async def mock() -> AsyncIterator[MockSlack]:
+    """The mock Slack Web API, started."""
     server = MockSlack()
     await server.start()
     yield server
