@@ -326,3 +326,15 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def test_a_reachable_database_without_migrations_on_sqlite_and_postgresql(
+    database_url: str,
+) -> None:
+    # the shared fixture builds the schema without Alembic: reachable, yet not migrated
+    settings = Settings(database_url=database_url, questions_dir=ROOT / "questions")
+    checks = by_name(await run_checks(settings))
+
+    assert checks["database"].status is Status.OK
+    assert checks["migrations"].status is Status.FAILED
+    assert checks["migrations"].fix == "run `quizbot db upgrade`"
