@@ -9,9 +9,7 @@ scales to several workers on one database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -57,6 +55,7 @@ from bot.core.rhythm import Rhythm as WeeklyRhythm
 from bot.health import DatabaseHealth
 from bot.metrics import Metrics, add_ops_routes
 from bot.runtime import run_ticker, running
+from bot.shutdown import HTTP_GRACE_SECONDS, Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -479,16 +478,15 @@ async def serve_slack(
     """
     mode = slack_mode(settings, http=http)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for signum in signals:
-        # off the main thread there are no signal handlers: the caller sets `stop`
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+    # SIGTERM/SIGINT set `stop`; off the main thread there are no handlers and the
+    # caller sets it
+    shutdown = Shutdown(requested=stop)
+    shutdown.install()
     try:
         async with http_session() as session:
             client = web_client(settings.slack_bot_token, settings.slack_api_url, session=session)
             async with running(settings, SlackChat(client), platform=PLATFORM) as runtime:
+                shutdown.attach(runtime.engine)  # from the signal on, no new quizzes
                 app = build_app(
                     runtime.engine,
                     client,
@@ -512,10 +510,11 @@ async def serve_slack(
                 finally:
                     stop.set()
                     await ticker
+                    # Bolt acks a click before its listener records the answer: let
+                    # those answers reach the database before the store closes
+                    await shutdown.finish_in_flight()
     finally:
-        for signum in signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signum)
+        shutdown.uninstall()
     return 0
 
 
@@ -540,7 +539,7 @@ async def _serve_http(
     stop: asyncio.Event,
     on_ready: Callable[[int], None] | None,
 ) -> None:
-    runner = web.AppRunner(server, access_log=None)
+    runner = web.AppRunner(server, access_log=None, shutdown_timeout=HTTP_GRACE_SECONDS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -20,8 +20,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-import bot.adapters.slack as slack_adapter
-import bot.shutdown
 from bot.core.clock import ManualClock
 from bot.core.errors import QuizError
 from bot.core.model import StartRequest
@@ -114,12 +112,6 @@ def stored_answers(db: Path) -> dict[str, str]:
     return {external_id: status for external_id, status in rows}
 
 
-def serve_uses_shutdown() -> bool:
-    """Whether the Slack adapter stops through bot.shutdown (the end-to-end test needs it)."""
-    helpers = (bot.shutdown, bot.shutdown.Shutdown)
-    return any(value in helpers for value in vars(slack_adapter).values())
-
-
 # ---- the helper ---------------------------------------------------------------------------
 
 
@@ -192,10 +184,6 @@ async def test_work_past_the_deadline_is_left() -> None:
 # ---- end to end ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not serve_uses_shutdown(),
-    reason="`quizbot serve slack` does not stop through bot.shutdown.Shutdown yet",
-)
 async def test_sigterm_mid_burst_keeps_every_acknowledged_answer(
     tmp_path: Path, mock: MockSlack
 ) -> None:
