@@ -232,6 +232,7 @@ class QuizEngine:
         self._player_ids: _LRU[tuple[str, str], int] = _LRU(_CACHE_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
         self._refreshing: set[int] = set()
+        self._close_checks: dict[int, bool] = {}  # round id -> check again when this one ends
         self._last_refresh: dict[int, float] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
@@ -440,12 +441,34 @@ class QuizEngine:
             self._request_refresh(facts.round_id)
         # round 1 has nobody expected yet unless a roster was given
         if facts.position > 1 or facts.roster:
-            self._spawn(self._close_if_all_answered(facts))
+            self._request_close_check(facts)
+
+    def _request_close_check(self, facts: RoundFacts) -> None:
+        """Check whether everyone answered, once per burst rather than once per click.
+
+        While a check of the round runs, later answers only ask for one more check after
+        it; that one starts after their commit, so the last answer is always seen.
+        """
+        if facts.round_id in self._close_checks:
+            self._close_checks[facts.round_id] = True
+            return
+        self._close_checks[facts.round_id] = False
+        self._spawn(self._close_if_all_answered(facts))
 
     async def _close_if_all_answered(self, facts: RoundFacts) -> None:
-        missing = await self.store.missing_expected(facts.quiz_id, facts.round_id, facts.roster)
-        if missing == 0:
-            await self.close_round(facts.round_id)
+        try:
+            while True:
+                self._close_checks[facts.round_id] = False
+                missing = await self.store.missing_expected(
+                    facts.quiz_id, facts.round_id, facts.roster
+                )
+                if missing == 0:
+                    await self.close_round(facts.round_id)
+                    return
+                if not self._close_checks.get(facts.round_id):
+                    return
+        finally:
+            self._close_checks.pop(facts.round_id, None)
 
     # ---- the answers-so-far line, refreshed at a bounded rate -----------------------
 
