@@ -103,8 +103,13 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._reader = engine.execution_options(**{READ_ONLY: True})
         self._postgres = engine.dialect.name == "postgresql"
+        # On PostgreSQL a read, or a write of one statement, needs no BEGIN and COMMIT
+        # round trips: READ COMMITTED gives each statement its own snapshot either way.
+        single: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if self._postgres else {}
+        self._reader = engine.execution_options(**{READ_ONLY: True}, **single)
+        self._single_statement = engine.execution_options(**single)
+        self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
         # SQLite has one writer at a time: queue this process's writers here, in order,
         # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_lock = None if self._postgres else asyncio.Lock()
@@ -415,41 +420,63 @@ class SqlStore:
         CONFLICT DO NOTHING. Only when nothing was inserted does a second query tell
         DUPLICATE from CLOSED and NO_TEAM.
         """
-        chosen = sorted(selected)
+        params = {
+            "a_round": round_id,
+            "a_player": player_id,
+            "a_selected": sorted(selected),
+            "a_now": now,
+            "a_community": team_community_id,
+        }
+        stmt = self._answer_inserts[team_community_id is not None]
+        if self._postgres:
+            # one statement, one round trip: it commits on its own
+            async with self._single_statement.connect() as conn:
+                row = (await conn.execute(stmt, params)).mappings().first()
+        else:
+            async with self._write() as conn:
+                row = (await conn.execute(stmt, params)).mappings().first()
+        if row is not None:
+            return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
+        return await self._explain_missed_answer(round_id, player_id, now, team_community_id)
+
+    def _answer_insert(self, teams: bool) -> Any:
+        """add_answer's statement, built once with bound parameters.
+
+        INSERT ... SELECT from the open round (locked FOR SHARE on PostgreSQL, so a
+        concurrent close waits for this insert to commit, and then sees it) ... ON
+        CONFLICT DO NOTHING RETURNING the row. In teams mode the player's team is joined
+        in, so a player in no team inserts nothing.
+        """
+        now = bindparam("a_now", type_=UTCDateTime())
         team_col: Any = cast(null(), Id)
         source = select(RoundRow.id).where(
-            RoundRow.id == round_id,
+            RoundRow.id == bindparam("a_round", type_=Id),
             RoundRow.status == _OPEN,
-            RoundRow.closes_at > literal(now, UTCDateTime()),
+            RoundRow.closes_at > now,
         )
-        if team_community_id is not None:
+        if teams:
             team_col = TeamMemberRow.team_id
             source = source.join(
                 TeamMemberRow,
                 and_(
-                    TeamMemberRow.community_id == team_community_id,
-                    TeamMemberRow.player_id == player_id,
+                    TeamMemberRow.community_id == bindparam("a_community", type_=Id),
+                    TeamMemberRow.player_id == bindparam("a_player", type_=Id),
                 ),
             )
         source = source.add_columns(
-            literal(player_id, Id),
-            literal(chosen, JSON()),
-            literal(now, UTCDateTime()),
+            bindparam("a_player", type_=Id),
+            bindparam("a_selected", type_=JSON()),
+            now,
             team_col,
         )
         if self._postgres:
             source = source.with_for_update(read=True, of=RoundRow)
-        stmt = (
+        return (
             self._insert(AnswerRow)
             .from_select(["round_id", "player_id", "selected", "answered_at", "team_id"], source)
             .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
             .returning(*_ANSWERS)
         )
-        async with self._write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-        if row is not None:
-            return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
-        return await self._explain_missed_answer(round_id, player_id, now, team_community_id)
 
     async def _explain_missed_answer(
         self, round_id: int, player_id: int, now: datetime, team_community_id: int | None
