@@ -1,0 +1,116 @@
+"""`python -m bench`: run the benchmarks, print a table each, write bench/results.json.
+
+    python -m bench                       # everything, PostgreSQL then SQLite
+    python -m bench --only p1,p3          # some of them
+    python -m bench --databases sqlite    # SQLite only
+    python -m bench --tiny                # tiny sizes: checks the code runs, measures nothing
+    python -m bench --profile p1          # also write a pyinstrument profile per run
+
+PostgreSQL comes from BENCH_DATABASE_URL (default: the local test database); the
+benchmarks work in a schema of their own, `quizbench`, and drop it when done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS_PATH, Database, Results, databases, table
+
+# name -> (module, what it measures)
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "p1": ("bench.answer_path", "answer path vs the raw driver"),
+    "p2": ("bench.click_to_ack", "click-to-ack over real HTTP (Slack)"),
+    "p3": ("bench.leaderboard", "leaderboard flat in history"),
+    "p4": ("bench.round_close", "closing and scoring a 500-answer round"),
+    "p4m": ("bench.memory", "1,000 running quizzes in one process"),
+}
+
+Runner = Callable[..., Awaitable[None]]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: p1,p2,...")
+    parser.add_argument(
+        "--databases", default="postgresql,sqlite", help="comma-separated: postgresql,sqlite"
+    )
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes, for the smoke test")
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="results JSON file")
+    parser.add_argument(
+        "--profile", default="", help="comma-separated benchmarks to profile with pyinstrument"
+    )
+    return parser.parse_args(argv)
+
+
+async def run_benchmark(
+    name: str, db: Database, results: Results, *, tiny: bool, profile_dir: Path | None
+) -> None:
+    """Run one benchmark on one database."""
+    module: Any = importlib.import_module(BENCHMARKS[name][0])
+    params = module.Params.tiny() if tiny else module.Params()
+    if profile_dir is None:
+        await module.run(db, results, params)
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="enabled")
+    with profiler:
+        await module.run(db, results, params)
+    path = profile_dir / f"{name}-{db.name}.txt"
+    write_text(path, profiler.output_text(unicode=True, show_all=False))
+    print(f"profile: {path}")
+
+
+def write_text(path: Path, content: str) -> None:
+    """Write a file, making its folder if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    """Run what the command line asks; 0 if every target was met, 1 otherwise."""
+    args = parse_args(argv)
+    chosen = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    profiled = {n.strip() for n in args.profile.split(",") if n.strip()}
+    results = Results()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="quizbench-") as workdir:
+        dbs = databases([d.strip() for d in args.databases.split(",")], Path(workdir))
+        for name in chosen:
+            for db in dbs:
+                profile_dir = RESULTS_PATH.parent / "profiles" if name in profiled else None
+                await run_benchmark(name, db, results, tiny=args.tiny, profile_dir=profile_dir)
+        for db in dbs:
+            await db.drop()
+    elapsed = time.perf_counter() - started
+    results.write(args.output)
+    rows = [
+        [name, r.value, r.unit, r.target, "yes" if r.met else "NO"]
+        for name, r in results.figures.items()
+        if r.target != "reference"
+    ]
+    print()
+    print(table("Targets", ["figure", "value", "unit", "target", "met"], rows))
+    missed = results.missed()
+    print(
+        f"\n{len(rows) - len(missed)} of {len(rows)} targets met in {elapsed:.0f} s; "
+        f"results in {args.output}"
+    )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,285 @@
+"""P1: the answer path (engine.record_answer on the real store) against the raw driver.
+
+Workload: `answers` clicks from `players` players across `rounds` open rounds, from
+`tasks` concurrent tasks. Every round is round 2 of its quiz and its players all
+answered round 1, so each click runs the whole path of a real game: the insert, the
+count refresh (rate-bounded) and the early-close check, and the last click of a round
+closes it in the background.
+
+Baseline: the same rows as single-row INSERTs on the raw driver (asyncpg; sqlite3 via
+aiosqlite), one transaction each, from as many tasks on a pool of the same size as the
+store's engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+import asyncpg
+from sqlalchemy import delete, insert, select
+
+from bench.common import SCHEMA, Database, NullChat, Results, bench_bank, now, print_figures
+from bot.core.clock import ManualClock
+from bot.core.engine import QuizEngine
+from bot.core.model import CommunityRef, PlayerRef, RoundStatus, StartRequest
+from bot.store import SqlStore
+from bot.store.tables import AnswerRow, PlayerRow, RoundRow
+
+METRIC = "p1_answer_path"
+PLATFORM = "bench"
+GUILD = CommunityRef("bench-guild", "Bench guild")
+HOST = PlayerRef("host", "Host")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The size of the workload."""
+
+    answers: int = 20_000
+    players: int = 2_000
+    rounds: int = 200
+    tasks: int = 64
+
+    @classmethod
+    def tiny(cls) -> Params:
+        """A size for the smoke test."""
+        return cls(answers=200, players=40, rounds=10, tasks=8)
+
+
+@dataclass(frozen=True)
+class Click:
+    """One answer: who clicks which choice of which round."""
+
+    round_id: int
+    player: PlayerRef
+    player_id: int
+    position: int
+
+
+def player_ref(n: int) -> PlayerRef:
+    """Player number n."""
+    return PlayerRef(f"p{n}", f"Player {n}")
+
+
+async def run_tasks(
+    items: Sequence[Any], tasks: int, work: Callable[[Any], Awaitable[Any]]
+) -> list[Any]:
+    """Run `work` on every item from `tasks` concurrent tasks; results in item order."""
+    results: list[Any] = [None] * len(items)
+    next_index = iter(range(len(items)))
+
+    async def worker() -> None:
+        for i in next_index:
+            results[i] = await work(items[i])
+
+    await asyncio.gather(*(worker() for _ in range(tasks)))
+    return results
+
+
+def pool_size(store: SqlStore) -> int:
+    """How many connections the store's engine may hold at once."""
+    pool: Any = store.engine.pool
+    return int(pool.size() + max(pool._max_overflow, 0))
+
+
+async def setup(
+    db: Database, params: Params, clock: ManualClock
+) -> tuple[SqlStore, QuizEngine, list[Click]]:
+    """Players, quizzes whose round 1 everyone answered, and the clicks for their round 2."""
+    await db.reset()
+    store = db.store()
+    bank = bench_bank()
+    await store.sync_questions(bank.all_questions())
+    engine = QuizEngine(
+        store, bank, NullChat(), platform=PLATFORM, clock=clock, rng=random.Random(1)
+    )
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(PlayerRow),
+            [
+                {"platform": PLATFORM, "external_id": p.external_id, "display_name": p.display_name}
+                for p in map(player_ref, range(params.players))
+            ],
+        )
+        ids = {
+            r.external_id: r.id
+            for r in await conn.execute(select(PlayerRow.external_id, PlayerRow.id))
+        }
+    # Players come in groups; each group plays `rounds / groups` quizzes side by side.
+    per_round = params.answers // params.rounds
+    groups = max(1, params.players // per_round)
+    members = [[player_ref(g * per_round + k) for k in range(per_round)] for g in range(groups)]
+    request = StartRequest(decks=("bench",), questions=5, seconds=600)
+    first_rounds: list[int] = []
+    for r in range(params.rounds):
+        quiz = await engine.start(GUILD, f"chan-{r}", HOST, request)
+        rnd = await store.open_round(quiz.id)
+        assert rnd is not None
+        first_rounds.append(rnd.id)
+    answered_at = clock.now()
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(AnswerRow),
+            [
+                {
+                    "round_id": rid,
+                    "player_id": ids[p.external_id],
+                    "selected": [0],
+                    "answered_at": answered_at,
+                }
+                for r, rid in enumerate(first_rounds)
+                for p in members[r % groups]
+            ],
+        )
+    clock.advance(1)
+    await run_tasks(first_rounds, 8, engine.close_round)
+    await engine.idle()
+    clock.advance(1)
+    rng = random.Random(7)
+    clicks: list[Click] = []
+    for r, rid in enumerate(first_rounds):
+        second = await _next_open_round(store, rid)
+        for p in members[r % groups]:
+            clicks.append(Click(second, p, ids[p.external_id], rng.randrange(4)))
+    rng.shuffle(clicks)
+    return store, engine, clicks
+
+
+async def _next_open_round(store: SqlStore, first_round: int) -> int:
+    first = await store.round(first_round)
+    assert first is not None
+    rnd = await store.open_round(first.quiz_id)
+    assert rnd is not None and rnd.position == 2 and rnd.status is RoundStatus.OPEN
+    return rnd.id
+
+
+async def engine_run(
+    engine: QuizEngine, clicks: Sequence[Click], tasks: int
+) -> tuple[float, float, Counter[str]]:
+    """Seconds until every receipt is back, seconds until background work is done, receipts."""
+
+    async def click(c: Click) -> str:
+        receipt = await engine.record_answer(c.round_id, c.player, [c.position])
+        return receipt.kind.value
+
+    started = now()
+    kinds = await run_tasks(clicks, tasks, click)
+    answered = now() - started
+    await engine.idle()
+    return answered, now() - started, Counter(kinds)
+
+
+async def raw_postgres(
+    db: Database, clicks: Sequence[Click], tasks: int, size: int, at: datetime
+) -> float:
+    """Seconds for the raw asyncpg single-row INSERTs."""
+    pool = await asyncpg.create_pool(
+        db.asyncpg_dsn,
+        min_size=size,
+        max_size=size,
+        server_settings={"search_path": SCHEMA},
+    )
+    sql = "INSERT INTO answers (round_id, player_id, selected, answered_at) VALUES ($1, $2, $3, $4)"
+
+    async def insert_one(c: Click) -> None:
+        await pool.execute(sql, c.round_id, c.player_id, json.dumps([c.position]), at)
+
+    try:
+        started = now()
+        await run_tasks(clicks, tasks, insert_one)
+        return now() - started
+    finally:
+        await pool.close()
+
+
+async def raw_sqlite(
+    db: Database, clicks: Sequence[Click], tasks: int, size: int, at: datetime
+) -> float:
+    """Seconds for raw single-row INSERTs on aiosqlite connections (the store's pragmas)."""
+    connections: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+    opened = []
+    for _ in range(size):
+        conn = await aiosqlite.connect(db.sqlite_path, timeout=30, isolation_level=None)
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "synchronous=NORMAL",
+        ):
+            await conn.execute(f"PRAGMA {pragma}")
+        opened.append(conn)
+        connections.put_nowait(conn)
+    stamp = at.replace(tzinfo=None).isoformat(sep=" ")
+    sql = (
+        "INSERT INTO answers (round_id, player_id, selected, answered_at, points, streak)"
+        " VALUES (?, ?, ?, ?, 0, 0)"
+    )
+
+    async def insert_one(c: Click) -> None:
+        conn = await connections.get()
+        try:
+            await conn.execute(sql, (c.round_id, c.player_id, json.dumps([c.position]), stamp))
+        finally:
+            connections.put_nowait(conn)
+
+    try:
+        started = now()
+        await run_tasks(clicks, tasks, insert_one)
+        return now() - started
+    finally:
+        for conn in opened:
+            await conn.close()
+
+
+async def run(db: Database, results: Results, params: Params | None = None) -> None:
+    """Measure P1 on one database and record its figures."""
+    params = params or Params()
+    clock = ManualClock()
+    store, engine, clicks = await setup(db, params, clock)
+    try:
+        size = pool_size(store)
+        at = clock.now()
+        raw = raw_postgres if db.postgres else raw_sqlite
+        raw_seconds = await raw(db, clicks, params.tasks, size, at)
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                delete(AnswerRow).where(AnswerRow.round_id.in_({c.round_id for c in clicks}))
+            )
+        answered, drained, kinds = await engine_run(engine, clicks, params.tasks)
+        closed = await _closed_rounds(store, {c.round_id for c in clicks})
+    finally:
+        await store.close()
+    prefix = f"{METRIC}.{db.name}."
+    n = len(clicks)
+    engine_rate = n / answered
+    raw_rate = n / raw_seconds
+    results.reference(prefix + "engine_answers_per_s", engine_rate, "answers/s")
+    results.reference(prefix + "raw_inserts_per_s", raw_rate, "inserts/s")
+    results.reference(prefix + "engine_drained_answers_per_s", n / drained, "answers/s")
+    results.at_least(prefix + "accepted", kinds.get("accepted", 0), "answers", n)
+    results.at_least(prefix + "early_closes", closed, "rounds", len({c.round_id for c in clicks}))
+    results.at_least(prefix + "ratio", engine_rate / raw_rate, "x raw", 0.5)
+    print_figures(
+        f"P1 answer path on {db.name}: {n:,} answers, {params.players:,} players, "
+        f"{params.rounds} rounds, {params.tasks} tasks, pool {size}",
+        results,
+        prefix,
+    )
+
+
+async def _closed_rounds(store: SqlStore, round_ids: set[int]) -> int:
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(
+            select(RoundRow.id).where(
+                RoundRow.id.in_(round_ids), RoundRow.status == RoundStatus.CLOSED.value
+            )
+        )
+        return len(rows.all())
