@@ -1,8 +1,10 @@
 """Discord: the /quiz slash commands, answer buttons, and the ChatPort that shows cards.
 
 Built on discord.py 2.x application commands and UI components, like its examples;
-every rule of the game is the engine's. `run_discord`, `sync_commands` and
-`invite_url` are what `quizbot serve discord` and `quizbot discord ...` call.
+every rule of the game is the engine's (and the weekly rhythm's: /quiz config,
+schedule and stats, and the board posted when a week ends). `run_discord`,
+`sync_commands` and `invite_url` are what `quizbot serve discord` and
+`quizbot discord ...` call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import io
 import logging
 import signal
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import discord
@@ -23,10 +25,12 @@ from discord.gateway import DiscordWebSocket
 from discord.utils import MISSING
 
 from bot.adapters.discord_views import (
+    LEADERBOARD_IMAGE,
     AnswerButton,
     AnswerSelect,
     closed_question_embed,
     closed_question_view,
+    config_embed,
     decks_embed,
     help_embed,
     leaderboard_embed,
@@ -34,19 +38,29 @@ from bot.adapters.discord_views import (
     question_image_name,
     question_view,
     reveal_embed,
+    schedule_embed,
+    stats_embed,
     summary_embed,
     teams_embed,
+    weekly_board_embed,
 )
 from bot.config import Settings
-from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.bank import QuestionBank
+from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard
+from bot.core.community_config import KEYS
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import CommunityRef, Mode, PlayerRef, Scoring, StartRequest
+from bot.core.periods import WEEKDAYS
+from bot.core.rhythm import Rhythm
+from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render import needs_image, render_math_png
+from bot.render.chart import leaderboard_card_png
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+THEME = "dark"  # Discord's usual client theme: the colours of the charts
 # Discord drops an interaction that is not acknowledged within 3 s: past this, defer
 # first and send the answer as a followup.
 DEFER_AFTER_SECONDS = 1.5
@@ -88,11 +102,25 @@ def invite_url(application_id: int) -> str:
 
 @dataclass(frozen=True)
 class Reply:
-    """What to answer an interaction with."""
+    """What to answer an interaction with; `image` is a PNG attached as `image_name`
+    (the embed shows it as `attachment://{image_name}`)."""
 
     text: str = ""
     embed: discord.Embed | None = None
     ephemeral: bool = True
+    image: bytes | None = None
+    image_name: str = LEADERBOARD_IMAGE
+
+    def file(self) -> discord.File | None:
+        """A fresh upload of the image (a discord.File can be sent only once)."""
+        if self.image is None:
+            return None
+        return discord.File(io.BytesIO(self.image), filename=self.image_name)
+
+    def text_only(self) -> Reply:
+        """The same reply without the picture: the fallback when the upload fails."""
+        embed = self.embed.copy().set_image(url=None) if self.embed is not None else None
+        return replace(self, embed=embed, image=None)
 
 
 async def respond(
@@ -105,22 +133,44 @@ async def respond(
     """Answer with `work`'s reply: directly when it is quick, else defer first and follow up.
 
     A QuizError becomes an ephemeral line; `public` says how to defer, i.e. what the
-    reply usually is.
+    reply usually is. A reply whose picture cannot be uploaded is sent as text.
     """
     task = asyncio.ensure_future(_guarded(work))
     done, _ = await asyncio.wait({task}, timeout=defer_after)
     if not done:
         await interaction.response.defer(ephemeral=not public, thinking=True)
     reply = await task
+    try:
+        await _send(interaction, reply, public=public)
+    except discord.HTTPException:
+        if reply.image is None:
+            raise
+        log.warning("sending a reply with its picture failed; sending the text", exc_info=True)
+        await _send(interaction, reply.text_only(), public=public, retry=True)
+
+
+async def _send(
+    interaction: discord.Interaction[Any], reply: Reply, *, public: bool, retry: bool = False
+) -> None:
     embed = reply.embed or MISSING
+    file = reply.file()
     if not interaction.response.is_done():
-        await interaction.response.send_message(reply.text, embed=embed, ephemeral=reply.ephemeral)
+        await interaction.response.send_message(
+            reply.text, embed=embed, file=file or MISSING, ephemeral=reply.ephemeral
+        )
     elif reply.ephemeral and public:
         # a public "thinking…" cannot turn private: drop it and answer privately
-        await interaction.delete_original_response()
-        await interaction.followup.send(reply.text, embed=embed, ephemeral=True)
+        if not retry:
+            await interaction.delete_original_response()
+        await interaction.followup.send(
+            reply.text, embed=embed, file=file or MISSING, ephemeral=True
+        )
     else:
-        await interaction.edit_original_response(content=reply.text or None, embed=reply.embed)
+        await interaction.edit_original_response(
+            content=reply.text or None,
+            embed=reply.embed,
+            attachments=[file] if file is not None else MISSING,
+        )
 
 
 async def _guarded(work: Awaitable[Reply]) -> Reply:
@@ -157,6 +207,39 @@ def is_admin(interaction: discord.Interaction[Any]) -> bool:
     return permissions.manage_guild or permissions.manage_messages
 
 
+def is_server_admin(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the user may change the server's settings and schedules (Manage Server)."""
+    return interaction.permissions.manage_guild
+
+
+def member_of(member: discord.Member | discord.User) -> PlayerRef:
+    """A member picked in a command option, as the core names players."""
+    return PlayerRef(str(member.id), member.display_name)
+
+
+async def chart_png(card: LeaderboardCard, theme: str = THEME) -> bytes | None:
+    """A leaderboard's bar chart, drawn off the event loop; None (text only) when the
+    board is empty or drawing fails."""
+    if not card.rows:
+        return None
+    try:
+        return await asyncio.to_thread(leaderboard_card_png, card, theme)
+    except Exception:
+        log.exception("drawing the leaderboard chart failed; sending text only")
+        return None
+
+
+def deck_choices(bank: QuestionBank, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices of the decks whose name or title contains what was typed."""
+    typed = current.lower()
+    choices = [
+        app_commands.Choice(name=f"{d.title} ({len(d.questions)})"[:100], value=d.name)
+        for d in bank.decks()
+        if typed in d.name.lower() or typed in d.title.lower()
+    ]
+    return choices[:25]
+
+
 def channel_of(interaction: discord.Interaction[Any]) -> str:
     """The channel id as the core stores it."""
     if interaction.channel_id is None:
@@ -187,6 +270,7 @@ class QuizBot(discord.Client):
         self.tree = QuizCommandTree(self)
         self.tree.add_command(QuizCommands(self))
         self._engine: QuizEngine | None = None
+        self._rhythm: Rhythm | None = None
 
     @property
     def engine(self) -> QuizEngine:
@@ -195,9 +279,20 @@ class QuizBot(discord.Client):
             raise QuizError("The bot is still starting; try again in a moment")
         return self._engine
 
-    def attach(self, engine: QuizEngine) -> None:
-        """Give the client its engine (the engine needs the client's ChatPort first)."""
+    @property
+    def rhythm(self) -> Rhythm:
+        """Settings, schedules and stats of the weekly rhythm; set with `attach`."""
+        if self._rhythm is None:
+            if self._engine is None:
+                raise QuizError("The bot is still starting; try again in a moment")
+            raise QuizError("Settings, schedules and stats are not available on this bot")
+        return self._rhythm
+
+    def attach(self, engine: QuizEngine, rhythm: Rhythm | None = None) -> None:
+        """Give the client its engine (the engine needs the client's ChatPort first) and
+        the weekly rhythm built on it."""
         self._engine = engine
+        self._rhythm = rhythm
 
     async def setup_hook(self) -> None:
         """Listen for answer components of any message, including ones sent before a restart."""
@@ -239,6 +334,7 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         super().__init__(guild_only=True)
         self.bot = bot
         self.add_command(TeamCommands(bot))
+        self.add_command(ScheduleCommands(bot))
 
     async def _respond(
         self, interaction: discord.Interaction[Any], work: Awaitable[Reply], *, public: bool = False
@@ -292,13 +388,7 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
     async def _deck_names(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = current.lower()
-        choices = [
-            app_commands.Choice(name=f"{d.title} ({len(d.questions)})"[:100], value=d.name)
-            for d in self.bot.engine.bank.decks()
-            if typed in d.name.lower() or typed in d.title.lower()
-        ]
-        return choices[:25]
+        return deck_choices(self.bot.engine.bank, current)
 
     @app_commands.command(description="End the quiz in this channel")
     async def stop(self, interaction: discord.Interaction[Any]) -> None:
@@ -340,7 +430,57 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         card = await self.bot.engine.leaderboard(
             community_of(interaction), period=period, teams=teams, me=player_of(interaction)
         )
-        return Reply(embed=leaderboard_embed(card), ephemeral=False)
+        png = await chart_png(card)
+        embed = leaderboard_embed(card, image=png is not None)
+        return Reply(embed=embed, ephemeral=False, image=png, image_name=LEADERBOARD_IMAGE)
+
+    @app_commands.command(description="The server's settings; change one with a key and a value")
+    @app_commands.describe(
+        key="The setting to change (leave out to see them all)",
+        value="The new value: here, off, a #channel, Europe/Berlin, mon, a deck, a number, "
+        "speed or accuracy, or default",
+    )
+    @app_commands.choices(key=[app_commands.Choice(name=k, value=k) for k in KEYS])
+    async def config(
+        self,
+        interaction: discord.Interaction[Any],
+        key: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        """/quiz config."""
+        await self._respond(interaction, self._config(interaction, key, value))
+
+    async def _config(
+        self, interaction: discord.Interaction[Any], key: str | None, value: str | None
+    ) -> Reply:
+        if key is None and value:
+            raise QuizError(f"Pick the setting to set to {value!r}: /quiz config key value")
+        words = [w for w in (key, value) if w]
+        card = await self.bot.rhythm.config(
+            community_of(interaction),
+            channel_of(interaction),
+            words,
+            is_admin=is_server_admin(interaction),
+        )
+        return Reply(embed=config_embed(card))
+
+    @app_commands.command(description="Your stats in this server, or another member's")
+    @app_commands.describe(player="Whose stats (default: yours)")
+    async def stats(
+        self, interaction: discord.Interaction[Any], player: discord.Member | None = None
+    ) -> None:
+        """/quiz stats."""
+        await self._respond(interaction, self._stats(interaction, player))
+
+    async def _stats(
+        self, interaction: discord.Interaction[Any], player: discord.Member | None
+    ) -> Reply:
+        card = await self.bot.rhythm.stats(
+            community_of(interaction),
+            player_of(interaction),
+            member_of(player) if player is not None else None,
+        )
+        return Reply(embed=stats_embed(card))
 
     @app_commands.command(description="The question decks")
     async def decks(self, interaction: discord.Interaction[Any]) -> None:
@@ -423,11 +563,97 @@ class TeamCommands(app_commands.Group, name="team", description="Teams for teams
         return Reply(embed=teams_embed(rosters))
 
 
+class ScheduleCommands(
+    app_commands.Group, name="schedule", description="Quizzes that start by themselves"
+):
+    """/quiz schedule daily|weekly|list|cancel: the words go to the weekly rhythm."""
+
+    def __init__(self, bot: QuizBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    async def _respond(self, interaction: discord.Interaction[Any], words: Sequence[str]) -> None:
+        await respond(
+            interaction, self._schedule(interaction, words), defer_after=self.bot.defer_after
+        )
+
+    async def _schedule(self, interaction: discord.Interaction[Any], words: Sequence[str]) -> Reply:
+        card = await self.bot.rhythm.schedule(
+            community_of(interaction),
+            channel_of(interaction),
+            player_of(interaction),
+            words,
+            is_admin=is_server_admin(interaction),
+        )
+        return Reply(embed=schedule_embed(card))
+
+    @app_commands.command(description="Start a quiz in this channel every day (Manage Server)")
+    @app_commands.describe(
+        time="Local time, HH:MM in 24-hour time (the server's timezone: /quiz config)",
+        deck="Question deck (default: the server's)",
+        questions="How many questions (default: the server's)",
+    )
+    async def daily(
+        self,
+        interaction: discord.Interaction[Any],
+        time: str,
+        deck: str | None = None,
+        questions: app_commands.Range[int, 1, 50] | None = None,
+    ) -> None:
+        """/quiz schedule daily."""
+        await self._respond(interaction, _schedule_words(["daily", time], deck, questions))
+
+    @app_commands.command(description="Start a quiz in this channel every week (Manage Server)")
+    @app_commands.describe(
+        day="Day of the week",
+        time="Local time, HH:MM in 24-hour time (the server's timezone: /quiz config)",
+        deck="Question deck (default: the server's)",
+        questions="How many questions (default: the server's)",
+    )
+    @app_commands.choices(day=[app_commands.Choice(name=d, value=d) for d in WEEKDAYS])
+    async def weekly(
+        self,
+        interaction: discord.Interaction[Any],
+        day: str,
+        time: str,
+        deck: str | None = None,
+        questions: app_commands.Range[int, 1, 50] | None = None,
+    ) -> None:
+        """/quiz schedule weekly."""
+        await self._respond(interaction, _schedule_words(["weekly", day, time], deck, questions))
+
+    @daily.autocomplete("deck")
+    @weekly.autocomplete("deck")
+    async def _deck_names(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return deck_choices(self.bot.engine.bank, current)
+
+    @app_commands.command(name="list", description="The scheduled quizzes of this server")
+    async def list_(self, interaction: discord.Interaction[Any]) -> None:
+        """/quiz schedule list."""
+        await self._respond(interaction, ["list"])
+
+    @app_commands.command(description="Cancel a scheduled quiz (Manage Server)")
+    @app_commands.rename(number="id")
+    @app_commands.describe(number="The scheduled quiz's number, as /quiz schedule list shows it")
+    async def cancel(
+        self, interaction: discord.Interaction[Any], number: app_commands.Range[int, 1]
+    ) -> None:
+        """/quiz schedule cancel."""
+        await self._respond(interaction, ["cancel", str(number)])
+
+
+def _schedule_words(head: list[str], deck: str | None, questions: int | None) -> list[str]:
+    """The words of `/quiz schedule` as typed, from the subcommand's options."""
+    return [*head, *([deck] if deck else []), *([str(questions)] if questions else [])]
+
+
 # ---- the ChatPort ------------------------------------------------------------------------
 
 
 class DiscordChat:
-    """Shows the engine's cards in Discord channels (the core's ChatPort)."""
+    """Shows the engine's cards in Discord channels (the core's ChatPort and BoardPort)."""
 
     def __init__(self, client: discord.Client, *, theme: str = "dark") -> None:
         self.client = client
@@ -488,6 +714,26 @@ class DiscordChat:
         """Post the end-of-quiz summary."""
         await self._channel(channel_id).send(embed=summary_embed(card))
 
+    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+        """Post a week's board: an embed with the chart attached and shown under it.
+
+        When the upload fails (no Attach Files here, too large, ...) the text alone is
+        posted; this raises only when nothing could be posted.
+        """
+        channel = self._channel(channel_id)
+        if image is not None:
+            try:
+                await channel.send(
+                    embed=weekly_board_embed(card, image=True),
+                    file=discord.File(io.BytesIO(image), filename=LEADERBOARD_IMAGE),
+                )
+                return
+            except discord.HTTPException:
+                log.warning(
+                    "posting the board of %s with its chart failed", card.week, exc_info=True
+                )
+        await channel.send(embed=weekly_board_embed(card))
+
 
 # ---- entry points -----------------------------------------------------------------------
 
@@ -509,9 +755,9 @@ async def serve(settings: Settings, token: str) -> None:
         # a bad token should stop the bot before it touches the database
         await login(bot, token)
         async with running(settings, DiscordChat(bot), platform=PLATFORM) as runtime:
-            bot.attach(runtime.engine)
+            bot.attach(runtime.engine, runtime.rhythm)
             stop = asyncio.Event()
-            ticker = asyncio.create_task(run_ticker(runtime.engine, stop))
+            ticker = asyncio.create_task(run_ticker(runtime.engine, stop, rhythm=runtime.rhythm))
             loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
                 loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))

@@ -23,12 +23,16 @@ from bot.core.cards import (
     letter,
 )
 from bot.core.model import Deck, Mode, QuestionKind, TeamRoster
+from bot.core.rhythm_cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
 from bot.render import to_chat_text
 
 QUESTION_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.dark_grey()
 REVEAL_COLOUR = discord.Colour.green()
 SUMMARY_COLOUR = discord.Colour.gold()
+SETTINGS_COLOUR = discord.Colour.light_grey()
+LEADERBOARD_IMAGE = "leaderboard.png"
+"""File name of a board's chart, attached to the message and shown as its embed image."""
 BUTTONS_PER_ROW = 5
 MAX_SELECT_OPTIONS = 25
 _DESCRIPTION_LIMIT = 4096
@@ -278,12 +282,49 @@ def summary_embed(card: SummaryCard) -> discord.Embed:
 # ---- replies to commands ----------------------------------------------------------------
 
 
-def leaderboard_embed(card: LeaderboardCard) -> discord.Embed:
-    """A leaderboard of one period."""
-    return discord.Embed(
+def leaderboard_embed(card: LeaderboardCard, *, image: bool = False) -> discord.Embed:
+    """A leaderboard of one period; `image` shows the attached chart under it."""
+    embed = discord.Embed(
         title=f"🏆 {card.title}",
         description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
         colour=SUMMARY_COLOUR,
+    )
+    if image:
+        embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
+    return embed
+
+
+def weekly_board_embed(card: WeeklyBoardCard, *, image: bool = False) -> discord.Embed:
+    """The week's board as posted when the week ends; `image` shows the attached chart."""
+    embed = discord.Embed(
+        title=f"🏆 {card.heading}",
+        description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
+        colour=SUMMARY_COLOUR,
+    )
+    if image:
+        embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
+    embed.set_footer(text=card.community_name)
+    return embed
+
+
+def config_embed(card: ConfigCard) -> discord.Embed:
+    """The group's settings, the one just changed marked."""
+    return _lines_embed(card.heading, card.lines(), SETTINGS_COLOUR)
+
+
+def schedule_embed(card: ScheduleCard) -> discord.Embed:
+    """A scheduled quiz just added or cancelled, or the list of them."""
+    return _lines_embed(card.title, card.lines(), QUESTION_COLOUR)
+
+
+def stats_embed(card: StatsCard) -> discord.Embed:
+    """One player's figures in this server."""
+    return _lines_embed(f"📊 {card.heading}", card.lines(), SUMMARY_COLOUR)
+
+
+def _lines_embed(title: str, lines: Sequence[str], colour: discord.Colour) -> discord.Embed:
+    return discord.Embed(
+        title=title, description=_clip("\n".join(lines), _DESCRIPTION_LIMIT), colour=colour
     )
 
 
@@ -320,6 +361,10 @@ HELP_LINES = (
     "`/quiz stop`, `/quiz skip`: end the quiz or close the question now"
     " (the host, or members with Manage Server or Manage Messages)",
     "`/quiz leaderboard [period] [teams]`: this week, last week or all time",
+    "`/quiz stats [player]`: your figures here, or another member's (only you see them)",
+    "`/quiz config [key] [value]`: the server's settings; changing one needs Manage Server",
+    "`/quiz schedule daily|weekly|list|cancel`: quizzes that start by themselves"
+    " (adding and cancelling need Manage Server)",
     "`/quiz team create|join|leave|list`: play as a team in teams mode",
     "`/quiz decks`: the question decks",
 )

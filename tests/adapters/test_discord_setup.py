@@ -98,8 +98,32 @@ def test_sync_to_one_guild_registers_the_quiz_group(
     (quiz,) = threaded_fake.commands["4242"]
     assert quiz["name"] == "quiz"
     sub = {o["name"]: o for o in quiz["options"]}
-    assert set(sub) == {"start", "stop", "skip", "leaderboard", "team", "decks", "help"}
+    assert set(sub) == {
+        "start",
+        "stop",
+        "skip",
+        "leaderboard",
+        "team",
+        "decks",
+        "help",
+        "config",
+        "schedule",
+        "stats",
+    }
     assert {o["name"] for o in sub["team"]["options"]} == {"create", "join", "leave", "list"}
+    schedule = {o["name"]: o for o in sub["schedule"]["options"]}
+    assert list(schedule) == ["daily", "weekly", "list", "cancel"]
+    weekly = {o["name"]: o for o in schedule["weekly"]["options"]}
+    assert list(weekly) == ["day", "time", "deck", "questions"]
+    assert [c["value"] for c in weekly["day"]["choices"]][:2] == ["mon", "tue"]
+    assert weekly["deck"]["autocomplete"] is True
+    assert [o["name"] for o in schedule["cancel"]["options"]] == ["id"]
+    config = {o["name"]: o for o in sub["config"]["options"]}
+    assert list(config) == ["key", "value"]
+    assert not config["key"].get("required") and not config["value"].get("required")
+    assert "timezone" in [c["value"] for c in config["key"]["choices"]]
+    (player,) = sub["stats"]["options"]
+    assert (player["name"], player["type"], player.get("required")) == ("player", 6, False)
     start = {o["name"]: o for o in sub["start"]["options"]}
     assert list(start) == ["deck", "questions", "seconds", "mode", "scoring", "changes", "partial"]
     assert start["deck"]["autocomplete"] is True

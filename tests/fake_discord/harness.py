@@ -18,6 +18,8 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
+from bot.core.rhythm import Rhythm
+from bot.runtime import rhythm_for
 from bot.store import SqlStore
 from tests.fake_discord.payloads import Json
 from tests.fake_discord.server import FakeDiscord, embed_text
@@ -118,6 +120,7 @@ class Harness:
     bot: QuizBot
     engine: QuizEngine
     task: asyncio.Task[None]
+    rhythm: Rhythm  # built as the runtime builds it: boards go through the client
 
     async def tick(self, seconds: float) -> int:
         """Move the quiz clock on and close due rounds, as the runtime's ticker does."""
@@ -183,7 +186,9 @@ async def start_bot(
         rng=random.Random(seed),
         refresh_interval=refresh_interval,
     )
-    bot.attach(engine)
+    rhythm = rhythm_for(engine)
+    assert rhythm is not None, "the weekly rhythm needs the SQL store"
+    bot.attach(engine, rhythm)
     task = asyncio.create_task(bot.start(fake.token))
     ready = asyncio.create_task(bot.wait_until_ready())
     done, _ = await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
@@ -192,4 +197,4 @@ async def start_bot(
         if task in done:
             task.result()  # raises the login or connection error
         raise AssertionError("the client did not get READY from the fake")
-    return Harness(fake, store, clock, bot, engine, task)
+    return Harness(fake, store, clock, bot, engine, task, rhythm)

@@ -255,16 +255,31 @@ def interaction(
 
 
 def command_options(path: list[str], options: dict[str, Any]) -> Json:
-    """`data` of a chat-input command: ["quiz", "team", "join"] with {"name": "Owls"}."""
+    """`data` of a chat-input command: ["quiz", "team", "join"] with {"name": "Owls"}.
+
+    A MemberOption value becomes a user option, its member in `resolved` as Discord
+    sends it.
+    """
     leaf: list[Json] = [_option(name, value) for name, value in options.items()]
     # wrap from the innermost subcommand outwards: type 1 is a subcommand, 2 a group
     for depth, name in reversed(list(enumerate(path[1:], start=1))):
         is_leaf = depth == len(path) - 1
         leaf = [{"name": name, "type": 1 if is_leaf else 2, "options": leaf}]
-    return {"id": snowflake(), "name": path[0], "type": 1, "options": leaf}
+    data: Json = {"id": snowflake(), "name": path[0], "type": 1, "options": leaf}
+    mentioned = [v for v in options.values() if isinstance(v, MemberOption)]
+    if mentioned:
+        data["resolved"] = {
+            "users": {m.user["id"]: m.user for m in mentioned},
+            "members": {
+                m.user["id"]: {k: v for k, v in m.member.items() if k != "user"} for m in mentioned
+            },
+        }
+    return data
 
 
 def _option(name: str, value: Any) -> Json:
+    if isinstance(value, MemberOption):
+        return {"name": name, "type": 6, "value": value.user["id"]}
     if isinstance(value, Focused):
         return {"name": name, "type": 3, "value": value.text, "focused": True}
     if isinstance(value, bool):
@@ -279,3 +294,11 @@ class Focused:
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+
+class MemberOption:
+    """A guild member picked in a user option (e.g. /quiz stats player)."""
+
+    def __init__(self, user_payload: Json, member_payload: Json) -> None:
+        self.user = user_payload
+        self.member = member_payload

@@ -33,6 +33,23 @@ UPDATE_MESSAGE = 7
 AUTOCOMPLETE = 8
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request, as the bot uploaded it."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+
+    @property
+    def is_png(self) -> bool:
+        """Whether the bytes start with the PNG signature."""
+        return self.data.startswith(PNG_SIGNATURE)
+
+
 @dataclass
 class RestCall:
     """One REST request the bot made."""
@@ -43,6 +60,7 @@ class RestCall:
     body: Json | list[Any] | None
     files: list[str]
     status: int = 0
+    uploads: list[Upload] = field(default_factory=list)  # the files' names and bytes
 
 
 @dataclass
@@ -165,6 +183,7 @@ class _Fault:
     body: Json
     headers: dict[str, str]
     times: int
+    uploads_only: bool = False  # only requests that carry files
 
 
 class FakeDiscord:
@@ -182,6 +201,7 @@ class FakeDiscord:
         self.calls: list[RestCall] = []
         self.messages: dict[str, Json] = {}  # visible messages by id, latest state, in order
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
+        self.files: dict[str, dict[str, Upload]] = {}  # message id -> attached files by name
         self.interactions: dict[str, InteractionRecord] = {}
         self.commands: dict[str | None, list[Json]] = {}  # synced commands per guild (None: global)
         self.violations: list[str] = []
@@ -257,7 +277,14 @@ class FakeDiscord:
         return [self.user(f"{prefix} {i}") for i in range(1, count + 1)]
 
     async def slash(self, who: FakeUser, command: str, **options: Any) -> InteractionRecord:
-        """Type a slash command ("quiz team join", name="Owls") and wait for the reply."""
+        """Type a slash command ("quiz team join", name="Owls") and wait for the reply.
+
+        A FakeUser as an option's value is a member picked in a user option.
+        """
+        options = {
+            name: payloads.MemberOption(v.payload, v.member) if isinstance(v, FakeUser) else v
+            for name, v in options.items()
+        }
         data = payloads.command_options(command.split(), options)
         record = await self._send_interaction(2, who, data)
         await self._wait(record)
@@ -326,6 +353,10 @@ class FakeDiscord:
         """Channel messages whose text contains `text`."""
         return [m for m in self.channel_messages() if text in message_text(m)]
 
+    def attachments(self, message: Json) -> dict[str, Upload]:
+        """The files attached to a message (as it is now), by file name."""
+        return dict(self.files.get(str(message["id"]), {}))
+
     def calls_to(self, method: str, pattern: str) -> list[RestCall]:
         """Recorded calls with this method whose path matches a regex."""
         regex = re.compile(pattern)
@@ -349,6 +380,14 @@ class FakeDiscord:
         """Answer the next matching request(s) with 403 Missing Access."""
         body = {"code": 50001, "message": "Missing Access"}
         self._faults.append(_Fault(method, re.compile(pattern), 403, body, {}, times))
+
+    def refuse_uploads(self, *, times: int = 1) -> None:
+        """Answer the next request(s) carrying files, whatever the route, with 413, as
+        Discord does for an attachment over the size limit."""
+        body = {"code": 40005, "message": "Request entity too large"}
+        any_route = re.compile(r".*")
+        for method in ("POST", "PATCH"):
+            self._faults.append(_Fault(method, any_route, 413, body, {}, times, uploads_only=True))
 
     # ---- gateway -----------------------------------------------------------------------
 
@@ -529,14 +568,14 @@ class FakeDiscord:
         record = self._by_token.get(request.match_info["token"])
         if record is None:
             return _error(401, 50027, "Invalid Webhook Token")
-        body, _ = await _read_body(request)
+        body, files = await _read_body(request)
         assert isinstance(body, dict)
         target = request.match_info["message"]
         message = record.original if target == "@original" else self.messages.get(target)
         if message is None:
             return _error(404, 10008, "Unknown Message")
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
-        self._apply_edit(message, body)
+        self._apply_edit(message, body, files)
         record.answered.set()
         return _json(message)
 
@@ -563,9 +602,12 @@ class FakeDiscord:
             return await handler(request)
         path = request.path.removeprefix(API_PREFIX)
         body, files = await _read_body(request)
-        call = RestCall(request.method, path, dict(request.query), body, files)
+        names = [f.filename for f in files]
+        call = RestCall(request.method, path, dict(request.query), body, names, uploads=files)
         self.calls.append(call)
         for fault in self._faults:
+            if fault.uploads_only and not files:
+                continue
             if fault.times > 0 and fault.method == request.method and fault.pattern.fullmatch(path):
                 fault.times -= 1
                 call.status = fault.status
@@ -623,9 +665,9 @@ class FakeDiscord:
             return _error(404, 10008, "Unknown Message")
         if message["author"]["id"] != self.app_id:
             return _error(403, 50005, "Cannot edit a message authored by another user")
-        body, _ = await _read_body(request)
+        body, files = await _read_body(request)
         assert isinstance(body, dict)
-        self._apply_edit(message, body)
+        self._apply_edit(message, body, files)
         return _json(message)
 
     async def _get_message(self, request: web.Request) -> web.StreamResponse:
@@ -637,8 +679,8 @@ class FakeDiscord:
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         return _error(404, 0, f"404: Not Found ({request.method} {request.path})")
 
-    def _new_message(self, body: Json, files: list[str], *, webhook: bool) -> Json:
-        attachments = [payloads.attachment(name, 1, "image/png") for name in files]
+    def _new_message(self, body: Json, files: list[Upload], *, webhook: bool) -> Json:
+        attachments = [payloads.attachment(f.filename, len(f.data), f.content_type) for f in files]
         message = payloads.message(
             payloads.snowflake(),
             self.channel_id,
@@ -650,10 +692,24 @@ class FakeDiscord:
             application_id=self.app_id if webhook else None,
         )
         self.messages[message["id"]] = message
+        self.files[message["id"]] = {f.filename: f for f in files}
         return message
 
-    def _apply_edit(self, message: Json, body: Json) -> None:
+    def _apply_edit(self, message: Json, body: Json, files: list[Upload] | None = None) -> None:
         self.edits.setdefault(message["id"], []).append(body)
+        if "attachments" in body or files:
+            # the edit lists the attachments to keep by id; new files come as parts
+            keep = {str(a.get("id")) for a in body.get("attachments") or []}
+            kept = [a for a in message.get("attachments") or [] if str(a["id"]) in keep]
+            old = self.files.get(message["id"], {})
+            new = list(files or [])
+            message["attachments"] = kept + [
+                payloads.attachment(f.filename, len(f.data), f.content_type) for f in new
+            ]
+            self.files[message["id"]] = {
+                **{a["filename"]: old[a["filename"]] for a in kept if a["filename"] in old},
+                **{f.filename: f for f in new},
+            }
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = (
@@ -664,7 +720,7 @@ class FakeDiscord:
         message["edited_timestamp"] = payloads.iso_now()
 
 
-_Body = tuple[Json | list[Any] | None, list[str]]
+_Body = tuple[Json | list[Any] | None, list[Upload]]
 _BODY = web.RequestKey[_Body]("fake_body", tuple)
 
 
@@ -673,16 +729,16 @@ async def _read_body(request: web.Request) -> _Body:
     if _BODY in request:
         return request[_BODY]
     body: Json | list[Any] | None = None
-    files: list[str] = []
+    files: list[Upload] = []
     if request.content_type.startswith("multipart/"):
         form = await request.post()
         raw = form.get("payload_json")
         if isinstance(raw, str):
             body = json.loads(raw)
         files = [
-            value.filename
+            Upload(value.filename, value.file.read(), value.content_type)
             for key, value in form.items()
-            if key.startswith("files[") and hasattr(value, "filename")
+            if key.startswith("files[") and isinstance(value, web.FileField)
         ]
     elif request.can_read_body:
         text = await request.text()
