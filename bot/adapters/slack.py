@@ -32,6 +32,7 @@ from bot.adapters.slack_blocks import (
     decks_text,
     escape,
     leaderboard_blocks,
+    leaderboard_text,
     parse_answer_value,
 )
 from bot.adapters.slack_chat import SlackChat, http_session, web_client
@@ -47,19 +48,22 @@ from bot.adapters.slack_commands import (
     parse,
 )
 from bot.config import Settings
-from bot.core.cards import Receipt, ReceiptKind
+from bot.core.cards import LeaderboardCard, Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm import Rhythm as WeeklyRhythm
 from bot.health import DatabaseHealth
 from bot.metrics import Metrics, add_ops_routes
+from bot.render.chart import leaderboard_card_png
 from bot.runtime import run_ticker, running
 from bot.shutdown import HTTP_GRACE_SECONDS, Shutdown
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
+THEME = "light"  # Slack's usual client theme: the colours of the charts
+LEADERBOARD_IMAGE = "leaderboard.png"
 EVENTS_PATH = "/slack/events"
 # Slack's errors when the bot may not post where /quiz was typed
 _CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
@@ -218,10 +222,26 @@ class QuizCommands:
             await act(community, channel, player, is_admin=True)
 
     async def leaderboard(self, command: Leaderboard, body: Body) -> None:
-        """Show a board to the channel."""
+        """Show a board to the channel: its chart uploaded with the text as the comment,
+        or the text alone when there is no chart or the upload is refused (no files:write
+        scope, bot not in the channel, ...)."""
         card = await self.engine.leaderboard(
             community_of(body), period=command.period, teams=command.teams, me=player_of(body)
         )
+        png = await chart_png(card)
+        if png is not None:
+            try:
+                await self.client.files_upload_v2(
+                    channel=channel_of(body),
+                    file=png,
+                    filename=LEADERBOARD_IMAGE,
+                    title=card.title,
+                    alt_txt=card.title,
+                    initial_comment=leaderboard_text(card),
+                )
+                return
+            except SlackApiError as exc:
+                log.warning("uploading the leaderboard chart failed: %s", exc.response.get("error"))
         await self.replies.send(body, card.title, blocks=leaderboard_blocks(card), in_channel=True)
 
     async def weekly(self, command: Rhythm, body: Body) -> None:
@@ -276,6 +296,18 @@ class QuizCommands:
             await self.replies.ephemeral(
                 body, "\n".join(lines) or "No teams yet: `/quiz team create NAME`"
             )
+
+
+async def chart_png(card: LeaderboardCard, theme: str = THEME) -> bytes | None:
+    """A leaderboard's bar chart, drawn off the event loop; None (text only) when the
+    board is empty or drawing fails."""
+    if not card.rows:
+        return None
+    try:
+        return await asyncio.to_thread(leaderboard_card_png, card, theme)
+    except Exception:
+        log.exception("drawing the leaderboard chart failed; sending text only")
+        return None
 
 
 def mentioned_member(word: str) -> PlayerRef | None:

@@ -238,8 +238,13 @@ def summary_blocks(card: SummaryCard) -> list[Block]:
 
 def leaderboard_blocks(card: LeaderboardCard) -> list[Block]:
     """A leaderboard: title and one line per row (and the asker's own rank)."""
+    return [_section(leaderboard_text(card))]
+
+
+def leaderboard_text(card: LeaderboardCard) -> str:
+    """A leaderboard as mrkdwn text: the title in bold over one line per row."""
     lines = "\n".join(escape(line) for line in card.lines())
-    return [_section(f"*{escape(card.title)}*\n{lines}")]
+    return f"*{escape(card.title)}*\n{lines}"
 
 
 def card_text(heading: str, lines: list[str]) -> str:

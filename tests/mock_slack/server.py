@@ -45,6 +45,7 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     edits: int = 0
+    files: list[str] = field(default_factory=list)  # ids of files shared with the message
 
     @property
     def plain(self) -> str:
@@ -290,6 +291,17 @@ class MockSlack:
                 upload.channel = params.get("channel_id")
                 upload.title = str(item.get("title") or "")
                 upload.comment = str(params.get("initial_comment") or "")
+            channel = params.get("channel_id")
+            if channel:
+                # sharing files to a channel posts one message: the comment with the files
+                ts = self._next_ts()
+                self.messages[(str(channel), ts)] = Message(
+                    str(channel),
+                    ts,
+                    str(params.get("initial_comment") or ""),
+                    [],
+                    files=[str(i["id"]) for i in items],
+                )
             return {"ok": True, "files": [{"id": i["id"], "title": i.get("title")} for i in items]}
         return {"ok": False, "error": "unknown_method"}
 
