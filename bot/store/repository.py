@@ -17,6 +17,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
+    Integer,
+    String,
     and_,
     bindparam,
     case,
@@ -27,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,6 +101,41 @@ _ROUNDS = RoundRow.__table__.c
 _ANSWERS = AnswerRow.__table__.c
 
 Insert = sqlite.Insert | postgresql.Insert
+
+# Closing a round on PostgreSQL: the answers' points and the score deltas each go in
+# one statement over arrays (unnest), in the order given (the lock order of scores).
+_PG_SCORE_ANSWERS = text(
+    "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
+    " FROM unnest(:players, :correct, :points, :streaks)"
+    " AS v(player_id, correct, points, streak)"
+    " WHERE answers.round_id = :round_id AND answers.player_id = v.player_id"
+).bindparams(
+    bindparam("round_id", type_=BigInteger()),
+    bindparam("players", type_=postgresql.ARRAY(BigInteger())),
+    bindparam("correct", type_=postgresql.ARRAY(Boolean())),
+    bindparam("points", type_=postgresql.ARRAY(Integer())),
+    bindparam("streaks", type_=postgresql.ARRAY(Integer())),
+)
+_PG_ADD_SCORES = text(
+    "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
+    " answered)"
+    " SELECT :community_id, v.period, v.kind, v.subject, v.points, v.correct, v.answered"
+    " FROM unnest(:periods, :kinds, :subjects, :points, :correct, :answered)"
+    " WITH ORDINALITY AS v(period, kind, subject, points, correct, answered, n)"
+    " ORDER BY v.n"
+    " ON CONFLICT (community_id, period, subject_kind, subject_id) DO UPDATE SET"
+    " points = scores.points + excluded.points,"
+    " correct = scores.correct + excluded.correct,"
+    " answered = scores.answered + excluded.answered"
+).bindparams(
+    bindparam("community_id", type_=BigInteger()),
+    bindparam("periods", type_=postgresql.ARRAY(String())),
+    bindparam("kinds", type_=postgresql.ARRAY(String())),
+    bindparam("subjects", type_=postgresql.ARRAY(BigInteger())),
+    bindparam("points", type_=postgresql.ARRAY(BigInteger())),
+    bindparam("correct", type_=postgresql.ARRAY(Integer())),
+    bindparam("answered", type_=postgresql.ARRAY(Integer())),
+)
 
 
 class SqlStore:
@@ -664,7 +704,19 @@ class SqlStore:
         decision = decide(context)
         quiz = context.quiz
 
-        if decision.answers:
+        if decision.answers and self._postgres:
+            # one statement for the whole round, not one UPDATE per answer
+            await conn.execute(
+                _PG_SCORE_ANSWERS,
+                {
+                    "round_id": round_id,
+                    "players": [a.player_id for a in decision.answers],
+                    "correct": [a.correct for a in decision.answers],
+                    "points": [a.points for a in decision.answers],
+                    "streaks": [a.streak for a in decision.answers],
+                },
+            )
+        elif decision.answers:
             await conn.execute(
                 update(AnswerRow)
                 .where(
@@ -720,7 +772,25 @@ class SqlStore:
             # One lock order for every closer, so concurrent closes never deadlock.
             key=lambda s: (s["period"], s["subject_kind"], s["subject_id"]),
         )
-        if scores:
+        if scores and self._postgres:
+            await conn.execute(
+                _PG_ADD_SCORES,
+                {
+                    "community_id": quiz.community_id,
+                    **{
+                        key: [s[column] for s in scores]
+                        for key, column in (
+                            ("periods", "period"),
+                            ("kinds", "subject_kind"),
+                            ("subjects", "subject_id"),
+                            ("points", "points"),
+                            ("correct", "correct"),
+                            ("answered", "answered"),
+                        )
+                    },
+                },
+            )
+        elif scores:
             ins = self._insert(ScoreRowTable)
             table = ScoreRowTable.__table__.c
             await conn.execute(
