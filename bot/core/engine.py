@@ -75,6 +75,9 @@ MAX_TEAM_NAME = 32
 EMPTY_ROUNDS_BEFORE_STOP = 2
 FASTEST_SHOWN = 3
 _CACHE_SIZE = 4096
+# After a running early-close check: nothing more, another if this process took enough
+# answers meanwhile to complete the round, or another in any case (the refresh's sweep).
+_CHECK_DONE, _CHECK_IF_ENOUGH, _CHECK_AGAIN = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,9 @@ class QuizEngine:
         self._player_ids: _LRU[tuple[str, str], int] = _LRU(_CACHE_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
         self._refreshing: set[int] = set()
-        self._close_checks: dict[int, bool] = {}  # round id -> check again when this one ends
+        self._close_checks: dict[int, int] = {}  # round id -> what to do when this check ends
+        self._missing: dict[int, int] = {}  # round id -> players missing at the last check
+        self._unchecked: dict[int, int] = {}  # round id -> answers taken since that check
         self._last_refresh: dict[int, float] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
@@ -443,32 +448,49 @@ class QuizEngine:
         if facts.position > 1 or facts.roster:
             self._request_close_check(facts)
 
-    def _request_close_check(self, facts: RoundFacts) -> None:
+    def _request_close_check(self, facts: RoundFacts, *, sweep: bool = False) -> None:
         """Check whether everyone answered, once per burst rather than once per click.
 
         While a check of the round runs, later answers only ask for one more check after
-        it; that one starts after their commit, so the last answer is always seen.
+        it; that one starts after their commit, so the last answer is always seen. After
+        a check found m players missing, the next one waits until this process took m
+        more answers (fewer cannot complete the round); answers other processes took
+        are covered by the sweep of the rate-bounded count refresh.
         """
-        if facts.round_id in self._close_checks:
-            self._close_checks[facts.round_id] = True
+        rid = facts.round_id
+        if not sweep:
+            self._unchecked[rid] = self._unchecked.get(rid, 0) + 1
+        if rid in self._close_checks:
+            again = _CHECK_AGAIN if sweep else _CHECK_IF_ENOUGH
+            self._close_checks[rid] = max(self._close_checks[rid], again)
             return
-        self._close_checks[facts.round_id] = False
+        missing = self._missing.get(rid)
+        unchecked = self._unchecked.get(rid, 0)
+        if sweep and not unchecked:
+            return
+        if not sweep and missing is not None and unchecked < missing:
+            return
+        self._close_checks[rid] = _CHECK_DONE
         self._spawn(self._close_if_all_answered(facts))
 
     async def _close_if_all_answered(self, facts: RoundFacts) -> None:
+        rid = facts.round_id
         try:
             while True:
-                self._close_checks[facts.round_id] = False
-                missing = await self.store.missing_expected(
-                    facts.quiz_id, facts.round_id, facts.roster
-                )
+                self._close_checks[rid] = _CHECK_DONE
+                self._unchecked[rid] = 0
+                missing = await self.store.missing_expected(facts.quiz_id, rid, facts.roster)
                 if missing == 0:
-                    await self.close_round(facts.round_id)
+                    await self.close_round(rid)
                     return
-                if not self._close_checks.get(facts.round_id):
+                self._missing[rid] = missing
+                again = self._close_checks.get(rid, _CHECK_DONE)
+                if again == _CHECK_DONE:
+                    return
+                if again == _CHECK_IF_ENOUGH and self._unchecked.get(rid, 0) < missing:
                     return
         finally:
-            self._close_checks.pop(facts.round_id, None)
+            self._close_checks.pop(rid, None)
 
     # ---- the answers-so-far line, refreshed at a bounded rate -----------------------
 
@@ -490,6 +512,9 @@ class QuizEngine:
         finally:
             # answers arriving from here on schedule the next refresh
             self._refreshing.discard(round_id)
+        facts = self._facts.get(round_id)
+        if facts is not None and (facts.position > 1 or facts.roster):
+            self._request_close_check(facts, sweep=True)
         async with self._chat_lock(round_id):
             rnd = await self.store.round(round_id)
             if rnd is None or rnd.status is not RoundStatus.OPEN or rnd.message_ref is None:
@@ -611,6 +636,8 @@ class QuizEngine:
             await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
         self._chat_locks.pop(rnd.id, None)
         self._last_refresh.pop(rnd.id, None)
+        self._missing.pop(rnd.id, None)
+        self._unchecked.pop(rnd.id, None)
 
     async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
         ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
