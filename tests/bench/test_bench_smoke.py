@@ -1,0 +1,56 @@
+"""Every benchmark runs at a tiny size on SQLite and reports its figures (no timing is
+checked: this only keeps `python -m bench` from rotting)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import BENCHMARKS
+from bench.common import Database, Results
+
+EXPECTED = {
+    "p1": ["engine_answers_per_s", "raw_inserts_per_s", "accepted", "early_closes", "ratio"],
+    "p2": [
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "clicks_per_s",
+        "baseline_p99_ms",
+        "baseline_clicks_per_s",
+        "p99_vs_baseline",
+        "throughput_vs_baseline",
+        "p99_vs_3s_deadline",
+        "stored_exactly_once",
+    ],
+    "p3": ["median_ms_small", "median_ms_large", "ratio"],
+    "p4": ["median_ms", "p90_ms"],
+    "p4m": ["peak_rss_mb", "running_quizzes"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+async def test_benchmark_reports_its_figures(name: str, tmp_path: Path) -> None:
+    module = importlib.import_module(BENCHMARKS[name][0])
+    results = Results()
+    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
+    await module.run(db, results, module.Params.tiny())
+    figures = results.as_json()
+    prefix = f"{module.METRIC}.sqlite."
+    for figure in EXPECTED[name]:
+        entry = figures[prefix + figure]
+        assert set(entry) == {"value", "unit", "target", "met"}
+        assert isinstance(entry["value"], int | float)
+
+
+def test_results_file_shape(tmp_path: Path) -> None:
+    results = Results()
+    results.at_least("m.a", 0.7, "x", 0.5)
+    results.at_most("m.b", 3.0, "ms", 2.0)
+    results.reference("m.c", 12.345, "ms")
+    path = tmp_path / "results.json"
+    results.write(path)
+    assert results.missed() == ["m.b"]
+    assert '"target": ">= 0.5"' in path.read_text()
