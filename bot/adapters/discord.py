@@ -10,10 +10,8 @@ schedule and stats, and the board posted when a week ends). `run_discord`,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
-import signal
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -748,24 +746,40 @@ def run_discord(settings: Settings) -> int:
 async def serve(settings: Settings, token: str) -> None:
     """Log in, connect to the gateway and close due rounds until the client closes."""
     from bot.runtime import run_ticker, running
+    from bot.shutdown import Shutdown
 
     point_at(settings)
     bot = QuizBot()
-    async with bot:
-        # a bad token should stop the bot before it touches the database
-        await login(bot, token)
-        async with running(settings, DiscordChat(bot), platform=PLATFORM) as runtime:
-            bot.attach(runtime.engine, runtime.rhythm)
-            stop = asyncio.Event()
-            ticker = asyncio.create_task(run_ticker(runtime.engine, stop, rhythm=runtime.rhythm))
-            loop = asyncio.get_running_loop()
-            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-                loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
-            try:
-                await bot.connect()
-            finally:
-                stop.set()
-                await ticker
+    # SIGTERM/SIGINT: no new quizzes, the gateway closes, work in flight finishes, and
+    # open rounds stay in the database for the next process
+    shutdown = Shutdown()
+    shutdown.install()
+    try:
+        async with bot:
+            # a bad token should stop the bot before it touches the database
+            await login(bot, token)
+            async with running(settings, DiscordChat(bot), platform=PLATFORM) as runtime:
+                bot.attach(runtime.engine, runtime.rhythm)
+                shutdown.attach(runtime.engine)
+                stop = shutdown.requested
+                ticker = asyncio.create_task(
+                    run_ticker(runtime.engine, stop, rhythm=runtime.rhythm)
+                )
+                closer = asyncio.create_task(_close_when(stop, bot))
+                try:
+                    await bot.connect()
+                finally:
+                    stop.set()
+                    await ticker
+                    await closer
+                    await shutdown.finish_in_flight()
+    finally:
+        shutdown.uninstall()
+
+
+async def _close_when(stop: asyncio.Event, bot: discord.Client) -> None:
+    await stop.wait()
+    await bot.close()
 
 
 async def login(bot: discord.Client, token: str) -> None:
