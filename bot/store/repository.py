@@ -514,7 +514,7 @@ class SqlStore:
             return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
         return await self._explain_missed_answer(round_id, player_id, now, team_community_id)
 
-    async def _queue_answer(self, answer: tuple[Any, ...]) -> Mapping[Any, Any] | None:
+    async def _queue_answer(self, answer: tuple[Any, ...]) -> Mapping[str, Any] | None:
         """Insert an answer with whatever other clicks are waiting, and return its row
         (None if nothing was inserted for it) once the statement has committed.
 
@@ -527,7 +527,7 @@ class SqlStore:
             task = asyncio.ensure_future(self._flush_answers())
             self._answer_flushers.add(task)
             task.add_done_callback(self._answer_flushers.discard)
-        result: Mapping[Any, Any] | None = await future
+        result: Mapping[str, Any] | None = await future
         return result
 
     async def _flush_answers(self) -> None:
@@ -555,7 +555,7 @@ class SqlStore:
 
     async def _insert_answers(
         self, answers: list[tuple[Any, ...]]
-    ) -> dict[tuple[int, int], Mapping[Any, Any]]:
+    ) -> dict[tuple[int, int], Mapping[str, Any]]:
         """One statement for all `answers`; the inserted rows by (round, player)."""
         params = {
             "rounds": [a[0] for a in answers],
