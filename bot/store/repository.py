@@ -8,9 +8,7 @@ the statements take the row locks that make answers and closes race safely.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import sys
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -104,35 +102,6 @@ _ANSWERS = AnswerRow.__table__.c
 
 Insert = sqlite.Insert | postgresql.Insert
 
-# Answers on PostgreSQL: the clicks waiting when a connection is free go in one
-# INSERT ... SELECT FROM unnest(arrays), each row checked against its open round
-# (locked FOR SHARE, as a close waits for it) and, in teams mode, its player's team.
-_PG_ADD_ANSWERS = text(
-    "INSERT INTO answers (round_id, player_id, selected, answered_at, team_id)"
-    " SELECT r.id, c.player_id, c.selected::json, c.answered_at, tm.team_id"
-    " FROM unnest(:rounds, :players, :selected, :times, :communities) WITH ORDINALITY"
-    " AS c(round_id, player_id, selected, answered_at, community_id, n)"
-    " JOIN rounds r ON r.id = c.round_id AND r.status = 'open' AND r.closes_at > c.answered_at"
-    " LEFT JOIN team_members tm"
-    " ON tm.community_id = c.community_id AND tm.player_id = c.player_id"
-    " WHERE c.community_id IS NULL OR tm.team_id IS NOT NULL"
-    " ORDER BY c.n"
-    " FOR SHARE OF r"
-    " ON CONFLICT (round_id, player_id) DO NOTHING"
-    " RETURNING answers.round_id, answers.player_id, answers.selected, answers.answered_at,"
-    " answers.team_id, answers.correct, answers.points, answers.streak"
-).bindparams(
-    bindparam("rounds", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("players", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("selected", type_=postgresql.ARRAY(String())),
-    bindparam("times", type_=postgresql.ARRAY(UTCDateTime())),
-    bindparam("communities", type_=postgresql.ARRAY(BigInteger())),
-)
-# At most this many answer statements at once (the pool serves everything else too),
-# each with at most this many clicks.
-ANSWER_BATCHES_IN_FLIGHT = 4
-ANSWER_BATCH_SIZE = 500
-
 # Closing a round on PostgreSQL: the answers' points and the score deltas each go in
 # one statement over arrays (unnest), in the order given (the lock order of scores).
 _PG_SCORE_ANSWERS = text(
@@ -181,8 +150,6 @@ class SqlStore:
         self._reader = engine.execution_options(**{READ_ONLY: True}, **single)
         self._single_statement = engine.execution_options(**single)
         self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
-        self._waiting_answers: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._answer_flushers: set[asyncio.Task[None]] = set()
         # SQLite has one writer at a time: queue this process's writers here, in order,
         # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_lock = None if self._postgres else asyncio.Lock()
@@ -198,9 +165,7 @@ class SqlStore:
         return self._engine
 
     async def close(self) -> None:
-        """Close every pooled connection (once answers on their way are stored)."""
-        while self._answer_flushers:
-            await asyncio.gather(*list(self._answer_flushers), return_exceptions=True)
+        """Close every pooled connection."""
         await self._engine.dispose()
 
     async def __aenter__(self) -> SqlStore:
@@ -504,69 +469,15 @@ class SqlStore:
         }
         stmt = self._answer_inserts[team_community_id is not None]
         if self._postgres:
-            row = await self._queue_answer(
-                (round_id, player_id, params["a_selected"], now, team_community_id)
-            )
+            # one statement, one round trip: it commits on its own
+            async with self._single_statement.connect() as conn:
+                row = (await conn.execute(stmt, params)).mappings().first()
         else:
             async with self._write() as conn:
                 row = (await conn.execute(stmt, params)).mappings().first()
         if row is not None:
             return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
         return await self._explain_missed_answer(round_id, player_id, now, team_community_id)
-
-    async def _queue_answer(self, answer: tuple[Any, ...]) -> Mapping[str, Any] | None:
-        """Insert an answer with whatever other clicks are waiting, and return its row
-        (None if nothing was inserted for it) once the statement has committed.
-
-        Group commit, not a delay: a click finding a statement slot free goes at once;
-        only while ANSWER_BATCHES_IN_FLIGHT statements run do clicks wait, together.
-        """
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting_answers.append((answer, future))
-        if len(self._answer_flushers) < ANSWER_BATCHES_IN_FLIGHT:
-            task = asyncio.ensure_future(self._flush_answers())
-            self._answer_flushers.add(task)
-            task.add_done_callback(self._answer_flushers.discard)
-        result: Mapping[str, Any] | None = await future
-        return result
-
-    async def _flush_answers(self) -> None:
-        while self._waiting_answers:
-            batch = self._waiting_answers[:ANSWER_BATCH_SIZE]
-            del self._waiting_answers[:ANSWER_BATCH_SIZE]
-            try:
-                rows = await self._insert_answers([answer for answer, _ in batch])
-            except Exception:
-                if len(batch) == 1:
-                    raise_into(batch[0][1])
-                    continue
-                # one at a time, so that one bad click cannot fail the others
-                for answer, future in batch:
-                    try:
-                        found = await self._insert_answers([answer])
-                    except Exception:
-                        raise_into(future)
-                        continue
-                    settle(future, found.get((answer[0], answer[1])))
-                continue
-            for answer, future in batch:
-                # a player's second click in the same batch inserted nothing
-                settle(future, rows.pop((answer[0], answer[1]), None))
-
-    async def _insert_answers(
-        self, answers: list[tuple[Any, ...]]
-    ) -> dict[tuple[int, int], Mapping[str, Any]]:
-        """One statement for all `answers`; the inserted rows by (round, player)."""
-        params = {
-            "rounds": [a[0] for a in answers],
-            "players": [a[1] for a in answers],
-            "selected": [json.dumps(a[2]) for a in answers],
-            "times": [a[3] for a in answers],
-            "communities": [a[4] for a in answers],
-        }
-        async with self._single_statement.connect() as conn:
-            result = await conn.execute(_PG_ADD_ANSWERS, params)
-            return {(r["round_id"], r["player_id"]): r for r in result.mappings()}
 
     def _answer_insert(self, teams: bool) -> Any:
         """add_answer's statement, built once with bound parameters.
@@ -1224,16 +1135,3 @@ class SqlStore:
                 self._score_row(rank, subject_kind, r)
                 for rank, r in enumerate(result.mappings(), start=1)
             ]
-
-
-def settle(future: asyncio.Future[Any], value: Any) -> None:
-    """Give a waiting click its result, unless it stopped waiting."""
-    if not future.done():
-        future.set_result(value)
-
-
-def raise_into(future: asyncio.Future[Any]) -> None:
-    """Give a waiting click the exception being handled."""
-    error = sys.exc_info()[1]
-    if not future.done() and error is not None:
-        future.set_exception(error)
