@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import discord
 import pytest
-from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord import DiscordChat
 from bot.core.bank import QuestionBank
-from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import ScoreRow, SubjectKind
 from bot.core.rhythm import RunOutcome
@@ -23,46 +20,12 @@ from bot.render.chart import HEIGHT, WIDTH
 from bot.runtime import rhythm_for, run_ticker
 from bot.store import SqlStore
 from tests.fake_discord import FakeDiscord, FakeUser, InteractionRecord, Upload, message_text
-from tests.fake_discord.harness import DECKS, Harness, right_letters, start_bot, wrong_letter
+from tests.fake_discord.harness import DECKS, Harness, right_letters, wrong_letter
 from tests.fake_discord.payloads import MANAGE_GUILD, MANAGE_MESSAGES, MEMBER_PERMISSIONS, Json
 
 # the harness clock starts on Mon 23 Nov 2026, 12:00 UTC: week 2026-W48 in UTC, which ends
 # at Mon 30 Nov 00:00 UTC
 WEEK_END = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    """A running fake Discord (3 s are 1.5 s); discord.py's endpoints are restored after."""
-    server = FakeDiscord(time_scale=0.5)
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
-    try:
-        yield server
-        assert not server.violations, server.violations
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def sql_store(database_url: str) -> AsyncIterator[SqlStore]:
-    """A store on a fresh database."""
-    opened = SqlStore.from_url(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def bot(fake: FakeDiscord, sql_store: SqlStore, database_url: str) -> AsyncIterator[Harness]:
-    """The quiz bot with its weekly rhythm, logged in to the fake."""
-    harness = await start_bot(fake, sql_store, ManualClock(), database_url=database_url)
-    try:
-        yield harness
-    finally:
-        await harness.stop()
 
 
 def admin_of(fake: FakeDiscord) -> FakeUser:
