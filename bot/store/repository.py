@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,6 +76,7 @@ from bot.store.codec import (
     team_from_row,
 )
 from bot.store.database import READ_ONLY, create_engine
+from bot.store.group_commit import GroupCommit
 from bot.store.tables import (
     AnswerRow,
     CommunityRow,
@@ -99,6 +102,9 @@ _RUNNING = QuizStatus.RUNNING.value
 
 _ROUNDS = RoundRow.__table__.c
 _ANSWERS = AnswerRow.__table__.c
+# At most this many clicks per transaction: a burst's batches stay small enough that
+# the first click of a batch is not held up long by the last.
+_ANSWER_BATCH = 200
 
 Insert = sqlite.Insert | postgresql.Insert
 
@@ -138,6 +144,17 @@ _PG_ADD_SCORES = text(
 )
 
 
+@dataclass(frozen=True)
+class PendingAnswer:
+    """A click waiting to be written: `add_answer`'s arguments."""
+
+    round_id: int
+    player_id: int
+    selected: tuple[int, ...]
+    answered_at: datetime
+    team_community_id: int | None
+
+
 class SqlStore:
     """The `bot.core.ports.Store` on an async SQLAlchemy engine; `close()` when done."""
 
@@ -150,6 +167,9 @@ class SqlStore:
         self._reader = engine.execution_options(**{READ_ONLY: True}, **single)
         self._single_statement = engine.execution_options(**single)
         self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
+        self._answer_batches: GroupCommit[PendingAnswer, AnswerInsert | None] = GroupCommit(
+            self._write_answer_batch, max_batch=_ANSWER_BATCH
+        )
         # SQLite has one writer at a time: queue this process's writers here, in order,
         # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_lock = None if self._postgres else asyncio.Lock()
@@ -165,7 +185,8 @@ class SqlStore:
         return self._engine
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Finish the answers being written, then close every pooled connection."""
+        await self._answer_batches.wait_idle()
         await self._engine.dispose()
 
     async def __aenter__(self) -> SqlStore:
@@ -453,21 +474,34 @@ class SqlStore:
         now: datetime,
         team_community_id: int | None = None,
     ) -> AnswerInsert:
-        """Record a first answer in one statement, if the round is open and not past due.
+        """Record a first answer, if the round is open and not past due.
 
-        INSERT ... SELECT from the open round (locked FOR SHARE on PostgreSQL, so a
-        concurrent close waits for this insert to commit, and then sees it) ... ON
-        CONFLICT DO NOTHING. Only when nothing was inserted does a second query tell
-        DUPLICATE from CLOSED and NO_TEAM.
+        Clicks arriving together are written together (`_write_answer_batch`, one
+        transaction for the lot); the few a batch cannot settle on its own (a round it
+        could not lock, a second click of the same player in the batch) are then
+        written alone with `_add_answer_alone`. Either way this returns only after the
+        answer is committed.
         """
+        pending = PendingAnswer(
+            round_id, player_id, tuple(sorted(selected)), now, team_community_id
+        )
+        result = await self._answer_batches.submit(pending)
+        if result is not None:
+            return result
+        return await self._add_answer_alone(pending)
+
+    async def _add_answer_alone(self, pending: PendingAnswer) -> AnswerInsert:
+        """One answer in one statement: INSERT ... SELECT from the open round ... ON
+        CONFLICT DO NOTHING; when nothing was inserted a second query tells DUPLICATE
+        from CLOSED and NO_TEAM."""
         params = {
-            "a_round": round_id,
-            "a_player": player_id,
-            "a_selected": sorted(selected),
-            "a_now": now,
-            "a_community": team_community_id,
+            "a_round": pending.round_id,
+            "a_player": pending.player_id,
+            "a_selected": list(pending.selected),
+            "a_now": pending.answered_at,
+            "a_community": pending.team_community_id,
         }
-        stmt = self._answer_inserts[team_community_id is not None]
+        stmt = self._answer_inserts[pending.team_community_id is not None]
         if self._postgres:
             # one statement, one round trip: it commits on its own
             async with self._single_statement.connect() as conn:
@@ -477,7 +511,92 @@ class SqlStore:
                 row = (await conn.execute(stmt, params)).mappings().first()
         if row is not None:
             return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
-        return await self._explain_missed_answer(round_id, player_id, now, team_community_id)
+        return await self._explain_missed_answer(
+            pending.round_id, pending.player_id, pending.answered_at, pending.team_community_id
+        )
+
+    async def _write_answer_batch(
+        self, batch: Sequence[PendingAnswer]
+    ) -> list[AnswerInsert | None]:
+        """Write a batch of first answers in one transaction; None for each answer the
+        batch leaves to `_add_answer_alone`.
+
+        The batch's open rounds are locked FOR SHARE on PostgreSQL, in id order (so two
+        batches cannot deadlock) and SKIP LOCKED: a round a close is holding is left to
+        the one-answer path, which waits for the close and then reports it, instead of
+        holding up every other round's clicks. A close therefore either waits for this
+        batch to commit and sees its answers, or has committed before the batch looks.
+        """
+        results: list[AnswerInsert | None] = [None] * len(batch)
+        rounds = select(RoundRow.id, RoundRow.closes_at).where(
+            RoundRow.id.in_(sorted({p.round_id for p in batch})), RoundRow.status == _OPEN
+        )
+        if self._postgres:
+            rounds = rounds.order_by(RoundRow.id).with_for_update(
+                read=True, of=RoundRow, skip_locked=True
+            )
+        team_keys = {
+            (p.team_community_id, p.player_id) for p in batch if p.team_community_id is not None
+        }
+        async with self._write() as conn:
+            closes_at = {r.id: r.closes_at for r in await conn.execute(rounds)}
+            teams: dict[tuple[int, int], int] = {}
+            if team_keys:
+                members = select(
+                    TeamMemberRow.community_id, TeamMemberRow.player_id, TeamMemberRow.team_id
+                ).where(tuple_(TeamMemberRow.community_id, TeamMemberRow.player_id).in_(team_keys))
+                teams = {(m[0], m[1]): m[2] for m in await conn.execute(members)}
+            rows: dict[tuple[int, int], int] = {}  # (round, player) -> index in the batch
+            team_ids: dict[int, int] = {}  # index in the batch -> the player's team
+            for i, p in enumerate(batch):
+                key = (p.round_id, p.player_id)
+                deadline = closes_at.get(p.round_id)
+                if (
+                    deadline is None
+                    or deadline <= p.answered_at
+                    or key in rows
+                    or (
+                        p.team_community_id is not None
+                        and (p.team_community_id, p.player_id) not in teams
+                    )
+                ):
+                    # not locked here, late, a second click or no team: written alone
+                    # afterwards, where `_explain_missed_answer` says which
+                    continue
+                rows[key] = i
+                if p.team_community_id is not None:
+                    team_ids[i] = teams[(p.team_community_id, p.player_id)]
+            if not rows:
+                return results
+            values = [
+                {
+                    "round_id": batch[i].round_id,
+                    "player_id": batch[i].player_id,
+                    "selected": list(batch[i].selected),
+                    "answered_at": batch[i].answered_at,
+                    "team_id": team_ids.get(i),
+                }
+                # key order: concurrent batches meet on the unique index in one order
+                for _, i in sorted(rows.items())
+            ]
+            stmt = (
+                self._insert(AnswerRow)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
+                .returning(*_ANSWERS)
+            )
+            for row in (await conn.execute(stmt)).mappings():
+                i = rows.pop((row["round_id"], row["player_id"]))
+                results[i] = AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
+            if rows:
+                # what is left met an earlier answer on the unique key
+                earlier = select(*_ANSWERS).where(
+                    tuple_(AnswerRow.round_id, AnswerRow.player_id).in_(list(rows))
+                )
+                for row in (await conn.execute(earlier)).mappings():
+                    i = rows[(row["round_id"], row["player_id"])]
+                    results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, answer_from_row(row))
+        return results
 
     def _answer_insert(self, teams: bool) -> Any:
         """add_answer's statement, built once with bound parameters.
