@@ -40,7 +40,6 @@ from bot.core.model import (
     QuizStatus,
     Round,
     RoundQuestion,
-    RoundStatus,
     Scoring,
     StartRequest,
     SubjectKind,
@@ -60,6 +59,7 @@ from bot.core.ports import (
     NewQuiz,
     NewRound,
     NoEvents,
+    OpenRoundCount,
     Store,
 )
 from bot.core.scoring import elapsed_seconds, score_round
@@ -234,11 +234,16 @@ class QuizEngine:
         self._facts: _LRU[int, RoundFacts] = _LRU(_CACHE_SIZE)
         self._player_ids: _LRU[tuple[str, str], int] = _LRU(_CACHE_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._refreshing: set[int] = set()
+        self._refresh_wanted: set[int] = set()  # rounds that took answers since the refresh
+        self._refresher_running = False
+        self._refreshed_at = float("-inf")
+        self._quizzes: _LRU[int, Quiz] = _LRU(_CACHE_SIZE)
+        self._revealed: _LRU[int, bool] = _LRU(_CACHE_SIZE)
+        self._counted: dict[int, int] = {}  # round id -> answer count before the last check
+        self._sweep_floor: dict[int, int] = {}  # round id -> answer count seen by a sweep
         self._close_checks: dict[int, int] = {}  # round id -> what to do when this check ends
         self._missing: dict[int, int] = {}  # round id -> players missing at the last check
         self._unchecked: dict[int, int] = {}  # round id -> answers taken since that check
-        self._last_refresh: dict[int, float] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
     # ---- identities -------------------------------------------------------------
@@ -479,7 +484,9 @@ class QuizEngine:
             while True:
                 self._close_checks[rid] = _CHECK_DONE
                 self._unchecked[rid] = 0
+                floor = self._sweep_floor.pop(rid, 0)
                 missing = await self.store.missing_expected(facts.quiz_id, rid, facts.roster)
+                self._counted[rid] = floor
                 if missing == 0:
                     await self.close_round(rid)
                     return
@@ -495,37 +502,73 @@ class QuizEngine:
     # ---- the answers-so-far line, refreshed at a bounded rate -----------------------
 
     def _request_refresh(self, round_id: int) -> None:
-        if round_id in self._refreshing:
-            return  # a refresh is already due; it will count this answer too
-        self._refreshing.add(round_id)
-        self._spawn(self._refresh_later(round_id))
+        """Show a round's new answer count at the next refresh; start the refresher."""
+        self._refresh_wanted.add(round_id)
+        if not self._refresher_running:
+            self._refresher_running = True
+            self._spawn(self._refresh_counts())
 
-    async def _refresh_later(self, round_id: int) -> None:
+    async def _refresh_counts(self) -> None:
+        """Every `refresh_interval`, read the counts of all rounds that took answers in
+        one query, edit their questions and sweep their close checks.
+
+        One read per interval whatever the number of open rounds, and at most one edit
+        per round per interval, within the chat platforms' edit rate limits.
+        """
         loop = asyncio.get_running_loop()
         try:
-            wait = self._last_refresh.get(round_id, 0.0) + self.refresh_interval - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            # stamped before the reads below, so that answers arriving meanwhile wait a
-            # full interval instead of refreshing at once
-            self._last_refresh[round_id] = loop.time()
+            while self._refresh_wanted:
+                wait = self._refreshed_at + self.refresh_interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # stamped before the read, so that answers arriving meanwhile wait a
+                # full interval instead of refreshing at once
+                self._refreshed_at = loop.time()
+                due, self._refresh_wanted = self._refresh_wanted, set()
+                for item in await self.store.open_round_counts(due):
+                    self._sweep(item)
+                    if item.round.message_ref is not None:
+                        self._spawn(self._show_count(item))
         finally:
-            # answers arriving from here on schedule the next refresh
-            self._refreshing.discard(round_id)
-        facts = self._facts.get(round_id)
-        if facts is not None and (facts.position > 1 or facts.roster):
-            self._request_close_check(facts, sweep=True)
-        async with self._chat_lock(round_id):
-            rnd = await self.store.round(round_id)
-            if rnd is None or rnd.status is not RoundStatus.OPEN or rnd.message_ref is None:
-                return
-            quiz = await self.store.quiz(rnd.quiz_id)
+            self._refresher_running = False
+
+    def _sweep(self, item: OpenRoundCount) -> None:
+        """Check for an early close that answers taken by other processes may allow.
+
+        Skipped while the count cannot yet cover the players missing at the last check
+        (the count then was at least the floor recorded before it).
+        """
+        facts = self._facts.get(item.round.id)
+        if facts is None or not (facts.position > 1 or facts.roster):
+            return
+        rid = facts.round_id
+        missing = self._missing.get(rid)
+        if missing is not None and item.answered < self._counted.get(rid, 0) + missing:
+            return
+        self._sweep_floor[rid] = item.answered
+        self._request_close_check(facts, sweep=True)
+
+    async def _show_count(self, item: OpenRoundCount) -> None:
+        rnd = item.round
+        assert rnd.message_ref is not None
+        async with self._chat_lock(rnd.id):
+            if self._revealed.get(rnd.id):
+                return  # never put buttons back on a revealed question
+            quiz = await self._card_quiz(rnd.quiz_id)
             if quiz is None:
                 return
-            answered = await self.store.count_answers(round_id)
             await self.chat.update_question(
-                quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, answered)
+                quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, item.answered)
             )
+
+    async def _card_quiz(self, quiz_id: int) -> Quiz | None:
+        """A quiz as question cards need it (channel, options, size: never changing)."""
+        quiz = self._quizzes.get(quiz_id)
+        if quiz is None:
+            quiz = await self.store.quiz(quiz_id)
+            if quiz is not None:
+                self._quizzes.put(quiz_id, quiz)
+        return quiz
 
     def _chat_lock(self, round_id: int) -> asyncio.Lock:
         # serialises this process's edits of one question message, so that a late count
@@ -633,13 +676,14 @@ class QuizEngine:
 
     async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
         async with self._chat_lock(rnd.id):
+            self._revealed.put(rnd.id, True)
             await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
         self._chat_locks.pop(rnd.id, None)
-        self._last_refresh.pop(rnd.id, None)
-        self._missing.pop(rnd.id, None)
-        self._unchecked.pop(rnd.id, None)
+        for per_round in (self._missing, self._unchecked, self._counted, self._sweep_floor):
+            per_round.pop(rnd.id, None)
 
     async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
+        self._quizzes.put(quiz.id, quiz)
         ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
         await self.store.set_message_ref(rnd.id, ref)
 

@@ -83,6 +83,14 @@ class AnswerInsert:
 
 
 @dataclass(frozen=True)
+class OpenRoundCount:
+    """An open round and how many players answered it so far: the answers-so-far line."""
+
+    round: Round
+    answered: int
+
+
+@dataclass(frozen=True)
 class CloseContext:
     """Everything scoring needs, read inside the transaction that closes a round."""
 
@@ -205,6 +213,10 @@ class Store(Protocol):
 
     async def count_answers(self, round_id: int) -> int:
         """How many players answered a round so far."""
+        ...
+
+    async def open_round_counts(self, round_ids: Collection[int]) -> list[OpenRoundCount]:
+        """The rounds among `round_ids` still open, each with its answer count, in one read."""
         ...
 
     async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:

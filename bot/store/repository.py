@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,6 +64,7 @@ from bot.core.ports import (
     Decide,
     NewQuiz,
     NewRound,
+    OpenRoundCount,
 )
 from bot.store.codec import (
     answer_from_row,
@@ -709,23 +711,46 @@ class SqlStore:
         async with self._reader.connect() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
+    async def open_round_counts(self, round_ids: Collection[int]) -> list[OpenRoundCount]:
+        """The rounds among `round_ids` still open, each with its answer count, in one read."""
+        if not round_ids:
+            return []
+        answered = (
+            select(func.count())
+            .select_from(AnswerRow)
+            .where(AnswerRow.round_id == RoundRow.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(*_ROUNDS, answered.label("answered"))
+            .where(RoundRow.id.in_(sorted(round_ids)), RoundRow.status == _OPEN)
+            .order_by(RoundRow.id)
+        )
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
+
     async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:
-        """How many expected players have not answered this round yet.
+        """How many expected players have not answered this round yet, counted in SQL.
 
         Expected: the roster plus everyone who answered an earlier round of the quiz.
         """
         current = select(RoundRow.position).where(RoundRow.id == round_id).scalar_subquery()
         earlier = (
-            select(AnswerRow.player_id)
+            select(AnswerRow.player_id.label("player_id"))
             .join(RoundRow, RoundRow.id == AnswerRow.round_id)
             .where(RoundRow.quiz_id == quiz_id, RoundRow.position < current)
-            .distinct()
         )
-        answered = select(AnswerRow.player_id).where(AnswerRow.round_id == round_id)
+        on_roster = [select(literal(pid, Id).label("player_id")) for pid in sorted(set(roster))]
+        expected = union(earlier, *on_roster).subquery()
+        answered_here = (
+            select(AnswerRow.player_id)
+            .where(AnswerRow.round_id == round_id, AnswerRow.player_id == expected.c.player_id)
+            .exists()
+        )
+        stmt = select(func.count()).select_from(expected).where(~answered_here)
         async with self._reader.connect() as conn:
-            expected = set(roster) | set((await conn.execute(earlier)).scalars())
-            done = set((await conn.execute(answered)).scalars())
-        return len(expected - done)
+            return int((await conn.execute(stmt)).scalar_one())
 
     # Closing rounds
 
