@@ -113,6 +113,10 @@ async def setup(
             r.external_id: r.id
             for r in await conn.execute(select(PlayerRow.external_id, PlayerRow.id))
         }
+    # They answered round 1 through this process, so the engine knows their ids, as it
+    # does in a running game: warm its player cache through its own lookup.
+    for p in map(player_ref, range(params.players)):
+        await engine.player_id(p)
     # Players come in groups; each group plays `rounds / groups` quizzes side by side.
     per_round = params.answers // params.rounds
     groups = max(1, params.players // per_round)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -169,6 +170,7 @@ class SqlStore:
         self._reader = engine.execution_options(**{READ_ONLY: True}, **single)
         self._single_statement = engine.execution_options(**single)
         self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
+        self._batch_rounds, self._batch_insert = self._answer_batch_statements()
         self._answer_batches: GroupCommit[PendingAnswer, AnswerInsert | None] = GroupCommit(
             self._write_answer_batch, max_batch=_ANSWER_BATCH
         )
@@ -530,18 +532,13 @@ class SqlStore:
         batch to commit and sees its answers, or has committed before the batch looks.
         """
         results: list[AnswerInsert | None] = [None] * len(batch)
-        rounds = select(RoundRow.id, RoundRow.closes_at).where(
-            RoundRow.id.in_(sorted({p.round_id for p in batch})), RoundRow.status == _OPEN
-        )
-        if self._postgres:
-            rounds = rounds.order_by(RoundRow.id).with_for_update(
-                read=True, of=RoundRow, skip_locked=True
-            )
+        round_ids = sorted({p.round_id for p in batch})
         team_keys = {
             (p.team_community_id, p.player_id) for p in batch if p.team_community_id is not None
         }
         async with self._write() as conn:
-            closes_at = {r.id: r.closes_at for r in await conn.execute(rounds)}
+            locked = await conn.execute(self._batch_rounds, {"ids": round_ids})
+            closes_at = {r.id: r.closes_at for r in locked}
             teams: dict[tuple[int, int], int] = {}
             if team_keys:
                 members = select(
@@ -581,13 +578,8 @@ class SqlStore:
                 # key order: concurrent batches meet on the unique index in one order
                 for _, i in sorted(rows.items())
             ]
-            stmt = (
-                self._insert(AnswerRow)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
-                .returning(*_ANSWERS)
-            )
-            for row in (await conn.execute(stmt)).mappings():
+            # executemany: SQLAlchemy sends it as one multi-row INSERT ... RETURNING
+            for row in (await conn.execute(self._batch_insert, values)).mappings():
                 i = rows.pop((row["round_id"], row["player_id"]))
                 results[i] = AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
             if rows:
@@ -638,6 +630,28 @@ class SqlStore:
             .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
             .returning(*_ANSWERS)
         )
+
+    def _answer_batch_statements(self) -> tuple[Any, Any]:
+        """`_write_answer_batch`'s statements, built once: lock the open rounds, insert."""
+        if self._postgres:
+            # = ANY(array): one prepared statement whatever the number of rounds
+            ids = bindparam("ids", type_=postgresql.ARRAY(Id))
+            rounds = (
+                select(RoundRow.id, RoundRow.closes_at)
+                .where(RoundRow.id == any_(ids), RoundRow.status == _OPEN)
+                .order_by(RoundRow.id)
+                .with_for_update(read=True, of=RoundRow, skip_locked=True)
+            )
+        else:
+            rounds = select(RoundRow.id, RoundRow.closes_at).where(
+                RoundRow.id.in_(bindparam("ids", expanding=True)), RoundRow.status == _OPEN
+            )
+        insert_answers = (
+            self._insert(AnswerRow)
+            .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
+            .returning(*_ANSWERS)
+        )
+        return rounds, insert_answers
 
     async def _explain_missed_answer(
         self, round_id: int, player_id: int, now: datetime, team_community_id: int | None

@@ -110,6 +110,7 @@ async def test_speed_points_and_streak_through_a_whole_quiz(
         await engine.record_answer(card.round_id, user(1), right_positions(card))
         clock.advance(11)
         await engine.close_due_rounds()
+        await engine.idle()  # the early close of rounds 2 and 3 runs in the background
     summary = chat.summaries[-1]
     assert summary.status is QuizStatus.FINISHED and summary.rounds_played == 3
     # 750 for each answer at 10 s of 20, then +100 and +200 for the streak
