@@ -391,6 +391,10 @@ class QuizEngine:
         quiz = await self.store.quiz(rnd.quiz_id)
         if quiz is None:
             return None
+        return self._remember_round(quiz, rnd)
+
+    def _remember_round(self, quiz: Quiz, rnd: Round) -> RoundFacts:
+        """Cache what clicks and question cards need of a round and its quiz."""
         facts = RoundFacts(
             round_id=rnd.id,
             quiz_id=quiz.id,
@@ -402,7 +406,8 @@ class QuizEngine:
             allow_change=quiz.options.allow_change,
             roster=quiz.options.roster,
         )
-        self._facts.put(round_id, facts)
+        self._facts.put(rnd.id, facts)
+        self._quizzes.put(quiz.id, quiz)
         return facts
 
     async def record_answer(
@@ -683,7 +688,8 @@ class QuizEngine:
             per_round.pop(rnd.id, None)
 
     async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
-        self._quizzes.put(quiz.id, quiz)
+        # the clicks on this question will come here first: no reads for their facts
+        self._remember_round(quiz, rnd)
         ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
         await self.store.set_message_ref(rnd.id, ref)
 
