@@ -148,6 +148,15 @@ _PG_ADD_SCORES = text(
 
 
 @dataclass(frozen=True)
+class PlayerKey:
+    """A player lookup waiting to be served: `player`'s arguments."""
+
+    platform: str
+    external_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class PendingAnswer:
     """A click waiting to be written: `add_answer`'s arguments."""
 
@@ -171,6 +180,18 @@ class SqlStore:
         self._single_statement = engine.execution_options(**single)
         self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
         self._batch_rounds, self._batch_insert = self._answer_batch_statements()
+        players = PlayerRow.__table__.c
+        self._players_lookup = select(*players).where(
+            tuple_(players.platform, players.external_id).in_(bindparam("keys", expanding=True))
+        )
+        upsert = self._insert(PlayerRow)
+        self._players_upsert = upsert.on_conflict_do_update(
+            index_elements=["platform", "external_id"],
+            set_={"display_name": upsert.excluded.display_name},
+        ).returning(*players)
+        self._player_batches: GroupCommit[PlayerKey, Player] = GroupCommit(
+            self._player_batch, max_batch=_ANSWER_BATCH
+        )
         self._answer_batches: GroupCommit[PendingAnswer, AnswerInsert | None] = GroupCommit(
             self._write_answer_batch, max_batch=_ANSWER_BATCH
         )
@@ -190,6 +211,7 @@ class SqlStore:
 
     async def close(self) -> None:
         """Finish the answers being written, then close every pooled connection."""
+        await self._player_batches.wait_idle()
         await self._answer_batches.wait_idle()
         await self._engine.dispose()
 
@@ -265,30 +287,35 @@ class SqlStore:
             return community_from_row((await conn.execute(stmt)).mappings().one())
 
     async def player(self, platform: str, external_id: str, display_name: str) -> Player:
-        """Get or create a player; `display_name` updates the stored one when it differs."""
+        """Get or create a player; `display_name` updates the stored one when it differs.
+
+        Lookups arriving together (a burst of first clicks) share one read and at most
+        one write: see `_player_batch`.
+        """
+        return await self._player_batches.submit(PlayerKey(platform, external_id, display_name))
+
+    async def _player_batch(self, batch: Sequence[PlayerKey]) -> list[Player]:
+        """Look up a batch of players in one read; create or rename, in one upsert, only
+        those that need it."""
+        wanted = {(k.platform, k.external_id): k.display_name for k in batch}
+        known: dict[tuple[str, str], Player] = {}
         async with self._reader.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(PlayerRow.__table__).where(
-                            PlayerRow.platform == platform, PlayerRow.external_id == external_id
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is not None and row["display_name"] == display_name:
-            return player_from_row(row)
-        ins = self._insert(PlayerRow).values(
-            platform=platform, external_id=external_id, display_name=display_name
-        )
-        stmt = ins.on_conflict_do_update(
-            index_elements=["platform", "external_id"],
-            set_={"display_name": ins.excluded.display_name},
-        ).returning(*PlayerRow.__table__.c)
-        async with self._write() as conn:
-            return player_from_row((await conn.execute(stmt)).mappings().one())
+            rows = await conn.execute(self._players_lookup, {"keys": list(wanted)})
+            for row in rows.mappings():
+                player = player_from_row(row)
+                known[(player.platform, player.external_id)] = player
+        stale = [
+            {"platform": key[0], "external_id": key[1], "display_name": name}
+            # key order: concurrent upserts lock the same rows in the same order
+            for key, name in sorted(wanted.items())
+            if key not in known or known[key].display_name != name
+        ]
+        if stale:
+            async with self._write() as conn:
+                for row in (await conn.execute(self._players_upsert, stale)).mappings():
+                    player = player_from_row(row)
+                    known[(player.platform, player.external_id)] = player
+        return [known[(k.platform, k.external_id)] for k in batch]
 
     async def players(self, player_ids: Collection[int]) -> Mapping[int, Player]:
         """Players by id."""

@@ -124,3 +124,21 @@ async def test_a_mixed_burst_gets_each_click_its_own_outcome(store: SqlStore) ->
     assert answers[6] is not None and answers[6].team_id is not None
     assert await store.count_answers(first.id) == 3
     assert await store.count_answers(teams.id) == 1
+
+
+async def test_a_burst_of_first_clicks_gets_one_player_per_person(store: SqlStore) -> None:
+    await store.player("test", "old", "Old name")
+
+    players = await asyncio.gather(
+        *(store.player("test", f"u{i % 5}", f"User {i % 5}") for i in range(20)),
+        store.player("test", "old", "New name"),
+    )
+
+    *burst, renamed = players
+    assert len({p.id for p in burst}) == 5
+    assert {p.external_id: p.display_name for p in burst} == {
+        f"u{i}": f"User {i}" for i in range(5)
+    }
+    assert renamed.display_name == "New name"
+    assert (await store.player("test", "old", "New name")).id == renamed.id
+    assert (await store.players([renamed.id]))[renamed.id].display_name == "New name"
