@@ -35,7 +35,8 @@ class GroupCommit(Generic[T, R]):
     async def submit(self, item: T) -> R:
         """Write `item` with whatever else is waiting; its result once committed.
 
-        If the whole batch fails, the error is raised to every caller in it.
+        If the batch fails, each of its items is written alone: a caller gets an error
+        only when its own item fails.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[R] = loop.create_future()
@@ -51,26 +52,39 @@ class GroupCommit(Generic[T, R]):
         while self._writer is not None:
             await asyncio.shield(self._writer)
 
+    async def _write_together(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        """Write a batch and settle its callers; if it fails, write each item alone, so
+        that one bad item (or a deadlock) fails nobody but itself."""
+        try:
+            results = await self._write([item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0][1], exc)
+                return
+            log.warning("a batch of %d failed (%r); writing each alone", len(batch), exc)
+            for item, done in batch:
+                try:
+                    (result,) = await self._write([item])
+                except Exception as alone:
+                    _fail(done, alone)
+                else:
+                    _resolve(done, result)
+            return
+        for (_, done), result in zip(batch, results, strict=True):
+            _resolve(done, result)
+
     async def _drain(self) -> None:
         try:
             while self._waiting:
                 batch = self._waiting[: self._max_batch]
                 del self._waiting[: self._max_batch]
                 try:
-                    results = await self._write([item for item, _ in batch])
-                except Exception as exc:  # each caller gets the error; the writer goes on
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
+                    await self._write_together(batch)
                 except BaseException:
                     for _, done in batch:
                         if not done.done():
                             done.cancel()
                     raise
-                for (_, done), result in zip(batch, results, strict=True):
-                    if not done.done():
-                        done.set_result(result)
         finally:
             self._writer = None
             # a cancelled writer leaves nobody waiting forever
@@ -78,3 +92,16 @@ class GroupCommit(Generic[T, R]):
                 if not done.done():
                     done.cancel()
             self._waiting.clear()
+
+
+
+def _resolve(done: asyncio.Future[R], result: R) -> None:
+    """Give a waiting caller its result, unless it gave up."""
+    if not done.done():
+        done.set_result(result)
+
+
+def _fail(done: asyncio.Future[R], error: Exception) -> None:
+    """Give a waiting caller its error, unless it gave up."""
+    if not done.done():
+        done.set_exception(error)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.model import Mode
 from bot.core.ports import AnswerOutcome
@@ -142,3 +143,35 @@ async def test_a_burst_of_first_clicks_gets_one_player_per_person(store: SqlStor
     assert renamed.display_name == "New name"
     assert (await store.player("test", "old", "New name")).id == renamed.id
     assert (await store.players([renamed.id]))[renamed.id].display_name == "New name"
+
+
+async def test_a_click_that_fails_does_not_fail_its_batch(store: SqlStore) -> None:
+    _, _, first = await start_quiz(store)
+    ada = await store.player("test", "p1", "Ada")
+    now = T0 + timedelta(seconds=2)
+
+    good, bad = await asyncio.gather(
+        store.add_answer(first.id, ada.id, (0,), now),
+        store.add_answer(first.id, 999_999, (0,), now),  # no such player
+        return_exceptions=True,
+    )
+
+    assert not isinstance(good, BaseException)
+    assert good.outcome is AnswerOutcome.INSERTED
+    assert isinstance(bad, IntegrityError)
+    assert await store.count_answers(first.id) == 1
+
+
+async def test_one_bad_item_fails_alone() -> None:
+    async def write(items: Sequence[int]) -> list[int]:
+        if 13 in items:
+            raise ValueError("unlucky")
+        return [i * 10 for i in items]
+
+    commits: GroupCommit[int, int] = GroupCommit(write)
+    results = await asyncio.gather(
+        *(commits.submit(i) for i in (12, 13, 14)), return_exceptions=True
+    )
+
+    assert results[0] == 120 and results[2] == 140
+    assert isinstance(results[1], ValueError)
