@@ -47,6 +47,7 @@ from bot.adapters.slack_chat import SlackChat, http_session, web_client
 from bot.core.clock import SystemClock
 from bot.core.engine import QuizEngine, question_card
 from bot.core.model import CommunityRef, PlayerRef, StartRequest
+from bot.runtime import settle_heap
 from bot.store import SqlStore
 from bot.store.tables import AnswerRow
 from tests.mock_slack.requests import SlackRequests, User
@@ -69,7 +70,7 @@ class Params:
     # baseline and bot bursts alternate this many times, each with new players; the
     # targets take the median of the pairs' ratios, since one burst's p99 is at the
     # mercy of whatever else this machine runs in that second
-    pairs: int = 3
+    pairs: int = 5
 
     @classmethod
     def tiny(cls) -> Params:
@@ -260,6 +261,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
         )
         engine = QuizEngine(store, bank, SlackChat(client), platform="slack", clock=SystemClock())
         opened = await open_rounds(engine, store, params.rounds)
+        settle_heap()  # as `quizbot serve` does once started
         mock = MockSlack()
         mock.port = mock_port
         requests = SlackRequests("", mock, SECRET)

@@ -4,6 +4,7 @@ and runs the ticker that closes due rounds."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -100,6 +101,7 @@ async def running(
                 await stack.enter_async_context(
                     ops_server(metrics, health, port=settings.metrics_port, platform=platform)
                 )
+            settle_heap()
             yield Runtime(
                 settings=settings,
                 store=store,
@@ -110,6 +112,17 @@ async def running(
             await engine.shutdown()
     finally:
         await store.close()
+
+
+def settle_heap() -> None:
+    """Take what startup loaded (modules, the question bank) out of the garbage
+    collector's sight for the life of the process.
+
+    A full collection otherwise walks all of it: pauses of 100 to 170 ms measured during
+    a click burst, each one landing on the acks in flight.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def rhythm_for(engine: QuizEngine) -> Rhythm | None:

@@ -94,7 +94,6 @@ class GroupCommit(Generic[T, R]):
             self._waiting.clear()
 
 
-
 def _resolve(done: asyncio.Future[R], result: R) -> None:
     """Give a waiting caller its result, unless it gave up."""
     if not done.done():
