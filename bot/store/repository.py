@@ -8,6 +8,7 @@ the statements take the row locks that make answers and closes race safely.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    DateTime,
     Integer,
     String,
     and_,
@@ -147,6 +149,59 @@ _PG_ADD_SCORES = text(
 )
 
 
+# Batches on PostgreSQL: columns as arrays through unnest, so that one prepared statement
+# serves every batch size (a multi-row VALUES is new SQL, and a new prepare, per size).
+_PG_INSERT_ANSWERS = (
+    text(
+        "INSERT INTO answers (round_id, player_id, selected, answered_at, team_id)"
+        " SELECT v.round_id, v.player_id, v.selected::json, v.answered_at, v.team_id"
+        " FROM unnest(:round_id, :player_id, :selected, :answered_at, :team_id)"
+        " AS v(round_id, player_id, selected, answered_at, team_id)"
+        " ON CONFLICT (round_id, player_id) DO NOTHING"
+        " RETURNING round_id, player_id, selected, answered_at, team_id, correct, points, streak"
+    )
+    .bindparams(
+        bindparam("round_id", type_=postgresql.ARRAY(BigInteger())),
+        bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
+        bindparam("selected", type_=postgresql.ARRAY(String())),
+        bindparam("answered_at", type_=postgresql.ARRAY(DateTime(timezone=True))),
+        bindparam("team_id", type_=postgresql.ARRAY(BigInteger())),
+    )
+    .columns(*_ANSWERS)
+)
+_PG_LOOKUP_PLAYERS = (
+    text(
+        "SELECT players.id, players.platform, players.external_id, players.display_name"
+        " FROM players JOIN unnest(:platform, :external_id) AS k(platform, external_id)"
+        " ON players.platform = k.platform AND players.external_id = k.external_id"
+    )
+    .bindparams(
+        bindparam("platform", type_=postgresql.ARRAY(String())),
+        bindparam("external_id", type_=postgresql.ARRAY(String())),
+    )
+    .columns(*PlayerRow.__table__.c)
+)
+_PG_UPSERT_PLAYERS = (
+    text(
+        "INSERT INTO players (platform, external_id, display_name)"
+        " SELECT * FROM unnest(:platform, :external_id, :display_name)"
+        " ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name"
+        " RETURNING id, platform, external_id, display_name"
+    )
+    .bindparams(
+        bindparam("platform", type_=postgresql.ARRAY(String())),
+        bindparam("external_id", type_=postgresql.ARRAY(String())),
+        bindparam("display_name", type_=postgresql.ARRAY(String())),
+    )
+    .columns(*PlayerRow.__table__.c)
+)
+
+
+def _as_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows of the same keys as one list per key: the parameters of an unnest."""
+    return {key: [row[key] for row in rows] for key in rows[0]}
+
+
 @dataclass(frozen=True)
 class PlayerKey:
     """A player lookup waiting to be served: `player`'s arguments."""
@@ -180,15 +235,7 @@ class SqlStore:
         self._single_statement = engine.execution_options(**single)
         self._answer_inserts = {teams: self._answer_insert(teams) for teams in (False, True)}
         self._batch_rounds, self._batch_insert = self._answer_batch_statements()
-        players = PlayerRow.__table__.c
-        self._players_lookup = select(*players).where(
-            tuple_(players.platform, players.external_id).in_(bindparam("keys", expanding=True))
-        )
-        upsert = self._insert(PlayerRow)
-        self._players_upsert = upsert.on_conflict_do_update(
-            index_elements=["platform", "external_id"],
-            set_={"display_name": upsert.excluded.display_name},
-        ).returning(*players)
+        self._players_lookup, self._players_upsert = self._player_batch_statements()
         self._player_batches: GroupCommit[PlayerKey, Player] = GroupCommit(
             self._player_batch, max_batch=_ANSWER_BATCH
         )
@@ -294,13 +341,32 @@ class SqlStore:
         """
         return await self._player_batches.submit(PlayerKey(platform, external_id, display_name))
 
+    def _player_batch_statements(self) -> tuple[Any, Any]:
+        """`_player_batch`'s statements, built once: look up, and create or rename."""
+        if self._postgres:
+            return _PG_LOOKUP_PLAYERS, _PG_UPSERT_PLAYERS
+        players = PlayerRow.__table__.c
+        lookup = select(*players).where(
+            tuple_(players.platform, players.external_id).in_(bindparam("keys", expanding=True))
+        )
+        upsert = self._insert(PlayerRow)
+        return lookup, upsert.on_conflict_do_update(
+            index_elements=["platform", "external_id"],
+            set_={"display_name": upsert.excluded.display_name},
+        ).returning(*players)
+
     async def _player_batch(self, batch: Sequence[PlayerKey]) -> list[Player]:
         """Look up a batch of players in one read; create or rename, in one upsert, only
         those that need it."""
         wanted = {(k.platform, k.external_id): k.display_name for k in batch}
         known: dict[tuple[str, str], Player] = {}
         async with self._reader.connect() as conn:
-            rows = await conn.execute(self._players_lookup, {"keys": list(wanted)})
+            keys: Any = (
+                {"platform": [k[0] for k in wanted], "external_id": [k[1] for k in wanted]}
+                if self._postgres
+                else {"keys": list(wanted)}
+            )
+            rows = await conn.execute(self._players_lookup, keys)
             for row in rows.mappings():
                 player = player_from_row(row)
                 known[(player.platform, player.external_id)] = player
@@ -312,7 +378,8 @@ class SqlStore:
         ]
         if stale:
             async with self._write() as conn:
-                for row in (await conn.execute(self._players_upsert, stale)).mappings():
+                params: Any = _as_arrays(stale) if self._postgres else stale
+                for row in (await conn.execute(self._players_upsert, params)).mappings():
                     player = player_from_row(row)
                     known[(player.platform, player.external_id)] = player
         return [known[(k.platform, k.external_id)] for k in batch]
@@ -605,8 +672,12 @@ class SqlStore:
                 # key order: concurrent batches meet on the unique index in one order
                 for _, i in sorted(rows.items())
             ]
-            # executemany: SQLAlchemy sends it as one multi-row INSERT ... RETURNING
-            for row in (await conn.execute(self._batch_insert, values)).mappings():
+            params: Any = values
+            if self._postgres:
+                params = _as_arrays(values)
+                params["selected"] = [json.dumps(v) for v in params["selected"]]
+            # on SQLite an executemany, which SQLAlchemy sends as one multi-row INSERT
+            for row in (await conn.execute(self._batch_insert, params)).mappings():
                 i = rows.pop((row["round_id"], row["player_id"]))
                 results[i] = AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
             if rows:
@@ -673,6 +744,8 @@ class SqlStore:
             rounds = select(RoundRow.id, RoundRow.closes_at).where(
                 RoundRow.id.in_(bindparam("ids", expanding=True)), RoundRow.status == _OPEN
             )
+        if self._postgres:
+            return rounds, _PG_INSERT_ANSWERS
         insert_answers = (
             self._insert(AnswerRow)
             .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
