@@ -41,6 +41,7 @@ from bench.common import (
     percentile,
     print_figures,
 )
+from bot.adapters import slack as slack_adapter
 from bot.adapters.slack import build_app, http_app
 from bot.adapters.slack_blocks import ANSWER_ACTION, question_blocks
 from bot.adapters.slack_chat import SlackChat, http_session, web_client
@@ -160,6 +161,39 @@ async def send_burst(port: int, bodies: list[str], in_flight: int, workdir: Path
     return Burst(data["latencies"], data["statuses"], data["seconds"])
 
 
+class ReceiptClock:
+    """Counts the bot's receipts (replies to response_urls) and when the last one went.
+
+    The bot acknowledges a click first and sends its receipt after, a few at a time:
+    this tells how far the receipts trail the acks of a burst.
+    """
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.last = 0.0
+        self._changed = asyncio.Event()
+        self._real = slack_adapter._post_reply
+
+        async def timed(session: Any, url: str, payload: dict[str, Any]) -> None:
+            await self._real(session, url, payload)
+            self.sent += 1
+            self.last = now()
+            self._changed.set()
+
+        slack_adapter._post_reply = timed
+
+    async def wait_for(self, count: int, seconds: float) -> None:
+        """Return once `count` receipts went (or `seconds` passed)."""
+        async with asyncio.timeout(seconds):
+            while self.sent < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+    def stop(self) -> None:
+        """Stop counting."""
+        slack_adapter._post_reply = self._real
+
+
 def baseline_app(client: Any) -> AsyncApp:
     """A Bolt app whose action listener only acknowledges."""
     app = AsyncApp(client=client, signing_secret=SECRET, name="baseline")
@@ -251,6 +285,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     mock_process, mock_port = await start_mock()
     store = db.store()
     runners: list[web.AppRunner] = []
+    receipts = ReceiptClock()
     # one HTTP session for every call to Slack, as `quizbot serve slack` has
     session = http_session()
     try:
@@ -267,6 +302,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
         requests = SlackRequests("", mock, SECRET)
         round_ids = [rid for rid, _ in opened]
         expected: set[tuple[int, str]] = set()
+        receipt_lags: list[float] = []
         baselines: list[Burst] = []
         bots: list[Burst] = []
         with tempfile.TemporaryDirectory(prefix="quizbench-p2-") as tmp:
@@ -281,11 +317,15 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
                 expected |= clicks
                 baselines.append(await send_burst(baseline_port, bodies, params.in_flight, workdir))
                 bots.append(await send_burst(bot_port, bodies, params.in_flight, workdir))
+                acked = now()
+                await receipts.wait_for(len(expected), 60.0)
+                receipt_lags.append(max(0.0, receipts.last - acked))
                 # the next pair starts from a quiet bot, as the first did
                 await wait_for_answers(store, round_ids, len(expected), 60.0)
                 await engine.idle()
         rows = await stored_clicks(store, round_ids)
     finally:
+        receipts.stop()
         for runner in runners:
             await runner.cleanup()
         await session.close()
@@ -311,6 +351,9 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     for n, (p99_ratio, rate_ratio) in enumerate(zip(p99_ratios, rate_ratios, strict=True), 1):
         results.reference(prefix + f"pair{n}_p99_vs_baseline", p99_ratio, "x baseline")
         results.reference(prefix + f"pair{n}_throughput_vs_baseline", rate_ratio, "x")
+    results.reference(
+        prefix + "receipts_done_after_last_ack_ms", max(receipt_lags) * ms, "ms (worst pair)"
+    )
     p99 = percentile([t for burst in bots for t in burst.latencies], 99)
     acked = sum(burst.statuses.get("200", 0) for burst in bots)
     total = params.clicks * params.pairs

@@ -119,6 +119,10 @@ async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 
 
+# Replies (receipts) sent at once; more wait for a slot.
+REPLIES_IN_FLIGHT = 8
+
+
 class Replies:
     """Answers to the member who asked, through the request's response_url.
 
@@ -127,8 +131,11 @@ class Replies:
     app the way chat.postEphemeral is.
     """
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, concurrent: int = REPLIES_IN_FLIGHT) -> None:
         self.client = client
+        # Under a burst of clicks the acks, which Slack needs within 3 s, come first:
+        # a few replies are sent at a time and the rest wait their turn, parked.
+        self._slots = asyncio.Semaphore(concurrent)
 
     async def send(
         self,
@@ -150,12 +157,13 @@ class Replies:
         }
         if blocks:
             payload["blocks"] = blocks
-        session = self.client.session
-        if session is None:
-            async with http_session() as own:
-                await _post_reply(own, str(url), payload)
-        else:
-            await _post_reply(session, str(url), payload)
+        async with self._slots:
+            session = self.client.session
+            if session is None:
+                async with http_session() as own:
+                    await _post_reply(own, str(url), payload)
+            else:
+                await _post_reply(session, str(url), payload)
 
     async def ephemeral(self, body: Body, text: str) -> None:
         """A line only the asker sees."""
