@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.errors import ChannelBusyError, TeamError
 from bot.core.model import (
+    Answer,
     Community,
     Player,
     Question,
@@ -1090,16 +1091,30 @@ class SqlStore:
             .mappings()
             .one()
         )
-        answers = tuple(
-            answer_from_row(r)
-            for r in (
-                await conn.execute(
-                    select(AnswerRow.__table__)
-                    .where(AnswerRow.round_id == round_.id)
-                    .order_by(AnswerRow.answered_at, AnswerRow.player_id)
+        # the answers with their players' and teams' names, in one read
+        rows = (
+            await conn.execute(
+                select(
+                    AnswerRow.__table__,
+                    PlayerRow.display_name.label("player_name"),
+                    TeamRow.name.label("team_name"),
                 )
-            ).mappings()
-        )
+                .join(PlayerRow, PlayerRow.id == AnswerRow.player_id)
+                .outerjoin(TeamRow, TeamRow.id == AnswerRow.team_id)
+                .where(AnswerRow.round_id == round_.id)
+                .order_by(AnswerRow.answered_at, AnswerRow.player_id)
+            )
+        ).mappings()
+        answers_list: list[Answer] = []
+        player_names: dict[int, str] = {}
+        team_names: dict[int, str] = {}
+        for r in rows:
+            answer = answer_from_row(r)
+            answers_list.append(answer)
+            player_names[answer.player_id] = r["player_name"]
+            if answer.team_id is not None:
+                team_names[answer.team_id] = r["team_name"]
+        answers = tuple(answers_list)
         previous_streaks: dict[int, int] = {}
         previous_answered: int | None = None
         if round_.position > 1:
@@ -1110,20 +1125,6 @@ class SqlStore:
             )
             previous_streaks = {r.player_id: r.streak for r in previous}
             previous_answered = len(previous_streaks)
-        player_ids = [a.player_id for a in answers]
-        team_ids = sorted({a.team_id for a in answers if a.team_id is not None})
-        player_names: dict[int, str] = {}
-        team_names: dict[int, str] = {}
-        if player_ids:
-            rows = await conn.execute(
-                select(PlayerRow.id, PlayerRow.display_name).where(PlayerRow.id.in_(player_ids))
-            )
-            player_names = {r.id: r.display_name for r in rows}
-        if team_ids:
-            rows = await conn.execute(
-                select(TeamRow.id, TeamRow.name).where(TeamRow.id.in_(team_ids))
-            )
-            team_names = {r.id: r.name for r in rows}
         return CloseContext(
             quiz=quiz,
             round=round_,
