@@ -673,6 +673,9 @@ class QuizEngine:
         self.events.round_closed()
         await self._guarded(self._reveal(quiz, rnd, closed), "post_reveal", ids)
         if closed.next_round is not None:
+            # everyone who answered this round is expected in the next, so at least that
+            # many are missing there: no need to ask the store before that many answered
+            self._missing[closed.next_round.id] = len(closed.context.answers)
             await self._guarded(self._post_question(quiz, closed.next_round), "post_question", ids)
         elif quiz.status is not QuizStatus.RUNNING:
             log.info("quiz ended", extra=ids)

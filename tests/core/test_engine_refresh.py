@@ -110,3 +110,24 @@ async def test_a_count_read_before_the_reveal_is_not_shown_after_it(store: Store
 
     assert ("reveal", first.round_id) in chat.events
     assert ("count", first.round_id) not in chat.events
+
+
+async def test_a_newcomer_does_not_stand_in_for_an_expected_player(store: Store) -> None:
+    clock = ManualClock()
+    chat = RecordingChat()
+    engine = make_engine(store, chat, clock)
+    await engine.start(GUILD, "chan", HOST, THREE)
+    first = chat.current
+    for n in (1, 2):
+        await engine.record_answer(first.round_id, user(n), (0,))
+    clock.advance(21)
+    await engine.close_due_rounds()
+    second = chat.current
+
+    await engine.record_answer(second.round_id, user(3), (0,))  # new in round 2
+    await engine.record_answer(second.round_id, user(1), (0,))
+    await engine.idle()
+    assert len(chat.reveals) == 1  # two answers, but user 2 is still missing
+    await engine.record_answer(second.round_id, user(2), (0,))
+    await engine.idle()
+    assert len(chat.reveals) == 2 and chat.reveals[-1].round_id == second.round_id
