@@ -118,6 +118,10 @@ class _LRU(Generic[K, V]):
         while len(self._items) > self._size:
             self._items.popitem(last=False)
 
+    def pop(self, key: K) -> None:
+        """Forget `key`, if it is here."""
+        self._items.pop(key, None)
+
 
 def shuffled_question(question: Question, rng: random.Random) -> RoundQuestion:
     """The question as one round shows it: choices shuffled (True/False stays in order)."""
@@ -244,7 +248,8 @@ class QuizEngine:
         self._close_checks: dict[int, int] = {}  # round id -> what to do when this check ends
         self._missing: dict[int, int] = {}  # round id -> players missing at the last check
         self._unchecked: dict[int, int] = {}  # round id -> answers taken since that check
-        self._chat_locks: dict[int, asyncio.Lock] = {}
+        # bounded: a round revealed by another process never has its lock dropped here
+        self._chat_locks: _LRU[int, asyncio.Lock] = _LRU(_CACHE_SIZE)
 
     # ---- identities -------------------------------------------------------------
 
@@ -580,7 +585,8 @@ class QuizEngine:
         # refresh can never put buttons back on a revealed question
         lock = self._chat_locks.get(round_id)
         if lock is None:
-            lock = self._chat_locks[round_id] = asyncio.Lock()
+            lock = asyncio.Lock()
+            self._chat_locks.put(round_id, lock)
         return lock
 
     # ---- closing --------------------------------------------------------------------
@@ -686,7 +692,7 @@ class QuizEngine:
         async with self._chat_lock(rnd.id):
             self._revealed.put(rnd.id, True)
             await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
-        self._chat_locks.pop(rnd.id, None)
+        self._chat_locks.pop(rnd.id)
         for per_round in (self._missing, self._unchecked, self._counted, self._sweep_floor):
             per_round.pop(rnd.id, None)
 
