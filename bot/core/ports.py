@@ -211,10 +211,6 @@ class Store(Protocol):
         """Replace a player's selection while the round is still open; False if not."""
         ...
 
-    async def count_answers(self, round_id: int) -> int:
-        """How many players answered a round so far."""
-        ...
-
     async def open_round_counts(self, round_ids: Collection[int]) -> list[OpenRoundCount]:
         """The rounds among `round_ids` still open, each with its answer count, in one read."""
         ...

@@ -35,19 +35,9 @@ async def fake(
 
 
 @pytest.fixture
-async def sql_store(database_url: str) -> AsyncIterator[SqlStore]:
-    """A store on a fresh database, kept open across bot restarts."""
-    opened = SqlStore.from_url(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-async def bot(fake: FakeDiscord, sql_store: SqlStore, database_url: str) -> AsyncIterator[Harness]:
-    """The quiz bot, logged in to the fake."""
-    harness = await start_bot(fake, sql_store, ManualClock(), database_url=database_url)
+async def bot(fake: FakeDiscord, store: SqlStore, database_url: str) -> AsyncIterator[Harness]:
+    """The quiz bot, logged in to the fake; `store` stays open across bot restarts."""
+    harness = await start_bot(fake, store, ManualClock(), database_url=database_url)
     try:
         yield harness
     finally:

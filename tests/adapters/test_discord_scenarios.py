@@ -290,7 +290,7 @@ async def test_only_the_host_or_a_moderator_may_stop(fake: FakeDiscord, bot: Har
 
 
 async def test_buttons_keep_working_after_a_restart(
-    fake: FakeDiscord, bot: Harness, sql_store: SqlStore, database_url: str
+    fake: FakeDiscord, bot: Harness, store: SqlStore, database_url: str
 ) -> None:
     ann, ben = fake.user("Ann"), fake.user("Ben")
     await fake.slash(ann, "quiz start", deck="algebra", questions=2, seconds=30)
@@ -303,7 +303,7 @@ async def test_buttons_keep_working_after_a_restart(
     # the process goes away mid-round; a new one starts on the same database
     await bot.stop()
     fake.identified.clear()
-    restarted = await start_bot(fake, sql_store, bot.clock, database_url=database_url)
+    restarted = await start_bot(fake, store, bot.clock, database_url=database_url)
     try:
         right = right_letters(q2)[0]
         receipt = await fake.click(ben, q2["id"], right)
