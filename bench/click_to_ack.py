@@ -1,6 +1,6 @@
 """P2: click-to-ack over real HTTP, Slack adapter in HTTP mode vs a Bolt app that only acks.
 
-This process serves the bot: the adapter's Bolt app (`bot.adapters.slack.build_app`) on
+This process serves the bot: the adapter's Bolt app (`bot.adapters.slack.app.build_app`) on
 `http_app`, on 127.0.0.1, with the engine on the real store and its Web API client on
 the mock Slack (`tests/mock_slack`), which runs in a process of its own. `rounds` quizzes
 are started, one per channel; then another process sends `clicks` signed block_actions
@@ -41,10 +41,10 @@ from bench.common import (
     percentile,
     print_figures,
 )
-from bot.adapters import slack as slack_adapter
-from bot.adapters.slack import build_app, http_app
-from bot.adapters.slack_blocks import ANSWER_ACTION, question_blocks
-from bot.adapters.slack_chat import SlackChat, http_session, web_client
+from bot.adapters.slack import app as slack_adapter
+from bot.adapters.slack.app import build_app, http_app
+from bot.adapters.slack.blocks import ANSWER_ACTION, question_blocks
+from bot.adapters.slack.chat import SlackChat, http_session, web_client
 from bot.core.clock import SystemClock
 from bot.core.engine import QuizEngine, question_card
 from bot.core.model import CommunityRef, PlayerRef, StartRequest

@@ -18,8 +18,8 @@ from bot.core.clock import SystemClock
 from bot.core.engine import QuizEngine
 from bot.core.ports import ChatPort, Clock
 from bot.core.rhythm import BoardPort, Rhythm
-from bot.health import DatabaseHealth
-from bot.metrics import Metrics, PrometheusEvents, ops_server
+from bot.ops.health import DatabaseHealth
+from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
 from bot.questions.loader import load_bank
 from bot.store import SqlStore, open_store, upgrade
 

@@ -12,8 +12,8 @@ import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from bot.adapters.discord import invite_url, serve
-from bot.cli import main
+from bot.adapters.discord.client import invite_url, serve
+from bot.cli.main import main
 from bot.config import Settings
 from tests.fake_discord import FakeDiscord, message_text
 

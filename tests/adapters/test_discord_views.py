@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.discord_views import (
+from bot.adapters.discord.views import (
     AnswerButton,
     closed_question_view,
     question_embed,

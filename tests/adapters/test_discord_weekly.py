@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import discord
 import pytest
 
-from bot.adapters.discord import DiscordChat
+from bot.adapters.discord.client import DiscordChat
 from bot.core.bank import QuestionBank
 from bot.core.engine import QuizEngine
 from bot.core.model import ScoreRow, SubjectKind

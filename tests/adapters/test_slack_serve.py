@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.adapters.slack import serve_slack
+from bot.adapters.slack.app import serve_slack
 from bot.config import Settings
 from tests.mock_slack.harness import ADA, BEN, SECRET
 from tests.mock_slack.requests import SlackRequests

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import slack_mode
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.app import slack_mode
+from bot.adapters.slack.blocks import (
     escape,
     mrkdwn,
     parse_answer_value,
@@ -16,7 +16,7 @@ from bot.adapters.slack_blocks import (
     reveal_blocks,
     summary_blocks,
 )
-from bot.adapters.slack_commands import (
+from bot.adapters.slack.parse import (
     Leaderboard,
     Simple,
     Start,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.adapters.slack_chat import SlackChat
+from bot.adapters.slack.chat import SlackChat
 from bot.core.model import ScoreRow, SubjectKind
 from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render.chart import HEIGHT, WIDTH

@@ -47,7 +47,7 @@ def quizbot(tmp_path: Path, *args: str, stdin: int | None = None) -> subprocess.
     }
     env.pop("LOG_LEVEL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         cwd=tmp_path,
         env=env,
         stdin=stdin,

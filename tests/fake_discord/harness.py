@@ -12,7 +12,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from bot.adapters.discord import DiscordChat, QuizBot, point_at
+from bot.adapters.discord.client import DiscordChat, QuizBot, point_at
 from bot.config import Settings
 from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.adapters.slack import build_app, http_app
-from bot.adapters.slack_chat import SlackChat, http_session, web_client
+from bot.adapters.slack.app import build_app, http_app
+from bot.adapters.slack.chat import SlackChat, http_session, web_client
 from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine

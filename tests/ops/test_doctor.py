@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import Settings
-from bot.doctor import Check, Status, report, run_checks
+from bot.ops.doctor import Check, Status, report, run_checks
 from bot.store import upgrade
 from tests.fake_discord.server import FakeDiscord
 from tests.mock_slack.server import MockSlack

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.cli import main as cli
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.core.model import StartRequest
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 from bot.runtime import running
 from bot.store import upgrade
 from tests.core.helpers import CHANNEL, GUILD, HOST, RecordingChat, user

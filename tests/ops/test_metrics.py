@@ -15,8 +15,8 @@ from sqlalchemy.pool import NullPool
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.core.model import StartRequest
-from bot.health import DatabaseHealth
-from bot.metrics import Metrics, PrometheusEvents, add_ops_routes
+from bot.ops.health import DatabaseHealth
+from bot.ops.metrics import Metrics, PrometheusEvents, add_ops_routes
 from bot.runtime import running
 from bot.store import create_engine, upgrade
 from tests.core.helpers import CHANNEL, GUILD, HOST, RecordingChat, user
@@ -183,8 +183,8 @@ async def test_ack_latency_times_each_post_to_the_events_path() -> None:
 def test_metrics_port_flag_overrides_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.adapters.discord as discord_adapter
-    from bot.cli import main
+    import bot.adapters.discord.client as discord_adapter
+    from bot.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("METRICS_PORT", "9100")

@@ -23,7 +23,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.errors import QuizError
 from bot.core.model import StartRequest
-from bot.shutdown import Shutdown
+from bot.ops.shutdown import Shutdown
 from bot.store import SqlStore, upgrade
 from tests.core.helpers import CHANNEL, GUILD, RecordingChat, make_engine
 from tests.core.helpers import HOST as CONSOLE_HOST
@@ -211,7 +211,7 @@ async def test_sigterm_mid_burst_keeps_every_acknowledged_answer(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.cli.main",
             "serve",
             "slack",
             "--http",

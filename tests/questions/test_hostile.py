@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.questions.cli import main
+from bot.cli.questions import main
 from bot.questions.loader import MAX_DEPTH, MAX_FILE_BYTES, load_decks
 from bot.questions.text_import import MAX_INPUT_BYTES
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.questions import main
 from bot.core.model import QuestionKind
-from bot.questions.cli import main
 from bot.questions.loader import load_decks
 from bot.questions.problems import QuestionFileError
 from bot.questions.text_import import import_text, slug, wrap_bare_latex

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.questions import default_questions_dir, main
 from bot.core.model import QuestionKind, Scoring
-from bot.questions.cli import default_questions_dir, main
 from bot.questions.loader import load_bank, load_decks, skipped_files
 from bot.questions.problems import Problem, QuestionFileError
 

@@ -11,7 +11,7 @@ from bot.config import Settings
 
 def cmd_serve_discord(args: argparse.Namespace) -> int:
     """Run the Discord bot."""
-    from bot.adapters.discord import run_discord
+    from bot.adapters.discord.client import run_discord
 
     settings: Settings = args.settings
     return run_discord(settings)
@@ -19,7 +19,7 @@ def cmd_serve_discord(args: argparse.Namespace) -> int:
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
     """Run the Slack bot in Socket Mode, or HTTP mode with --http."""
-    from bot.adapters.slack import run_slack
+    from bot.adapters.slack.app import run_slack
 
     settings: Settings = args.settings
     return run_slack(settings, http=args.http, host=args.host, port=args.port)
@@ -27,7 +27,7 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
 
 def cmd_discord_sync(args: argparse.Namespace) -> int:
     """Register the slash commands with Discord."""
-    from bot.adapters.discord import sync_commands
+    from bot.adapters.discord.client import sync_commands
 
     settings: Settings = args.settings
     return sync_commands(settings, args.guild)
@@ -35,7 +35,7 @@ def cmd_discord_sync(args: argparse.Namespace) -> int:
 
 def cmd_discord_invite(args: argparse.Namespace) -> int:
     """Print the URL that adds the bot to a server."""
-    from bot.adapters.discord import invite_url_command
+    from bot.adapters.discord.client import invite_url_command
 
     settings: Settings = args.settings
     return invite_url_command(settings, args.application_id)
@@ -62,7 +62,7 @@ def _with_metrics_port(
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add serve, discord and doctor commands to the `quizbot` parser."""
-    from bot import doctor
+    from bot.ops import doctor
 
     serve = sub.add_parser("serve", help="run the bot on a chat platform")
     serve_sub = serve.add_subparsers(dest="platform", required=True, metavar="PLATFORM")

@@ -22,7 +22,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.utils import MISSING
 
-from bot.adapters.discord_views import (
+from bot.adapters.discord.views import (
     LEADERBOARD_IMAGE,
     AnswerButton,
     AnswerSelect,
@@ -745,8 +745,8 @@ def run_discord(settings: Settings) -> int:
 
 async def serve(settings: Settings, token: str) -> None:
     """Log in, connect to the gateway and close due rounds until the client closes."""
+    from bot.ops.shutdown import Shutdown
     from bot.runtime import run_ticker, running
-    from bot.shutdown import Shutdown
 
     point_at(settings)
     bot = QuizBot()

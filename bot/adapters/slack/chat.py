@@ -18,7 +18,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.blocks import (
     board_text,
     closed_question_blocks,
     question_blocks,

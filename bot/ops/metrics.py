@@ -26,7 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.health import DatabaseHealth
+from bot.ops.health import DatabaseHealth
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot.cli import questions as questions_cli
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
-from bot.logs import configure_logging
-from bot.questions import cli as questions_cli
+from bot.ops.logs import configure_logging
 from bot.questions.problems import QuestionFileError
 
 # commands that run a bot for a long time and log what they do at LOG_LEVEL
@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Commands of the chat adapters, operations and the weekly rhythm."""
-    from bot import ops_cli, rhythm_cli
+    from bot.cli import rhythm as rhythm_cli
+    from bot.cli import serve as ops_cli
 
     ops_cli.register(sub)
     rhythm_cli.register(sub)

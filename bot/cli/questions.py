@@ -193,7 +193,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run only the `questions` commands (`python -m bot.questions.cli questions ...`)."""
+    """Run only the `questions` commands (`python -m bot.cli.questions questions ...`)."""
     parser = argparse.ArgumentParser(prog="quizbot")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

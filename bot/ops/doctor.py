@@ -236,7 +236,7 @@ def _sqlite_file(url: str) -> Path | None:
 
 async def database_checks(settings: Settings) -> list[Check]:
     """The database answers `SELECT 1` and is migrated to the newest revision."""
-    from bot.health import database_health
+    from bot.ops.health import database_health
     from bot.store import current_revision, head_revision
 
     url = settings.database_url

@@ -24,7 +24,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.blocks import (
     ANSWER_ACTION_PATTERN,
     CHOICES_ACTION,
     SUBMIT_ACTION,
@@ -35,8 +35,8 @@ from bot.adapters.slack_blocks import (
     leaderboard_text,
     parse_answer_value,
 )
-from bot.adapters.slack_chat import SlackChat, http_session, web_client
-from bot.adapters.slack_commands import (
+from bot.adapters.slack.chat import SlackChat, http_session, web_client
+from bot.adapters.slack.parse import (
     HELP,
     Command,
     Leaderboard,
@@ -53,11 +53,11 @@ from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm import Rhythm as WeeklyRhythm
-from bot.health import DatabaseHealth
-from bot.metrics import Metrics, add_ops_routes
+from bot.ops.health import DatabaseHealth
+from bot.ops.metrics import Metrics, add_ops_routes
+from bot.ops.shutdown import HTTP_GRACE_SECONDS, Shutdown
 from bot.render.chart import leaderboard_card_png
 from bot.runtime import run_ticker, running
-from bot.shutdown import HTTP_GRACE_SECONDS, Shutdown
 
 log = logging.getLogger(__name__)
 

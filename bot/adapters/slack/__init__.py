@@ -1,0 +1,1 @@
+"""The Slack adapter (slack-bolt): app, listeners, command parsing, Block Kit, chat port."""

@@ -1,0 +1,1 @@
+"""Running the bot in production: logs, metrics, health, shutdown, doctor."""
