@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.cli import questions as questions_cli
+from bot.cli.errors import database_failure_line, is_database_failure, safe_url
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
@@ -36,7 +37,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.store import upgrade
 
     upgrade(settings.database_url)
-    print(f"database at {_safe_url(settings.database_url)} is up to date")
+    print(f"database at {safe_url(settings.database_url)} is up to date")
     return 0
 
 
@@ -57,6 +58,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     return asyncio.run(play_game(settings, options))
 
 
+def cmd_stop(args: argparse.Namespace) -> int:
+    """Stop the terminal games' quizzes on this host."""
+    from bot.adapters.console import stop_games
+
+    return asyncio.run(stop_games(args.settings))
+
+
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Print a leaderboard."""
     settings: Settings = args.settings
@@ -73,23 +81,14 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     )
 
 
-def _safe_url(url: str) -> str:
-    # never print a password that may sit in a database URL
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        creds, _, host = rest.rpartition("@")
-        user = creds.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else url
-    return url
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="quizbot", description="A quiz bot for study groups.")
     parser.add_argument(
         "--log-format", choices=("text", "json"), help="log lines as text or JSON (LOG_FORMAT)"
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     play = sub.add_parser("play", help="play a quiz in the terminal")
     play.add_argument("--deck", action="append", help="deck name (repeat for several; 'all')")
@@ -107,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--community", default="console", help="community id (default console)")
     board.add_argument("--platform", default="console", choices=("console", "discord", "slack"))
     board.set_defaults(func=cmd_leaderboard)
+
+    stop = sub.add_parser(
+        "stop",
+        help="stop the quizzes of terminal games on this host",
+        description="Stop the console quizzes of this host. A game still running is asked to "
+        "stop (as by Ctrl-C: it reveals its question and prints the standings); a quiz left "
+        "running by a game that ended is stopped here.",
+        epilog="example: quizbot stop",
+    )
+    stop.set_defaults(func=cmd_stop)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -131,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `quizbot`; a user's mistake is one line on stderr and exit status 1."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    settings: Settings | None = None
     try:
         settings = load_settings()
         if args.log_format:
@@ -147,6 +160,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # the database is the one service every command needs: an unreachable or
+        # unwritable one is the user's to fix, so it is one line, not a traceback
+        if settings is None or not is_database_failure(exc):
+            raise
+        print(f"quizbot: {database_failure_line(settings.database_url, exc)}", file=sys.stderr)
+        return 1
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("quizbot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -534,6 +534,17 @@ class SqlStore:
             row = (await conn.execute(stmt)).mappings().first()
         return None if row is None else quiz_from_row(row)
 
+    async def running_quizzes(self, community_id: int) -> list[Quiz]:
+        """Every running quiz of a community, oldest first."""
+        stmt = (
+            select(QuizRow.__table__)
+            .where(QuizRow.community_id == community_id, QuizRow.status == _RUNNING)
+            .order_by(QuizRow.id)
+        )
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [quiz_from_row(row) for row in rows]
+
     async def round(self, round_id: int) -> Round | None:
         """A round by id."""
         async with self._reader.connect() as conn:
