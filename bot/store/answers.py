@@ -92,11 +92,12 @@ class AnswerWriter:
         self,
         round_id: int,
         player_id: int,
-        selected: tuple[int, ...],
+        selected: Collection[int],
         now: datetime,
         team_community_id: int | None = None,
     ) -> AnswerInsert:
-        """Record a first answer, if the round is open and not past due.
+        """Record a first answer (the positions `selected`, in any order), if the round is
+        open and not past due.
 
         Clicks arriving together are written together (`_write_batch`, one transaction
         for the lot); the few a batch cannot settle on its own (a round it could not

@@ -130,9 +130,9 @@ class SqlRhythmStore:
         lease_until: datetime,
         max_attempts: int,
     ) -> JobClaim | None:
-        """Claim a job by inserting its key (insert-or-nothing), or take over one whose
-        lease ran out with fewer than `max_attempts` attempts (one with none left is
-        marked failed); None if another process holds it or it is finished."""
+        """Claim a job in one transaction: INSERT its key ... ON CONFLICT DO NOTHING; else
+        a conditional UPDATE takes over a lapsed lease with attempts left; else one with
+        none left is marked failed. None if held elsewhere or finished."""
         token = secrets.token_hex(16)
         insert = (
             self._db.insert(JobRow)
