@@ -1,12 +1,15 @@
 """The protocols the core needs: a Store for state, a Clock for time, a ChatPort to talk.
 
+The Store is the sum of a few roles (CommunityStore, RoundStore, AnswerStore, TeamStore,
+StandingsStore), so that a part of the core, or a test's fake, needs only the role it uses.
+
 The engine knows nothing of SQL or chat platforms; `bot.store` and `bot.adapters`
 implement these from outside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +20,6 @@ from bot.core.model import (
     Answer,
     Community,
     Player,
-    Question,
     Quiz,
     QuizOptions,
     QuizStatus,
@@ -131,8 +133,8 @@ class ClosedRound:
     next_round: Round | None
 
 
-class Store(Protocol):
-    """The only door to storage. Each method is one transaction unless it says otherwise."""
+class CommunityStore(Protocol):
+    """Communities and players, got or created by their platform ids."""
 
     async def community(self, platform: str, external_id: str, name: str) -> Community:
         """Get or create a community; `name` updates the stored one when it differs."""
@@ -146,13 +148,9 @@ class Store(Protocol):
         """Get or create a player; `display_name` updates the stored one when it differs."""
         ...
 
-    async def players(self, player_ids: Collection[int]) -> Mapping[int, Player]:
-        """Players by id."""
-        ...
 
-    async def sync_questions(self, questions: Sequence[Question]) -> int:
-        """Upsert questions by id with their content hash; returns how many changed."""
-        ...
+class RoundStore(Protocol):
+    """Quizzes and their rounds: creating, reading, and closing them once."""
 
     async def recent_question_ids(
         self, community_id: int, channel_id: str, limit: int
@@ -176,6 +174,10 @@ class Store(Protocol):
         """The channel's running quiz, if any."""
         ...
 
+    async def running_quizzes(self, community_id: int) -> list[Quiz]:
+        """Every running quiz of a community, oldest first."""
+        ...
+
     async def round(self, round_id: int) -> Round | None:
         """A round by id."""
         ...
@@ -187,6 +189,25 @@ class Store(Protocol):
     async def set_message_ref(self, round_id: int, message_ref: str) -> None:
         """Remember the chat message that shows a round."""
         ...
+
+    async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
+        """Close an open round and apply `decide` in the same transaction.
+
+        A conditional update (open -> closed) makes this happen once: a second caller,
+        in this process or another, gets None.
+        """
+        ...
+
+    async def close_due_rounds(
+        self, platform: str, now: datetime, decide: Decide, limit: int = 50
+    ) -> list[ClosedRound]:
+        """Close every open round of `platform` whose deadline has passed, each in its own
+        transaction; on PostgreSQL due rounds are claimed with FOR UPDATE SKIP LOCKED."""
+        ...
+
+
+class AnswerStore(Protocol):
+    """The players' answers to open rounds."""
 
     async def add_answer(
         self,
@@ -222,24 +243,9 @@ class Store(Protocol):
         """
         ...
 
-    async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
-        """Close an open round and apply `decide` in the same transaction.
 
-        A conditional update (open -> closed) makes this happen once: a second caller,
-        in this process or another, gets None.
-        """
-        ...
-
-    async def close_due_rounds(
-        self, platform: str, now: datetime, decide: Decide, limit: int = 50
-    ) -> list[ClosedRound]:
-        """Close every open round of `platform` whose deadline has passed, each in its own
-        transaction; on PostgreSQL due rounds are claimed with FOR UPDATE SKIP LOCKED."""
-        ...
-
-    async def due_round_ids(self, platform: str, now: datetime, limit: int = 50) -> list[int]:
-        """Ids of open rounds of `platform` past their deadline (no lock taken)."""
-        ...
+class TeamStore(Protocol):
+    """Teams of a community; a player is in at most one."""
 
     async def create_team(self, community_id: int, name: str, creator_id: int) -> Team:
         """Create a team and put its creator in it; TeamError if the name is taken or the
@@ -251,7 +257,7 @@ class Store(Protocol):
         ...
 
     async def leave_team(self, community_id: int, player_id: int) -> Team:
-        """Leave the player's team (an emptied team is deleted); TeamError if in none."""
+        """Leave the player's team (an emptied team is disbanded); TeamError if in none."""
         ...
 
     async def team_of(self, community_id: int, player_id: int) -> Team | None:
@@ -261,6 +267,10 @@ class Store(Protocol):
     async def teams(self, community_id: int) -> list[TeamRoster]:
         """Every team of a community with its members, by name."""
         ...
+
+
+class StandingsStore(Protocol):
+    """The leaderboards: score periods, and the totals within one quiz."""
 
     async def standings(
         self,
@@ -276,6 +286,12 @@ class Store(Protocol):
     async def quiz_totals(self, quiz_id: int, subject_kind: SubjectKind) -> list[ScoreRow]:
         """Points per player (or team) within one quiz, best first."""
         ...
+
+
+class Store(CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, Protocol):
+    """The only door to the game's storage, every role in one; each method is one
+    transaction unless it says otherwise. The weekly rhythm's storage is the separate
+    `bot.core.rhythm.RhythmStore`."""
 
 
 class ChatPort(Protocol):

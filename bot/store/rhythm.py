@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -27,6 +26,7 @@ from bot.core.schedules import Cadence, Schedule, ScheduleSpec, parse_time
 from bot.core.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
 from bot.store.database import READ_ONLY
+from bot.store.db import Database
 from bot.store.repository import SqlStore
 from bot.store.tables import (
     AnswerRow,
@@ -83,14 +83,10 @@ class SqlRhythmStore:
     """The `bot.core.rhythm.RhythmStore` sharing a SqlStore's engine (and its pool)."""
 
     def __init__(self, store: SqlStore | AsyncEngine) -> None:
-        engine = store.engine if isinstance(store, SqlStore) else store
-        self._engine = engine
-        self._reader = engine.execution_options(**{READ_ONLY: True})
-        self._postgres = engine.dialect.name == "postgresql"
-
-    def _insert(self, table: Any) -> sqlite.Insert | postgresql.Insert:
-        """The dialect's INSERT, which knows ON CONFLICT."""
-        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
+        self._db = store.db if isinstance(store, SqlStore) else Database(store)
+        self._engine = self._db.engine
+        # Reads here are transactions on PostgreSQL too (not the store's autocommit reads).
+        self._reader = self._engine.execution_options(**{READ_ONLY: True})
 
     # Weekly boards
 
@@ -134,12 +130,12 @@ class SqlRhythmStore:
         lease_until: datetime,
         max_attempts: int,
     ) -> JobClaim | None:
-        """Claim a job by inserting its key (insert-or-nothing), or take over one whose
-        lease ran out with fewer than `max_attempts` attempts (one with none left is
-        marked failed); None if another process holds it or it is finished."""
+        """Claim a job in one transaction: INSERT its key ... ON CONFLICT DO NOTHING; else
+        a conditional UPDATE takes over a lapsed lease with attempts left; else one with
+        none left is marked failed. None if held elsewhere or finished."""
         token = secrets.token_hex(16)
         insert = (
-            self._insert(JobRow)
+            self._db.insert(JobRow)
             .values(
                 community_id=community_id,
                 kind=kind,
@@ -265,7 +261,7 @@ class SqlRhythmStore:
             .where(ScheduleRow.community_id == new.community_id)
         )
         insert = (
-            self._insert(ScheduleRow)
+            self._db.insert(ScheduleRow)
             .values(
                 community_id=new.community_id,
                 platform=new.platform,

@@ -62,7 +62,7 @@ def owner_of(channel_id: str) -> Owner:
 async def console_quizzes(engine: QuizEngine) -> list[Quiz]:
     """The running console quizzes."""
     community = await engine.community(COMMUNITY)
-    return await engine.store.running_quizzes(community.id)  # type: ignore[attr-defined, no-any-return]
+    return await engine.store.running_quizzes(community.id)
 
 
 async def stop_abandoned(engine: QuizEngine, quiz: Quiz) -> bool:

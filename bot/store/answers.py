@@ -1,0 +1,416 @@
+"""`AnswerWriter`: first answers (a burst of clicks in one transaction), changed answers,
+and the counts the engine shows while a round is open."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    tuple_,
+    union,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.ports import AnswerInsert, AnswerOutcome, OpenRoundCount
+from bot.store.codec import answer_from_row, round_from_row
+from bot.store.db import ANSWER_COLUMNS, OPEN, ROUND_COLUMNS, Database, as_arrays
+from bot.store.group_commit import GroupCommit
+from bot.store.tables import AnswerRow, Id, RoundRow, TeamMemberRow, UTCDateTime
+
+# At most this many clicks per transaction: a burst's batches stay small enough that
+# the first click of a batch is not held up long by the last.
+ANSWER_BATCH = 200
+
+# Batches on PostgreSQL: columns as arrays through unnest, so that one prepared statement
+# serves every batch size (a multi-row VALUES is new SQL, and a new prepare, per size).
+_PG_INSERT_ANSWERS = (
+    text(
+        "INSERT INTO answers (round_id, player_id, selected, answered_at, team_id)"
+        " SELECT v.round_id, v.player_id, v.selected::json, v.answered_at, v.team_id"
+        " FROM unnest(:round_id, :player_id, :selected, :answered_at, :team_id)"
+        " AS v(round_id, player_id, selected, answered_at, team_id)"
+        " ON CONFLICT (round_id, player_id) DO NOTHING"
+        " RETURNING round_id, player_id, selected, answered_at, team_id, correct, points, streak"
+    )
+    .bindparams(
+        bindparam("round_id", type_=postgresql.ARRAY(BigInteger())),
+        bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
+        bindparam("selected", type_=postgresql.ARRAY(String())),
+        bindparam("answered_at", type_=postgresql.ARRAY(DateTime(timezone=True))),
+        bindparam("team_id", type_=postgresql.ARRAY(BigInteger())),
+    )
+    .columns(*ANSWER_COLUMNS)
+)
+
+
+@dataclass(frozen=True)
+class PendingAnswer:
+    """A click waiting to be written: `add_answer`'s arguments."""
+
+    round_id: int
+    player_id: int
+    selected: tuple[int, ...]
+    answered_at: datetime
+    team_community_id: int | None
+
+
+class AnswerWriter:
+    """The `answers` table; `close()` finishes the answers being written."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._inserts = {teams: self._one_answer_insert(teams) for teams in (False, True)}
+        self._batch_rounds, self._batch_insert = self._batch_statements()
+        self._batches: GroupCommit[PendingAnswer, AnswerInsert | None] = GroupCommit(
+            self._write_batch, max_batch=ANSWER_BATCH
+        )
+
+    async def close(self) -> None:
+        """Wait for the answers being written."""
+        await self._batches.wait_idle()
+
+    async def add_answer(
+        self,
+        round_id: int,
+        player_id: int,
+        selected: Collection[int],
+        now: datetime,
+        team_community_id: int | None = None,
+    ) -> AnswerInsert:
+        """Record a first answer (the positions `selected`, in any order), if the round is
+        open and not past due.
+
+        Clicks arriving together are written together (`_write_batch`, one transaction
+        for the lot); the few a batch cannot settle on its own (a round it could not
+        lock, a second click of the same player in the batch) are then written alone
+        with `_add_alone`. Either way this returns only after the answer is committed.
+        """
+        pending = PendingAnswer(
+            round_id, player_id, tuple(sorted(selected)), now, team_community_id
+        )
+        result = await self._batches.submit(pending)
+        if result is not None:
+            return result
+        return await self._add_alone(pending)
+
+    async def _add_alone(self, pending: PendingAnswer) -> AnswerInsert:
+        """One answer in one statement: INSERT ... SELECT from the open round ... ON
+        CONFLICT DO NOTHING; when nothing was inserted a second query tells DUPLICATE
+        from CLOSED and NO_TEAM."""
+        params = {
+            "a_round": pending.round_id,
+            "a_player": pending.player_id,
+            "a_selected": list(pending.selected),
+            "a_now": pending.answered_at,
+            "a_community": pending.team_community_id,
+        }
+        stmt = self._inserts[pending.team_community_id is not None]
+        if self._db.postgres:
+            # one statement, one round trip: it commits on its own
+            async with self._db.single_statement.connect() as conn:
+                row = (await conn.execute(stmt, params)).mappings().first()
+        else:
+            async with self._db.write() as conn:
+                row = (await conn.execute(stmt, params)).mappings().first()
+        if row is not None:
+            return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
+        return await self._explain_missed(pending)
+
+    async def _write_batch(self, batch: Sequence[PendingAnswer]) -> list[AnswerInsert | None]:
+        """Write a batch of first answers in one transaction; None for each answer the
+        batch leaves to `_add_alone`.
+
+        The batch's open rounds are locked FOR SHARE on PostgreSQL, in id order (so two
+        batches cannot deadlock) and SKIP LOCKED: a round a close is holding is left to
+        the one-answer path, which waits for the close and then reports it, instead of
+        holding up every other round's clicks. A close therefore either waits for this
+        batch to commit and sees its answers, or has committed before the batch looks.
+        """
+        results: list[AnswerInsert | None] = [None] * len(batch)
+        async with self._db.write() as conn:
+            closes_at, teams = await self._lock_rounds_and_read_teams(conn, batch)
+            rows, team_ids = self._writable(batch, closes_at, teams)
+            if not rows:
+                return results
+            await self._insert_batch(conn, batch, rows, team_ids, results)
+        return results
+
+    async def _lock_rounds_and_read_teams(
+        self, conn: AsyncConnection, batch: Sequence[PendingAnswer]
+    ) -> tuple[dict[int, datetime], dict[tuple[int, int], int]]:
+        """Lock the batch's open rounds (their deadlines by id) and read the teams of its
+        players in teams mode ((community, player) -> team)."""
+        round_ids = sorted({p.round_id for p in batch})
+        team_keys = {
+            (p.team_community_id, p.player_id) for p in batch if p.team_community_id is not None
+        }
+        locked = await conn.execute(self._batch_rounds, {"ids": round_ids})
+        closes_at = {r.id: r.closes_at for r in locked}
+        teams: dict[tuple[int, int], int] = {}
+        if team_keys:
+            members = select(
+                TeamMemberRow.community_id, TeamMemberRow.player_id, TeamMemberRow.team_id
+            ).where(tuple_(TeamMemberRow.community_id, TeamMemberRow.player_id).in_(team_keys))
+            teams = {(m[0], m[1]): m[2] for m in await conn.execute(members)}
+        return closes_at, teams
+
+    @staticmethod
+    def _writable(
+        batch: Sequence[PendingAnswer],
+        closes_at: dict[int, datetime],
+        teams: dict[tuple[int, int], int],
+    ) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
+        """The answers this batch writes: (round, player) -> index in the batch, and
+        index in the batch -> the player's team in teams mode."""
+        rows: dict[tuple[int, int], int] = {}
+        team_ids: dict[int, int] = {}
+        for i, p in enumerate(batch):
+            key = (p.round_id, p.player_id)
+            deadline = closes_at.get(p.round_id)
+            if (
+                deadline is None
+                or deadline <= p.answered_at
+                or key in rows
+                or (
+                    p.team_community_id is not None
+                    and (p.team_community_id, p.player_id) not in teams
+                )
+            ):
+                # not locked here, late, a second click or no team: written alone
+                # afterwards, where `_explain_missed` says which
+                continue
+            rows[key] = i
+            if p.team_community_id is not None:
+                team_ids[i] = teams[(p.team_community_id, p.player_id)]
+        return rows, team_ids
+
+    async def _insert_batch(
+        self,
+        conn: AsyncConnection,
+        batch: Sequence[PendingAnswer],
+        rows: dict[tuple[int, int], int],
+        team_ids: dict[int, int],
+        results: list[AnswerInsert | None],
+    ) -> None:
+        """Insert the writable answers in one statement and fill in `results`: INSERTED,
+        or DUPLICATE with the earlier answer met on the unique key."""
+        values = [
+            {
+                "round_id": batch[i].round_id,
+                "player_id": batch[i].player_id,
+                "selected": list(batch[i].selected),
+                "answered_at": batch[i].answered_at,
+                "team_id": team_ids.get(i),
+            }
+            # key order: concurrent batches meet on the unique index in one order
+            for _, i in sorted(rows.items())
+        ]
+        params: Any = values
+        if self._db.postgres:
+            params = as_arrays(values)
+            params["selected"] = [json.dumps(v) for v in params["selected"]]
+        # on SQLite an executemany, which SQLAlchemy sends as one multi-row INSERT
+        for row in (await conn.execute(self._batch_insert, params)).mappings():
+            i = rows.pop((row["round_id"], row["player_id"]))
+            results[i] = AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
+        if rows:
+            # what is left met an earlier answer on the unique key
+            earlier = select(*ANSWER_COLUMNS).where(
+                tuple_(AnswerRow.round_id, AnswerRow.player_id).in_(list(rows))
+            )
+            for row in (await conn.execute(earlier)).mappings():
+                i = rows[(row["round_id"], row["player_id"])]
+                results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, answer_from_row(row))
+
+    def _one_answer_insert(self, teams: bool) -> Any:
+        """`_add_alone`'s statement, built once with bound parameters.
+
+        INSERT ... SELECT from the open round (locked FOR SHARE on PostgreSQL, so a
+        concurrent close waits for this insert to commit, and then sees it) ... ON
+        CONFLICT DO NOTHING RETURNING the row. In teams mode the player's team is joined
+        in, so a player in no team inserts nothing.
+        """
+        now = bindparam("a_now", type_=UTCDateTime())
+        team_col: Any = cast(null(), Id)
+        source = select(RoundRow.id).where(
+            RoundRow.id == bindparam("a_round", type_=Id),
+            RoundRow.status == OPEN,
+            RoundRow.closes_at > now,
+        )
+        if teams:
+            team_col = TeamMemberRow.team_id
+            source = source.join(
+                TeamMemberRow,
+                and_(
+                    TeamMemberRow.community_id == bindparam("a_community", type_=Id),
+                    TeamMemberRow.player_id == bindparam("a_player", type_=Id),
+                ),
+            )
+        source = source.add_columns(
+            bindparam("a_player", type_=Id),
+            bindparam("a_selected", type_=JSON()),
+            now,
+            team_col,
+        )
+        if self._db.postgres:
+            source = source.with_for_update(read=True, of=RoundRow)
+        return (
+            self._db.insert(AnswerRow)
+            .from_select(["round_id", "player_id", "selected", "answered_at", "team_id"], source)
+            .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
+            .returning(*ANSWER_COLUMNS)
+        )
+
+    def _batch_statements(self) -> tuple[Any, Any]:
+        """`_write_batch`'s statements, built once: lock the open rounds, insert."""
+        if self._db.postgres:
+            # = ANY(array): one prepared statement whatever the number of rounds
+            ids = bindparam("ids", type_=postgresql.ARRAY(Id))
+            rounds = (
+                select(RoundRow.id, RoundRow.closes_at)
+                .where(RoundRow.id == any_(ids), RoundRow.status == OPEN)
+                .order_by(RoundRow.id)
+                .with_for_update(read=True, of=RoundRow, skip_locked=True)
+            )
+            return rounds, _PG_INSERT_ANSWERS
+        rounds = select(RoundRow.id, RoundRow.closes_at).where(
+            RoundRow.id.in_(bindparam("ids", expanding=True)), RoundRow.status == OPEN
+        )
+        insert_answers = (
+            self._db.insert(AnswerRow)
+            .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
+            .returning(*ANSWER_COLUMNS)
+        )
+        return rounds, insert_answers
+
+    async def _explain_missed(self, pending: PendingAnswer) -> AnswerInsert:
+        """Why `_add_alone` inserted nothing: an earlier answer, a closed round or no team."""
+        round_id, player_id = pending.round_id, pending.player_id
+        team_community_id = pending.team_community_id
+        team_id: Any = literal(None)
+        if team_community_id is not None:
+            team_id = (
+                select(TeamMemberRow.team_id)
+                .where(
+                    TeamMemberRow.community_id == team_community_id,
+                    TeamMemberRow.player_id == player_id,
+                )
+                .scalar_subquery()
+            )
+        stmt = (
+            select(RoundRow.status, RoundRow.closes_at, team_id.label("team_id"), *ANSWER_COLUMNS)
+            .select_from(RoundRow)
+            .outerjoin(
+                AnswerRow,
+                and_(AnswerRow.round_id == RoundRow.id, AnswerRow.player_id == player_id),
+            )
+            .where(RoundRow.id == round_id)
+        )
+        async with self._db.reader.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        if row is None:
+            return AnswerInsert(AnswerOutcome.CLOSED)
+        if row["player_id"] is not None:
+            existing = answer_from_row(
+                {c.key: row[c.key] for c in ANSWER_COLUMNS} | {"round_id": round_id}
+            )
+            return AnswerInsert(AnswerOutcome.DUPLICATE, existing)
+        if row["status"] != OPEN or row["closes_at"] <= pending.answered_at:
+            return AnswerInsert(AnswerOutcome.CLOSED)
+        if team_community_id is not None and row["team_id"] is None:
+            return AnswerInsert(AnswerOutcome.NO_TEAM)
+        # The round closed between the insert and this read.
+        return AnswerInsert(AnswerOutcome.CLOSED)
+
+    async def change_answer(
+        self, round_id: int, player_id: int, selected: tuple[int, ...], now: datetime
+    ) -> bool:
+        """Replace a player's selection while the round is still open; False if not.
+
+        The answer's time moves to `now`: speed points are for the final choice.
+        """
+        open_round = select(RoundRow.id).where(
+            RoundRow.id == round_id,
+            RoundRow.status == OPEN,
+            RoundRow.closes_at > literal(now, UTCDateTime()),
+        )
+        if self._db.postgres:
+            open_round = open_round.with_for_update(read=True)
+        stmt = (
+            update(AnswerRow)
+            .where(
+                AnswerRow.round_id.in_(open_round.scalar_subquery()),
+                AnswerRow.round_id == round_id,
+                AnswerRow.player_id == player_id,
+            )
+            .values(selected=sorted(selected), answered_at=now)
+        )
+        async with self._db.write() as conn:
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def count_answers(self, round_id: int) -> int:
+        """How many players answered a round so far."""
+        stmt = select(func.count()).select_from(AnswerRow).where(AnswerRow.round_id == round_id)
+        async with self._db.reader.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def open_round_counts(self, round_ids: Collection[int]) -> list[OpenRoundCount]:
+        """The rounds among `round_ids` still open, each with its answer count, in one read."""
+        if not round_ids:
+            return []
+        answered = (
+            select(func.count())
+            .select_from(AnswerRow)
+            .where(AnswerRow.round_id == RoundRow.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(*ROUND_COLUMNS, answered.label("answered"))
+            .where(RoundRow.id.in_(sorted(round_ids)), RoundRow.status == OPEN)
+            .order_by(RoundRow.id)
+        )
+        async with self._db.reader.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
+
+    async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:
+        """How many expected players have not answered this round yet, counted in SQL.
+
+        Expected: the roster plus everyone who answered an earlier round of the quiz.
+        """
+        current = select(RoundRow.position).where(RoundRow.id == round_id).scalar_subquery()
+        earlier = (
+            select(AnswerRow.player_id.label("player_id"))
+            .join(RoundRow, RoundRow.id == AnswerRow.round_id)
+            .where(RoundRow.quiz_id == quiz_id, RoundRow.position < current)
+        )
+        on_roster = [select(literal(pid, Id).label("player_id")) for pid in sorted(set(roster))]
+        expected = union(earlier, *on_roster).subquery()
+        answered_here = (
+            select(AnswerRow.player_id)
+            .where(AnswerRow.round_id == round_id, AnswerRow.player_id == expected.c.player_id)
+            .exists()
+        )
+        stmt = select(func.count()).select_from(expected).where(~answered_here)
+        async with self._db.reader.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
