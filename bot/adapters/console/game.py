@@ -215,6 +215,8 @@ async def play_game(
         ticker = asyncio.create_task(run_ticker(engine, stop, interval=0.2))
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, game.interrupted.set)
+        watcher = asyncio.create_task(screen.watch_reader())
+        watcher.add_done_callback(lambda _: game.interrupted.set() if screen.closed else None)
         try:
             with game.answers.session():
                 if interactive:
@@ -223,6 +225,7 @@ async def play_game(
                 await game.run()
         finally:
             loop.remove_signal_handler(signal.SIGINT)
+            watcher.cancel()
             stop.set()
             await ticker
             await engine.idle()

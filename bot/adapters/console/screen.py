@@ -6,8 +6,11 @@ and the game stops its quiz quietly.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
+import select
+import stat
 import sys
 from typing import TextIO
 
@@ -60,6 +63,23 @@ class Screen:
             if exc.errno != errno.EPIPE:
                 raise
             self._reader_gone()
+
+    async def watch_reader(self, interval: float = 0.2) -> None:
+        """On a pipe, notice the reader leaving before anything more is printed (the
+        write end of a pipe whose reader closed polls as POLLERR)."""
+        try:
+            fd = self.out.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        poller = select.poll()
+        poller.register(fd, select.POLLERR | select.POLLHUP)
+        while not self.closed:
+            if poller.poll(0):
+                self._reader_gone()
+                return
+            await asyncio.sleep(interval)
 
     def _reader_gone(self) -> None:
         self.closed = True
