@@ -63,6 +63,8 @@ def validate(args: argparse.Namespace) -> int:
     result = _load(args)
     for problem in result.problems:
         print(problem)
+    for warning in result.warnings:
+        print(f"{warning.path}:{warning.line}:{warning.col}: warning: {warning.message}")
     files = len({p.path for p in result.problems})
     if result.problems:
         count = len(result.problems)
