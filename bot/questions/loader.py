@@ -17,13 +17,11 @@ import yaml
 
 from bot.core.bank import QuestionBank
 from bot.core.model import Deck
+from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.problems import Problem, QuestionFileError
 from bot.questions.schema import ALIAS_TAG, DeckDraft, build_deck
 from bot.render.markup import line_col
 
-# A deck of a hundred long questions is under 200 KiB; parsing 1 MiB of YAML in
-# pure Python takes about a second, the most a bad file may cost. Imports share it.
-MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIAS_PROBLEMS = 20
 # A deck is four levels deep (deck, questions, question, choices, choice).
 MAX_DEPTH = 20

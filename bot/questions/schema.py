@@ -17,22 +17,20 @@ import yaml
 from bot.core.engine import MAX_SECONDS, MIN_SECONDS
 from bot.core.model import Choice, Deck, Question, QuestionKind, Scoring
 from bot.questions.checks import position_reference, unbalanced_brace
+from bot.questions.limits import (
+    CHOICES_LIMIT_WHY,
+    MAX_CHOICE_LENGTH,
+    MAX_CHOICES,
+    MAX_EXPLANATION_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_PROMPT_LENGTH,
+    MAX_QUESTIONS_PER_DECK,
+    MAX_TITLE_LENGTH,
+    TEXT_LIMIT_WHY,
+)
 from bot.questions.problems import Problem
 from bot.questions.yaml_nodes import block_indent, mark, shape, unknown_key
 from bot.render.markup import line_col, scan
-
-# Discord shows at most 25 buttons a message and Slack checkboxes hold at most 10
-# options; one limit for every kind keeps a question valid when its kind changes.
-MAX_CHOICES = 10
-# Buttons show the letter only (A, B, ...) and the choice text goes into the
-# message, so the button label limits (Discord 80, Slack 75) do not apply; a
-# choice longer than this is a paragraph that belongs in the prompt.
-MAX_CHOICE_LENGTH = 200
-# Slack's section block holds at most 3,000 characters of text.
-MAX_PROMPT_LENGTH = 3000
-MAX_EXPLANATION_LENGTH = 3000
-MAX_ID_LENGTH = 100
-MAX_TITLE_LENGTH = 200
 
 DECK_KEYS = ("name", "title", "description", "defaults", "questions")
 DEFAULTS_KEYS = ("seconds", "scoring", "shuffle")
@@ -126,7 +124,8 @@ class _Builder:
             return None
         value = "" if node.tag.endswith(":null") else str(node.value).strip()
         if limit is not None and len(value) > limit:
-            self.problem(node, f"{what} is {len(value)} characters: at most {limit}")
+            why = f" ({TEXT_LIMIT_WHY})" if limit == MAX_PROMPT_LENGTH else ""
+            self.problem(node, f"{what} is {len(value):,} characters: at most {limit:,}{why}")
         return value
 
     def math(self, node: yaml.Node, text: str, what: str) -> None:
@@ -261,6 +260,13 @@ class _Builder:
         if not isinstance(node, yaml.SequenceNode) or not node.value:
             what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {shape(node)}"
             self.problem(node, f"questions is {what}: a list of at least one question")
+            return []
+        if len(node.value) > MAX_QUESTIONS_PER_DECK:
+            self.problem(
+                node,
+                f"{len(node.value)} questions: a deck holds at most {MAX_QUESTIONS_PER_DECK} "
+                "(split it into several decks)",
+            )
             return []
         out: list[tuple[Question, tuple[int, int]]] = []
         for item in node.value:
@@ -490,8 +496,7 @@ class _Builder:
         if len(node.value) > MAX_CHOICES:
             self.problem(
                 node,
-                f"{label}: {len(node.value)} choices: at most {MAX_CHOICES} (Slack checkboxes "
-                "hold at most 10 options; Discord shows at most 25 buttons a message)",
+                f"{label}: {len(node.value)} choices: at most {MAX_CHOICES} ({CHOICES_LIMIT_WHY})",
             )
         choices: list[Choice] = []
         seen: dict[str, int] = {}

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.questions.loader import decode_deck_bytes, parse_deck
 from bot.questions.problems import QuestionFileError
-from bot.questions.text_import import import_text
+from bot.questions.importers.text import import_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

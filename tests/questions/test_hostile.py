@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli.questions import main
 from bot.questions.loader import MAX_DEPTH, MAX_FILE_BYTES, load_decks
-from bot.questions.text_import import MAX_INPUT_BYTES
+from bot.questions.importers.text import MAX_INPUT_BYTES
 
 ALIAS_BOMB = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
@@ -87,7 +87,7 @@ def test_huge_import_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     page = tmp_path / "page.txt"
     page.write_bytes(b"a" * (MAX_INPUT_BYTES + 1))
     assert main(["questions", "import", "text", str(page)]) == 1
-    assert "not a quiz page" in capsys.readouterr().err
+    assert "an import may be at most 1,048,576" in capsys.readouterr().err
     page.write_bytes(b"\x00\x01binary")
     assert main(["questions", "import", "text", str(page)]) == 1
     assert "binary data" in capsys.readouterr().err
