@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.questions.importers.text import import_text
 from bot.questions.loader import decode_deck_bytes, parse_deck
 from bot.questions.problems import QuestionFileError
-from bot.questions.importers.text import import_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

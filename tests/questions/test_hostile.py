@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.questions import main
-from bot.questions.loader import MAX_DEPTH, MAX_FILE_BYTES, load_decks
 from bot.questions.importers.text import MAX_INPUT_BYTES
+from bot.questions.loader import MAX_DEPTH, MAX_FILE_BYTES, load_decks
 
 ALIAS_BOMB = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]

@@ -9,9 +9,9 @@ import pytest
 
 from bot.cli.questions import main
 from bot.core.model import QuestionKind
+from bot.questions.importers.text import import_text, slug, wrap_bare_latex
 from bot.questions.loader import load_decks
 from bot.questions.problems import QuestionFileError
-from bot.questions.importers.text import import_text, slug, wrap_bare_latex
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_0efb252fafb9df7d.txt"
 if not SEED.exists():  # the seed lives next to the checkout; keep a copy-free fallback

@@ -84,7 +84,7 @@ class Skips:
 
     def skip(self, line: int, kind: str, fmt: str) -> None:
         """A question the bot cannot play: named by its line and kind."""
-        message = f"skipped: {kind} question ({fmt}); the bot plays single, multiple, true/false"
+        message = f"skipped: {kind} question ({fmt}): the bot plays single, multiple, true/false"
         self.parsed.skipped.append(Problem(self.label, line, 1, message))
 
     def problem(self, line: int, message: str, col: int = 1) -> None:
@@ -92,7 +92,7 @@ class Skips:
         self.parsed.problems.append(Problem(self.label, line, col, message))
 
 
-_BARE_LETTER = re.compile(r"\(?[A-Za-z0-9]\)?[.)]?")
+_BARE_LETTER = re.compile(r"\(?[A-Za-z]\)?[.)]?")
 _REFERS_TO_OTHERS = re.compile(
     r"\b(?:all|none|both|neither|any)\s+of\s+(?:the\s+)?(?:above|these|them|those|the\s+others)\b"
     r"|\b(?:all|none|both)\s+(?:the\s+)?above\b|\bnone\s+are\b",
@@ -179,7 +179,7 @@ def assemble(parsed: Parsed, label: str, deck: str, fmt: str, strict: bool) -> I
         problems.append(Problem(label, 1, 1, message + " (split the file)"))
     elif not parsed.drafts and not problems:
         problems.append(Problem(label, 1, 1, f"no question found: not a {fmt} file?"))
-    if problems or not parsed.drafts:
+    if not parsed.drafts or len(parsed.drafts) > MAX_QUESTIONS_PER_DECK:
         return ImportResult(None, sorted(problems), skipped, fmt)
     entries = [_entry(d, q) for d, q in zip(parsed.drafts, _ids(parsed.drafts, deck), strict=True)]
     document = {
@@ -190,14 +190,19 @@ def assemble(parsed: Parsed, label: str, deck: str, fmt: str, strict: bool) -> I
     }
     yaml_text = dump_deck(document, f"Imported from {label} ({fmt}).")
     draft = parse_yaml_deck(yaml_text, label, deck)
-    if draft.problems:
-        starts = _question_starts(yaml_text)
-        for problem in draft.problems:
-            index = max(bisect.bisect_right(starts, problem.line) - 1, 0)
-            line = parsed.drafts[index].line if starts else 1
-            problems.append(Problem(label, line, 1, problem.message))
+    starts = _question_starts(yaml_text)
+    for problem in draft.problems:
+        index = max(bisect.bisect_right(starts, problem.line) - 1, 0)
+        line = parsed.drafts[index].line if starts else 1
+        # "(first on line N)" would name a line of the generated YAML, not of the file.
+        message = _YAML_LINE.sub("", problem.message)
+        problems.append(Problem(label, line, 1, message))
+    if problems:
         return ImportResult(None, sorted(problems), skipped, fmt)
     return ImportResult(draft.deck, [], skipped, fmt, yaml_text)
+
+
+_YAML_LINE = re.compile(r" \(first on line \d+\)")
 
 
 def _question_starts(yaml_text: str) -> list[int]:

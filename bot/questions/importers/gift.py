@@ -24,10 +24,13 @@ from typing import Any
 from bot.core.model import Question, QuestionKind
 from bot.questions.importers.base import Draft, Parsed, Skips
 from bot.questions.importers.html_markdown import html_to_markdown, tex_delimiters_to_dollars
+from bot.questions.importers.text import slug
 from bot.render.markup import scan
 
 FORMAT = "GIFT"
 _SPECIAL = "~=#{}:"
+# A backslash escapes only these (and itself before one of them is just a backslash).
+_ESCAPED = tuple(_SPECIAL)
 _META = "// quizbot:"
 _TRUE_FALSE = re.compile(r"(TRUE|T|FALSE|F)\s*(?=#|$)")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
@@ -38,7 +41,7 @@ def find(text: str, needle: str, start: int = 0) -> int:
     """Offset of the first `needle` not escaped by a backslash, or -1."""
     i = start
     while i < len(text):
-        if text[i] == "\\":
+        if text[i] == "\\" and text[i + 1 : i + 2] in _ESCAPED:
             i += 2
             continue
         if text.startswith(needle, i):
@@ -59,9 +62,6 @@ def unescape(text: str) -> str:
             i += 2
         elif ch == "\\" and nxt == "n" and not text[i + 2 : i + 3].isalpha():
             out.append("\n")  # `\nabla` is LaTeX, `\n` alone is a line break
-            i += 2
-        elif ch == "\\" and nxt == "\\":
-            out.append("\\\\")
             i += 2
         else:
             out.append(ch)
@@ -106,7 +106,7 @@ def parse(text: str, label: str) -> Parsed:
     for numbers, lines, meta in _blocks(text):
         joined = "\n".join(lines)
         if joined.lstrip().startswith("$CATEGORY:"):
-            category = joined.split(":", 1)[1].strip().split("/")[-1] or None
+            category = slug(joined.split(":", 1)[1].strip().split("/")[-1]) or None
             continue
         draft = _question(joined, numbers, out)
         if draft is None:
@@ -136,7 +136,7 @@ def _question(joined: str, numbers: list[int], out: Skips) -> Draft | None:
         joined = joined[len(joined) - len(body) :]
     start = find(joined, "{")
     if start < 0:
-        out.skip(line, "description (text without an answer block)", FORMAT)
+        out.skip(line, "description", FORMAT)
         return None
     close = find(joined, "}", start + 1)
     if close < 0:
@@ -167,7 +167,7 @@ def _split_answers(body: str) -> list[tuple[str, str]]:
     i, start, marker = 0, -1, ""
     while i < len(body):
         ch = body[i]
-        if ch == "\\":
+        if ch == "\\" and body[i + 1 : i + 2] in _ESCAPED:
             i += 2
             continue
         if ch in "=~":

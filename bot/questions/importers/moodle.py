@@ -17,6 +17,7 @@ from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyp
 from bot.core.model import QuestionKind
 from bot.questions.importers.base import Draft, Parsed, Skips
 from bot.questions.importers.html_markdown import html_to_markdown, tex_delimiters_to_dollars
+from bot.questions.importers.text import slug
 
 FORMAT = "Moodle XML"
 MAX_DEPTH = 20  # a quiz is five levels deep (quiz, question, answer, feedback, text)
@@ -83,7 +84,7 @@ def parse(text: str, label: str) -> Parsed:
         kind = question.get("type", "")
         if kind == "category":
             path = _plain(question.find("category"))
-            category = path.strip("/").split("/")[-1].strip() or None
+            category = slug(path.strip("/").split("/")[-1]) or None
             continue
         if kind not in ("multichoice", "truefalse"):
             out.skip(line, kind or "untyped", FORMAT)
