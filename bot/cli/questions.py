@@ -1,4 +1,4 @@
-"""`quizbot questions ...`: validate, list and import decks from the command line.
+"""`quizbot questions ...`: validate, list, import and export decks from the command line.
 
 Every error a user can cause ends as one line on stderr and exit status 1.
 """
@@ -15,9 +15,10 @@ from typing import Any
 
 from bot.core.cards import letters
 from bot.core.model import Question
+from bot.questions.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_deck, parse_deck
+from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.loader import LoadResult, load_decks
 from bot.questions.problems import QuestionFileError
-from bot.questions.text_import import import_text, read_import_input, slug
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -63,6 +64,8 @@ def validate(args: argparse.Namespace) -> int:
     result = _load(args)
     for problem in result.problems:
         print(problem)
+    for warning in result.warnings:
+        print(f"{warning.path}:{warning.line}:{warning.col}: warning: {warning.message}")
     files = len({p.path for p in result.problems})
     if result.problems:
         count = len(result.problems)
@@ -114,25 +117,74 @@ def _print_table(questions: list[Question]) -> None:
         print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {prompt}")
 
 
-def import_text_command(args: argparse.Namespace) -> int:
-    """Import a quiz page copied as text into deck YAML (stdout, or -o OUTPUT)."""
+def _refuse_existing(output: str | None, force: bool) -> None:
+    """Never overwrite a file silently."""
+    if output and Path(output).exists() and not force:
+        raise QuestionFileError(f"{output}: already exists; add --force to overwrite it")
+
+
+def _write(output: str | None, text: str) -> None:
+    """Text to the output file, or to stdout."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise QuestionFileError(f"{output}: cannot write: {exc.strerror or exc}") from None
+
+
+def read_input(path: Path) -> bytes:
+    """An import file's bytes, at most one past the size limit (the importer reports it)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise QuestionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if size > MAX_FILE_BYTES:
+        raise QuestionFileError(
+            f"{path}: file is {size:,} bytes: an import may be at most {MAX_FILE_BYTES:,}"
+        )
+    return data
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Import questions from another format into deck YAML (stdout, or -o OUTPUT)."""
+    _refuse_existing(args.output, args.force)
     source = Path(args.input)
-    text = read_import_input(source)
-    deck = args.deck or slug(source.stem) or "imported"
-    result = import_text(text, source.name, deck)
-    for left in result.left_out:
-        title = f" {left.title!r}" if left.title else ""
-        print(f"{args.input}:{left.line}: question{title} left out: {left.reason}", file=sys.stderr)
-    if args.output:
-        try:
-            Path(args.output).write_text(result.deck_yaml, encoding="utf-8")
-        except OSError as exc:
-            raise QuestionFileError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(result.deck_yaml)
-    reasons = sorted({left.reason for left in result.left_out})
-    why = f" ({'; '.join(reasons)})" if reasons else ""
-    print(f"{result.imported} imported, {len(result.left_out)} left out{why}", file=sys.stderr)
+    result = parse_deck(
+        read_input(source), str(source), args.import_format, args.deck, strict=args.strict
+    )
+    for skipped in result.skipped:
+        print(skipped, file=sys.stderr)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if result.deck is None:
+        print(f"nothing written: {result.summary()}", file=sys.stderr)
+        return 1
+    _write(args.output, result.yaml_text)
+    print(result.summary(), file=sys.stderr)
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Write a deck (a name in the questions directory, or a file) as YAML, GIFT or CSV."""
+    _refuse_existing(args.output, args.force)
+    path = Path(args.deck)
+    by_path = path.suffix in (".yaml", ".yml") or path.exists()
+    result = load_decks(path if by_path else default_questions_dir())
+    decks = result.decks if by_path else [d for d in result.decks if d.name == args.deck]
+    for problem in result.problems:
+        if not by_path and problem.path != str(path):
+            continue
+        print(problem, file=sys.stderr)
+    if len(decks) != 1:
+        where = args.deck if by_path else f"{default_questions_dir()}"
+        raise QuestionFileError(f"{where}: no deck {args.deck!r} without problems to export")
+    _write(args.output, export_deck(decks[0].questions, args.format, decks[0]))
+    count = len(decks[0].questions)
+    print(f"{count} question{'' if count == 1 else 's'} exported as {args.format}", file=sys.stderr)
     return 0
 
 
@@ -157,7 +209,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `questions validate|list|import text` to the main command line."""
+    """Add `questions validate|list|import|export` to the main command line."""
     questions = subparsers.add_parser(
         "questions",
         help="validate, list and import question decks",
@@ -180,16 +232,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     listing.set_defaults(func=_guarded(list_questions))
 
-    importer = commands.add_parser("import", help="import questions from another format")
-    formats = importer.add_subparsers(dest="import_format", metavar="FORMAT")
-    formats.required = True
-    text = formats.add_parser("text", help="a quiz page copied as text (☆ title, ☒/☐ choices)")
-    text.add_argument("input", metavar="INPUT", help="the text file")
-    text.add_argument("-o", "--output", metavar="OUTPUT", help="write the deck here, not stdout")
-    text.add_argument(
+    importer = commands.add_parser(
+        "import", help="import questions from another format (see docs/questions.md)"
+    )
+    importer.add_argument(
+        "import_format",
+        metavar="FORMAT",
+        choices=IMPORT_FORMATS,
+        help=f"one of {', '.join(IMPORT_FORMATS)} (auto: from the file's content and name)",
+    )
+    importer.add_argument("input", metavar="INPUT", help="the file to import")
+    importer.add_argument("-o", "--output", metavar="OUTPUT", help="write the deck here")
+    importer.add_argument(
         "--deck", metavar="NAME", help="deck name and id prefix (default: from INPUT)"
     )
-    text.set_defaults(func=_guarded(import_text_command))
+    importer.add_argument(
+        "--strict", action="store_true", help="questions the bot cannot play are errors"
+    )
+    importer.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    importer.set_defaults(func=_guarded(import_command))
+
+    exporter = commands.add_parser("export", help="write a deck as YAML, GIFT or CSV")
+    exporter.add_argument("deck", metavar="DECK", help="a deck name in $QUESTIONS_DIR, or a file")
+    exporter.add_argument("--format", choices=EXPORT_FORMATS, default="yaml", help="yaml|gift|csv")
+    exporter.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
+    exporter.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    exporter.set_defaults(func=_guarded(export_command))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,9 +124,9 @@ class _LRU(Generic[K, V]):
 
 
 def shuffled_question(question: Question, rng: random.Random) -> RoundQuestion:
-    """The question as one round shows it: choices shuffled (True/False stays in order)."""
+    """The question as one round shows it: choices shuffled, unless order means something."""
     order = list(range(len(question.choices)))
-    if question.kind is not QuestionKind.TRUE_FALSE:
+    if question.kind is not QuestionKind.TRUE_FALSE and question.shuffle:
         rng.shuffle(order)
     return RoundQuestion(
         question_id=question.id,

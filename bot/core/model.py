@@ -75,6 +75,8 @@ class Question:
     difficulty: str | None = None
     source: str | None = None
     title: str | None = None
+    # False when the order of the choices means something ("A".."D", "all of the above").
+    shuffle: bool = True
 
     @property
     def correct_indices(self) -> tuple[int, ...]:

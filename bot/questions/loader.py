@@ -17,13 +17,12 @@ import yaml
 
 from bot.core.bank import QuestionBank
 from bot.core.model import Deck
+from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.problems import Problem, QuestionFileError
-from bot.questions.schema import DeckDraft, build_deck
+from bot.questions.schema import ALIAS_TAG, DeckDraft, build_deck
 from bot.render.markup import line_col
 
-# A deck of a hundred long questions is under 200 KiB; parsing 1 MiB of YAML in
-# pure Python takes about a second, the most a bad file may cost.
-MAX_FILE_BYTES = 512 * 1024
+MAX_ALIAS_PROBLEMS = 20
 # A deck is four levels deep (deck, questions, question, choices, choice).
 MAX_DEPTH = 20
 DECK_SUFFIXES = (".yaml", ".yml")
@@ -35,6 +34,8 @@ class LoadResult:
 
     decks: list[Deck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Worth a look, but the deck loads (an explanation naming a shuffled position).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def question_count(self) -> int:
@@ -57,13 +58,16 @@ class _DeckYamlLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self.alias_marks: list[yaml.Mark] = []
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        """Compose one node, unless it is an alias or nested too deep."""
+        """Compose one node; an alias becomes a placeholder, nesting too deep stops."""
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+            event = self.get_event()  # type: ignore[no-untyped-call]
             # Aliases are how a few lines expand to gigabytes; a deck never needs them.
-            raise _Refused(event.start_mark, "aliases (*name) are not allowed in a deck file")
+            # Nothing is expanded: a placeholder stands in, so the rest is still checked.
+            self.alias_marks.append(event.start_mark)
+            return yaml.ScalarNode(ALIAS_TAG, "", event.start_mark, event.end_mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -132,7 +136,17 @@ def parse_deck(text: str, label: str, fallback_name: str) -> DeckDraft:
         return DeckDraft(None, [Problem(label, 1, 1, "nested too deep: not a deck")])
     finally:
         loader.dispose()
-    return build_deck(root, label, fallback_name)
+    draft = build_deck(root, label, fallback_name)
+    if loader.alias_marks:
+        # One problem per line with aliases, so a bomb of thousands stays a short report.
+        first_on_line = {m.line: m for m in reversed(loader.alias_marks)}
+        aliases = [
+            _problem_at(label, m, "aliases (*name) are not allowed in a deck file")
+            for m in sorted(first_on_line.values(), key=lambda m: m.line)[:MAX_ALIAS_PROBLEMS]
+        ]
+        draft.problems = sorted([*aliases, *draft.problems], key=lambda p: (p.line, p.col))
+        draft.deck = None
+    return draft
 
 
 def _problem_at(label: str, mark: yaml.Mark | None, message: str) -> Problem:
@@ -172,6 +186,7 @@ def load_decks(paths: Sequence[Path] | Path) -> LoadResult:
             result.problems.extend(problems)
             continue
         draft = parse_deck(text, label, file.stem)
+        result.warnings.extend(draft.warnings)
         problems = list(draft.problems)
         # Ids must be unique across decks: the store keys questions by id alone.
         for qid, (line, col) in draft.id_marks.items():

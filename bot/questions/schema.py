@@ -14,30 +14,39 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from bot.core.engine import MAX_SECONDS, MIN_SECONDS
 from bot.core.model import Choice, Deck, Question, QuestionKind, Scoring
+from bot.questions.checks import position_reference, unbalanced_brace
+from bot.questions.limits import (
+    CHOICES_LIMIT_WHY,
+    MAX_CHOICE_LENGTH,
+    MAX_CHOICES,
+    MAX_EXPLANATION_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_PROMPT_LENGTH,
+    MAX_QUESTIONS_PER_DECK,
+    MAX_TITLE_LENGTH,
+    TEXT_LIMIT_WHY,
+)
 from bot.questions.problems import Problem
+from bot.questions.yaml_nodes import block_indent, mark, shape, unknown_key
 from bot.render.markup import line_col, scan
 
-# Discord shows at most 25 buttons a message and Slack checkboxes hold at most 10
-# options; one limit for every kind keeps a question valid when its kind changes.
-MAX_CHOICES = 10
-# Buttons show the letter only (A, B, ...) and the choice text goes into the
-# message, so the button label limits (Discord 80, Slack 75) do not apply; a
-# choice longer than this is a paragraph that belongs in the prompt.
-MAX_CHOICE_LENGTH = 200
-# Slack's section block holds at most 3,000 characters of text.
-MAX_PROMPT_LENGTH = 3000
-MAX_EXPLANATION_LENGTH = 3000
-MAX_ID_LENGTH = 100
-MAX_TITLE_LENGTH = 200
-MIN_SECONDS, MAX_SECONDS = 5, 3600
-
 DECK_KEYS = ("name", "title", "description", "defaults", "questions")
-DEFAULTS_KEYS = ("seconds", "scoring")
+DEFAULTS_KEYS = ("seconds", "scoring", "shuffle")
 QUESTION_KEYS = (
     *("id", "title", "kind", "prompt", "choices", "answer"),
-    *("explanation", "tags", "difficulty", "source"),
+    *("explanation", "tags", "difficulty", "source", "shuffle"),
 )
+# The composer puts a node with this tag where an alias was: already reported, never read.
+ALIAS_TAG = "tag:quizbot,2024:refused-alias"
+
+
+def is_alias(node: yaml.Node) -> bool:
+    """The placeholder of a refused alias: reported once by the loader, then skipped."""
+    return node.tag == ALIAS_TAG
+
+
 CHOICE_KEYS = ("correct", "wrong")
 DIFFICULTIES = ("easy", "medium", "hard")
 TRUE_FALSE = ("True", "False")
@@ -59,6 +68,8 @@ class DeckDraft:
     problems: list[Problem]
     id_marks: dict[str, tuple[int, int]] = field(default_factory=dict)
     name_mark: tuple[int, int] = (1, 1)
+    # Worth a look but not wrong: the deck still loads.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class _Builder:
@@ -67,10 +78,13 @@ class _Builder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.seen_ids: dict[str, int] = {}
+        self.deck_shuffle = True
 
     def problem(self, node: yaml.Node | None, message: str) -> None:
         """Note a problem at a node (or at the top of the file)."""
-        line, col = _mark(node)
+        line, col = mark(node)
         self.problems.append(Problem(self.path, line, col, message))
 
     def mapping(
@@ -79,16 +93,18 @@ class _Builder:
         """The entries of a mapping by key; unknown and repeated keys are problems."""
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
+            if is_alias(key_node):
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, f"a key in {what} must be a plain word")
                 continue
             key = key_node.value
             if key in entries:
-                first, _ = _mark(entries[key][0])
+                first, _ = mark(entries[key][0])
                 self.problem(key_node, f"{what}: key {key!r} repeated (first on line {first})")
                 continue
             if key not in keys:
-                self.problem(key_node, _unknown_key(key, keys, what))
+                self.problem(key_node, unknown_key(key, keys, what))
                 continue
             self.check_tag(value_node)
             entries[key] = (key_node, value_node)
@@ -96,7 +112,7 @@ class _Builder:
 
     def check_tag(self, node: yaml.Node) -> None:
         """Only plain YAML types: a `!!python/...` or custom tag is refused, never run."""
-        if node.tag not in _PLAIN_TAGS:
+        if node.tag not in _PLAIN_TAGS and node.tag != ALIAS_TAG:
             self.problem(node, f"tag {node.tag!r} is not allowed in a deck file")
 
     def text(self, node: yaml.Node, what: str, limit: int | None = None) -> str | None:
@@ -104,49 +120,59 @@ class _Builder:
         if node.tag not in _PLAIN_TAGS:
             return None  # already reported by check_tag
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, f"{what} must be text, not a {_shape(node)}")
+            self.problem(node, f"{what} must be text, not a {shape(node)}")
             return None
         value = "" if node.tag.endswith(":null") else str(node.value).strip()
         if limit is not None and len(value) > limit:
-            self.problem(node, f"{what} is {len(value)} characters: at most {limit}")
+            why = f" ({TEXT_LIMIT_WHY})" if limit == MAX_PROMPT_LENGTH else ""
+            self.problem(node, f"{what} is {len(value):,} characters: at most {limit:,}{why}")
         return value
 
     def math(self, node: yaml.Node, text: str, what: str) -> None:
-        """Every `$` or `$$` that opens math must close it."""
-        _, unbalanced = scan(text)
-        if unbalanced is None:
-            return
-        line, col = _mark(node)
+        """Every `$` or `$$` that opens math must close it, and braces inside math pair up."""
+        spans, unbalanced = scan(text)
+        if unbalanced is not None:
+            self.problems.append(
+                self._at_offset(
+                    node,
+                    text,
+                    unbalanced.offset,
+                    f"{what}: unbalanced {unbalanced.delimiter}: math is opened and never "
+                    "closed (write \\$ for a dollar sign)",
+                )
+            )
+        for span in spans:
+            if span.math:
+                brace = unbalanced_brace(span.text)
+                if brace is not None:
+                    message = f"{what}: unbalanced {brace[1]} in the math ${span.text}$"
+                    self.problems.append(self._at_offset(node, text, span.start, message))
+
+    def _at_offset(self, node: yaml.Node, text: str, offset: int, message: str) -> Problem:
+        """A problem at a character of a scalar's value (exact inside a literal block)."""
+        line, col = mark(node)
         if isinstance(node, yaml.ScalarNode) and node.style == "|":
             # In a literal block the value's lines are the file's lines: point at the `$`.
-            at_line, at_col = line_col(text, unbalanced.offset)
+            at_line, at_col = line_col(text, offset)
             line = node.start_mark.line + 2 + at_line
-            col = at_col + 1 + _block_indent(node)
-        self.problems.append(
-            Problem(
-                self.path,
-                line,
-                col,
-                f"{what}: unbalanced {unbalanced.delimiter}: math is opened and never closed "
-                "(write \\$ for a dollar sign)",
-            )
-        )
+            col = at_col + 1 + block_indent(node)
+        return Problem(self.path, line, col, message)
 
     def deck(self, root: yaml.Node, fallback_name: str) -> DeckDraft:
         """The deck of one file's root node."""
         if not isinstance(root, yaml.MappingNode):
             self.problem(
                 root,
-                f"the top level is a {_shape(root)}: a deck file is a mapping with "
+                f"the top level is a {shape(root)}: a deck file is a mapping with "
                 "name, title, description and questions",
             )
             return DeckDraft(None, self.problems)
         entries = self.mapping(root, DECK_KEYS, "deck")
         name = fallback_name
-        name_mark = _mark(root)
+        name_mark = mark(root)
         if "name" in entries:
             name_node = entries["name"][1]
-            name_mark = _mark(name_node)
+            name_mark = mark(name_node)
             given = self.text(name_node, "name")
             if given is not None and not NAME_PATTERN.fullmatch(given):
                 self.problem(name_node, f"name {given!r}: use lowercase letters, digits and -")
@@ -160,7 +186,7 @@ class _Builder:
         description = ""
         if "description" in entries:
             description = self.text(entries["description"][1], "description") or ""
-        seconds, scoring = self.defaults(entries.get("defaults"))
+        seconds, scoring = self.defaults(entries.get("defaults"), name)
         questions = self.questions(entries.get("questions"), root, name)
         ids = {q.id: m for q, m in questions}
         if self.problems:
@@ -177,9 +203,9 @@ class _Builder:
         return DeckDraft(deck, self.problems, ids, name_mark)
 
     def defaults(
-        self, entry: tuple[yaml.Node, yaml.Node] | None
+        self, entry: tuple[yaml.Node, yaml.Node] | None, deck: str
     ) -> tuple[int | None, Scoring | None]:
-        """Seconds per question and scoring, if the deck sets them."""
+        """Seconds per question and scoring, if the deck sets them (and its shuffle)."""
         if entry is None:
             return None, None
         node = entry[1]
@@ -198,7 +224,8 @@ class _Builder:
                 else:
                     self.problem(
                         value_node,
-                        f"seconds {raw!r}: a whole number from {MIN_SECONDS} to {MAX_SECONDS}",
+                        f"deck {deck!r}: defaults.seconds {raw!r}: a whole number from "
+                        f"{MIN_SECONDS} to {MAX_SECONDS} (the longest a round may last)",
                     )
         if "scoring" in entries:
             value_node = entries["scoring"][1]
@@ -208,7 +235,19 @@ class _Builder:
                 scoring = Scoring(raw)
             elif raw is not None:
                 self.problem(value_node, f"scoring {raw!r}: one of {', '.join(allowed)}")
+        if "shuffle" in entries:
+            self.deck_shuffle = self.boolean(entries["shuffle"][1], "defaults.shuffle", True)
         return seconds, scoring
+
+    def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
+        """A true/false setting (true, false, yes, no)."""
+        raw = self.text(node, what)
+        value = _BOOLEANS.get((raw or "").lower())
+        if value is None:
+            if raw is not None:
+                self.problem(node, f"{what} {raw!r}: true or false")
+            return default
+        return value
 
     def questions(
         self, entry: tuple[yaml.Node, yaml.Node] | None, root: yaml.Node, deck: str
@@ -219,30 +258,31 @@ class _Builder:
             return []
         node = entry[1]
         if not isinstance(node, yaml.SequenceNode) or not node.value:
-            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {_shape(node)}"
+            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {shape(node)}"
             self.problem(node, f"questions is {what}: a list of at least one question")
             return []
+        if len(node.value) > MAX_QUESTIONS_PER_DECK:
+            self.problem(
+                node,
+                f"{len(node.value)} questions: a deck holds at most {MAX_QUESTIONS_PER_DECK} "
+                "(split it into several decks)",
+            )
+            return []
         out: list[tuple[Question, tuple[int, int]]] = []
-        seen: dict[str, int] = {}
         for item in node.value:
             built = self.question(item, deck)
-            if built is None:
-                continue
-            question, id_node = built
-            if question.id in seen:
-                self.problem(
-                    id_node, f"duplicate id {question.id!r} (first on line {seen[question.id]})"
-                )
-                continue
-            seen[question.id] = _mark(id_node)[0]
-            out.append((question, _mark(id_node)))
+            if built is not None:
+                question, id_node = built
+                out.append((question, mark(id_node)))
         return out
 
     def question(self, node: yaml.Node, deck: str) -> tuple[Question, yaml.Node] | None:
         """One question, or None when it has problems."""
+        if is_alias(node):
+            return None
         if not isinstance(node, yaml.MappingNode):
             self.problem(
-                node, f"a question must be a mapping (id, prompt, choices), not a {_shape(node)}"
+                node, f"a question must be a mapping (id, prompt, choices), not a {shape(node)}"
             )
             return None
         before = len(self.problems)
@@ -262,6 +302,7 @@ class _Builder:
                     f"id {qid!r}: use lowercase letters, digits, - _ . / "
                     f"(at most {MAX_ID_LENGTH} characters)",
                 )
+            self.unique_id(qid, id_node)
         label = f"question {qid}" if qid else "question"
         prompt = ""
         if "prompt" not in entries:
@@ -269,7 +310,11 @@ class _Builder:
         else:
             prompt_node = entries["prompt"][1]
             prompt = self.text(prompt_node, "prompt", MAX_PROMPT_LENGTH) or ""
-            if not prompt and isinstance(prompt_node, yaml.ScalarNode):
+            if (
+                not prompt
+                and isinstance(prompt_node, yaml.ScalarNode)
+                and not is_alias(prompt_node)
+            ):
                 self.problem(prompt_node, f"{label}: prompt is empty")
             self.math(prompt_node, prompt, "prompt")
         kind, choices = self.answer_part(node, entries, label)
@@ -283,6 +328,11 @@ class _Builder:
                 f"difficulty {difficulty!r}: one of {', '.join(DIFFICULTIES)}",
             )
         tags = self.tags(entries.get("tags"))
+        shuffle = self.deck_shuffle
+        if "shuffle" in entries:
+            shuffle = self.boolean(entries["shuffle"][1], "shuffle", shuffle)
+        if shuffle and explanation and kind is not QuestionKind.TRUE_FALSE:
+            self.position_warning(entries["explanation"][1], explanation, label)
         if len(self.problems) > before or kind is None:
             return None
         question = Question(
@@ -296,8 +346,31 @@ class _Builder:
             difficulty=difficulty or None,
             source=source or None,
             title=title or None,
+            shuffle=shuffle,
         )
         return question, id_node
+
+    def unique_id(self, qid: str, id_node: yaml.Node) -> None:
+        """An id may appear once in a deck; reported even when its question has other problems."""
+        if qid in self.seen_ids:
+            self.problem(id_node, f"duplicate id {qid!r} (first on line {self.seen_ids[qid]})")
+        else:
+            self.seen_ids[qid] = mark(id_node)[0]
+
+    def position_warning(self, node: yaml.Node, explanation: str, label: str) -> None:
+        """An explanation that names a choice by position is wrong once choices are shuffled."""
+        named = position_reference(explanation)
+        if named is not None:
+            line, col = mark(node)
+            self.warnings.append(
+                Problem(
+                    self.path,
+                    line,
+                    col,
+                    f"{label}: the explanation names a position ({named!r}) but the choices "
+                    "are shuffled: name the choice, or set shuffle: false",
+                )
+            )
 
     def optional_text(
         self, entries: dict[str, tuple[yaml.Node, yaml.Node]], key: str, limit: int | None = None
@@ -318,6 +391,10 @@ class _Builder:
         node = entry[1]
         if isinstance(node, yaml.ScalarNode):
             value = self.text(node, "tags")
+            if value and re.search(r"[,\s]", value):
+                words = ", ".join(w for w in re.split(r"[,\s]+", value) if w)
+                self.problem(node, f"tags {value!r} is one piece of text: write a list, [{words}]")
+                return ()
             return (value,) if value else ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, "tags must be a list, e.g. [cnn, pooling]")
@@ -409,7 +486,7 @@ class _Builder:
     def choices(self, node: yaml.Node, label: str) -> tuple[Choice, ...]:
         """The choice list: each item `correct: text` or `wrong: text`."""
         if not isinstance(node, yaml.SequenceNode) or not node.value:
-            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {_shape(node)}"
+            what = "empty" if isinstance(node, yaml.SequenceNode) else f"a {shape(node)}"
             self.problem(
                 node,
                 f"{label}: choices is {what}: a list of "
@@ -419,19 +496,20 @@ class _Builder:
         if len(node.value) > MAX_CHOICES:
             self.problem(
                 node,
-                f"{label}: {len(node.value)} choices: at most {MAX_CHOICES} (Slack checkboxes "
-                "hold at most 10 options; Discord shows at most 25 buttons a message)",
+                f"{label}: {len(node.value)} choices: at most {MAX_CHOICES} ({CHOICES_LIMIT_WHY})",
             )
         choices: list[Choice] = []
         seen: dict[str, int] = {}
         for item in node.value:
+            if is_alias(item):
+                continue
             if not isinstance(item, yaml.MappingNode) or len(item.value) != 1:
                 self.problem(item, "a choice is '- correct: text' or '- wrong: text'")
                 continue
             key_node, value_node = item.value[0]
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
             if key not in CHOICE_KEYS:
-                self.problem(key_node, _unknown_key(str(key), CHOICE_KEYS, "choice"))
+                self.problem(key_node, unknown_key(str(key), CHOICE_KEYS, "choice"))
                 continue
             self.check_tag(value_node)
             text = self.text(value_node, "a choice", MAX_CHOICE_LENGTH)
@@ -447,7 +525,7 @@ class _Builder:
                     value_node, f"duplicate choice {text!r} (first on line {seen[folded]})"
                 )
                 continue
-            seen[folded] = _mark(value_node)[0]
+            seen[folded] = mark(value_node)[0]
             choices.append(Choice(text, key == "correct"))
         return tuple(choices)
 
@@ -458,40 +536,6 @@ def build_deck(root: yaml.Node | None, path: str, fallback_name: str) -> DeckDra
     if root is None:
         builder.problem(None, "empty file: a deck needs a name, a title and questions")
         return DeckDraft(None, builder.problems)
-    return builder.deck(root, fallback_name)
-
-
-def _mark(node: yaml.Node | None) -> tuple[int, int]:
-    """1-based line and column where a node starts."""
-    if node is None:
-        return 1, 1
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _block_indent(node: yaml.ScalarNode) -> int:
-    """The indentation of a literal block's text, read from its first line in the file."""
-    buffer = node.start_mark.buffer
-    if not buffer:
-        return 0
-    lines = str(buffer).split("\n")
-    first = node.start_mark.line + 1
-    if first >= len(lines):
-        return 0
-    line = lines[first]
-    return len(line) - len(line.lstrip(" "))
-
-
-def _shape(node: yaml.Node) -> str:
-    """ "list", "mapping" or "text", for messages."""
-    if isinstance(node, yaml.SequenceNode):
-        return "list"
-    if isinstance(node, yaml.MappingNode):
-        return "mapping"
-    return "text"
-
-
-def _unknown_key(key: str, keys: tuple[str, ...], what: str) -> str:
-    """An unknown-key message with a "did you mean" when a known key is close."""
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(keys)})"
-    return f"{what}: unknown key {key!r}{hint}"
+    draft = builder.deck(root, fallback_name)
+    draft.warnings = builder.warnings
+    return draft

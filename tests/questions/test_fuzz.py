@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.questions.importers import parse_deck as import_deck
+from bot.questions.importers.text import import_text
 from bot.questions.loader import decode_deck_bytes, parse_deck
 from bot.questions.problems import QuestionFileError
-from bot.questions.text_import import import_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -101,3 +102,68 @@ def test_loader_on_arbitrary_bytes(raw: bytes) -> None:
         parse_deck(text, "deck.yaml", "deck")
     else:
         assert problems
+
+
+# Fragments of every import format, so the fuzzer reaches deep into each parser.
+IMPORT_FRAGMENTS = st.sampled_from(
+    [
+        "::t::Q {=a ~b}",
+        "{~%50%a ~%50%b ~%-100%c}",
+        "{T#no#yes}",
+        "{#3:1}",
+        "{=a -> b}",
+        "{}",
+        "####why",
+        r"\{ \= \~ \# \:",
+        r"\(x^2\)",
+        "$$x$$",
+        "$",
+        "// c",
+        "$CATEGORY: a/b",
+        "[html]<b>x</b>",
+        "<?xml version='1.0'?>",
+        "<quiz>",
+        '<question type="multichoice">',
+        '<question type="truefalse">',
+        '<answer fraction="100"><text>true</text></answer>',
+        "<questiontext><text>Q</text></questiontext>",
+        "</question>",
+        "</quiz>",
+        "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+        "A. one",
+        "B) two",
+        "ANSWER: B",
+        '{"results": [',
+        '{"type": "multiple", "question": "Q", "correct_answer": "a", "incorrect_answers": []}',
+        '{"type": "boolean", "question": "&quot;", "correct_answer": "True"}',
+        "]}",
+        "question,choices,correct,explanation,tags",
+        'Q,"a\nb",A,,x',
+        "Question - max 120 characters,Answer 1,Answer 2,Correct answer(s)",
+        "Q,a,b,3",
+        '"unclosed',
+        "",
+    ]
+)
+
+
+@FAST
+@given(
+    st.lists(IMPORT_FRAGMENTS, max_size=30).map("\n".join),
+    st.sampled_from(["auto", "gift", "moodle-xml", "aiken", "opentdb", "csv", "text", "yaml"]),
+    st.booleans(),
+)
+def test_every_importer_reports_problems_with_lines_and_never_raises(
+    text: str, fmt: str, strict: bool
+) -> None:
+    result = import_deck(text.encode(), "fuzz.dat", fmt, "fuzz", strict)
+    for problem in [*result.problems, *result.skipped]:
+        assert problem.line >= 1 and problem.path == "fuzz.dat"
+    assert result.deck is None or not result.problems
+
+
+@FAST
+@given(st.binary(max_size=400), st.sampled_from(["auto", "gift", "moodle-xml", "csv", "opentdb"]))
+def test_importers_on_random_bytes(data: bytes, fmt: str) -> None:
+    result = import_deck(data, "fuzz.bin", fmt)
+    assert all(p.line >= 1 for p in result.problems)

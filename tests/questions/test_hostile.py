@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.questions import main
+from bot.questions.importers.text import MAX_INPUT_BYTES
 from bot.questions.loader import MAX_DEPTH, MAX_FILE_BYTES, load_decks
-from bot.questions.text_import import MAX_INPUT_BYTES
 
 ALIAS_BOMB = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
@@ -38,8 +38,31 @@ def refused(tmp_path: Path, content: bytes | str, message: str) -> str:
 
 
 def test_alias_bomb(tmp_path: Path) -> None:
-    line = refused(tmp_path, ALIAS_BOMB, "aliases (*name) are not allowed in a deck file")
-    assert line.endswith(":2:8: aliases (*name) are not allowed in a deck file")
+    path = tmp_path / "hostile.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    result = load_decks(path)
+    assert result.decks == []
+    aliases = [p for p in result.problems if "aliases (*name) are not allowed" in p.message]
+    # Once per line, never expanded: the first alias of each of lines 2..9.
+    assert [(p.line, p.col) for p in aliases] == [(n, 8) for n in range(2, 10)]
+    # The other problems of the file are reported too, not hidden by the aliases.
+    assert any("missing title" in p.message for p in result.problems)
+
+
+def test_alias_does_not_hide_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "deck.yaml"
+    path.write_text(
+        "name: demo\ntitle: Demo\nquestions:\n"
+        "  - id: demo/a\n    prompt: &p Hello\n    answer: true\n"
+        "  - id: demo/b\n    prompt: *p\n    answer: maybe\n",
+        encoding="utf-8",
+    )
+    result = load_decks(path)
+    assert result.decks == []
+    assert [str(p).split(":", 1)[1] for p in result.problems] == [
+        "8:13: aliases (*name) are not allowed in a deck file",
+        "9:13: answer 'maybe': true or false",
+    ]
 
 
 def test_deep_nesting(tmp_path: Path) -> None:
@@ -64,7 +87,7 @@ def test_huge_import_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     page = tmp_path / "page.txt"
     page.write_bytes(b"a" * (MAX_INPUT_BYTES + 1))
     assert main(["questions", "import", "text", str(page)]) == 1
-    assert "not a quiz page" in capsys.readouterr().err
+    assert "an import may be at most 1,048,576" in capsys.readouterr().err
     page.write_bytes(b"\x00\x01binary")
     assert main(["questions", "import", "text", str(page)]) == 1
     assert "binary data" in capsys.readouterr().err

@@ -9,9 +9,9 @@ import pytest
 
 from bot.cli.questions import main
 from bot.core.model import QuestionKind
+from bot.questions.importers.text import import_text, slug, wrap_bare_latex
 from bot.questions.loader import load_decks
 from bot.questions.problems import QuestionFileError
-from bot.questions.text_import import import_text, slug, wrap_bare_latex
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_0efb252fafb9df7d.txt"
 if not SEED.exists():  # the seed lives next to the checkout; keep a copy-free fallback
@@ -92,8 +92,8 @@ def test_cut_off_question_is_reported_with_its_line(
     assert main(["questions", "import", "text", str(SEED), "-o", str(out), "--deck", "dl"]) == 0
     err = capsys.readouterr().err
     line = SEED.read_text(encoding="utf-8").splitlines().index("☆ What layer to use?") + 1
-    assert f"{SEED}:{line}: question 'What layer to use?' left out: no choices" in err
-    assert err.strip().endswith("5 imported, 1 left out (no choices: the page is cut off here)")
+    assert f"{SEED}:{line}:1: skipped: question 'What layer to use?': no choices" in err
+    assert err.strip().endswith("5 imported, 1 skipped")
     assert "What layer" not in out.read_text(encoding="utf-8")
 
 
@@ -140,11 +140,11 @@ def test_nothing_importable_exits_1_with_input_line(
     page.write_text("Quiz\n\n☆ Only a title\n\nSome prompt\n", encoding="utf-8")
     assert main(["questions", "import", "text", str(page)]) == 1
     err = capsys.readouterr().err
-    assert "page.txt:3: nothing to import: no choices" in err
+    assert "page.txt:3:1: nothing to import: no choices" in err
     assert "Traceback" not in err
     page.write_text("no questions here\n", encoding="utf-8")
     assert main(["questions", "import", "text", str(page)]) == 1
-    assert "page.txt:1: no question found" in capsys.readouterr().err
+    assert "page.txt:1:1: no question found" in capsys.readouterr().err
 
 
 def test_missing_input_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -204,7 +204,9 @@ def test_prompt_over_the_slack_section_limit(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("Pick the even numbers.", "a " * 1501))
     problem = only(path)
     assert problem.line == line_of(path, "a a a")
-    assert problem.message == "prompt is 3001 characters: at most 3000"
+    assert problem.message == (
+        "prompt is 3,001 characters: at most 3,000 (a Slack section holds 3,000 characters)"
+    )
 
 
 def test_unbalanced_math_points_at_the_dollar(tmp_path: Path) -> None:

@@ -17,12 +17,13 @@ from typing import Any
 import yaml
 
 from bot.core.model import QuestionKind
+from bot.questions.limits import MAX_FILE_BYTES, MAX_TITLE_LENGTH
 from bot.questions.loader import parse_deck
 from bot.questions.problems import QuestionFileError
-from bot.questions.schema import MAX_TITLE_LENGTH, NAME_PATTERN
+from bot.questions.schema import NAME_PATTERN
 from bot.render.markup import scan
 
-MAX_INPUT_BYTES = 2 * 1024 * 1024  # a quiz page is tens of kilobytes
+MAX_INPUT_BYTES = MAX_FILE_BYTES  # a quiz page is tens of kilobytes
 
 _STAR = "☆"
 _CHOICE = re.compile(r"(?:[-*+]\s+)?([☒☐])\s*(.*)")
