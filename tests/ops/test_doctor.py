@@ -344,3 +344,35 @@ async def test_a_reachable_database_without_migrations_on_sqlite_and_postgresql(
     assert checks["database"].status is Status.OK
     assert checks["migrations"].status is Status.FAILED
     assert checks["migrations"].fix == "run `quizbot db upgrade`"
+
+
+async def test_a_bad_general_setting_gets_its_own_line_and_skips_the_database(
+    migrated: Values,
+) -> None:
+    checks = by_name(await run_checks(replace(migrated, database_url="mysql://u:pw@h/db")))
+
+    url = checks["DATABASE_URL"]
+    assert url.status is Status.FAILED
+    assert url.detail.startswith("'mysql' is not supported")
+    assert url.fix.startswith("set DATABASE_URL to ")
+    assert "settings" not in checks, "no all-well line when one is bad"
+    assert checks["database"].status is Status.SKIPPED
+    assert checks["decks"].status is Status.OK
+
+
+def test_quizbot_doctor_lists_a_bad_token_instead_of_stopping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    (tmp_path / ".env").write_text(f"DATABASE_URL={url}\nDISCORD_TOKEN=abc\n")
+    monkeypatch.setenv("QUESTIONS_DIR", str(ROOT / "questions"))
+    for name in ("DATABASE_URL", "DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert main(["doctor"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "✗ DISCORD_TOKEN: not shaped like a bot token" in captured.out
+    assert "✓ database: reachable" in captured.out
