@@ -1,12 +1,31 @@
-"""Settings from the environment (a `.env` file in the working directory is read too)."""
+"""Settings: one declaration, read from the environment over a `.env` file.
+
+`Settings` below is the only place a setting is declared: its name, type, default, help,
+the check of its value and the fix `quizbot doctor` suggests. `.env.example`, the
+README's settings table and the doctor's list of setting checks are derived from it;
+tests/ops/test_settings.py fails when the committed files drift. Regenerate them with
+
+    python -m bot.ops.settings_docs --write
+"""
 
 from __future__ import annotations
 
-import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.core.errors import SettingsError
 
@@ -15,74 +34,317 @@ DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
-
-@dataclass(frozen=True)
-class SettingSpec:
-    """One environment variable the bot reads: its name, default and meaning."""
-
-    name: str
-    default: str
-    help: str
-    secret: bool = False
-
-
-# The one list of settings: .env.example, the README table and docker-compose.yml
-# are checked against it by a test, so they cannot drift apart.
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("DATABASE_URL", DEFAULT_DATABASE_URL, "SQLAlchemy async URL of the database"),
-    SettingSpec("QUESTIONS_DIR", "questions", "folder of deck YAML files"),
-    SettingSpec("TIMEZONE", "UTC", "default timezone of new communities (IANA name)"),
-    SettingSpec("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
-    SettingSpec("LOG_FORMAT", "text", "text (readable) or json (one object per line)"),
-    SettingSpec(
-        "METRICS_PORT", "", "serve Prometheus /metrics on this port (Discord, Socket Mode)"
-    ),
-    SettingSpec("DISCORD_TOKEN", "", "Discord bot token", secret=True),
-    SettingSpec("DISCORD_API_URL", DEFAULT_DISCORD_API_URL, "Discord REST base URL"),
-    SettingSpec("DISCORD_GATEWAY_URL", DEFAULT_DISCORD_GATEWAY_URL, "Discord gateway URL"),
-    SettingSpec("SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-...)", secret=True),
-    SettingSpec("SLACK_APP_TOKEN", "", "Slack app-level token (xapp-...) for Socket Mode", True),
-    SettingSpec("SLACK_SIGNING_SECRET", "", "Slack signing secret for HTTP mode", secret=True),
-    SettingSpec("SLACK_API_URL", DEFAULT_SLACK_API_URL, "Slack Web API base URL"),
-)
+# groups: the section of .env.example, and when the doctor checks a setting
+GENERAL, DISCORD, SLACK = "general", "discord", "slack"
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+# A Discord bot token is three base64url parts joined by dots (id, timestamp, HMAC).
+_DISCORD_TOKEN = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
+_PORTAL = "copy the token from the Developer Portal: your application > Bot > Reset Token"
+_OAUTH = "copy the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting, checked; empty strings mean "not set"."""
+def setting(
+    default: Any,
+    help: str,
+    *,
+    group: str = GENERAL,
+    note: str = "",
+    fix: str = "",
+    ok: str = "",
+    required: bool = False,
+) -> Any:
+    """A field of Settings with what the docs and the doctor say about it.
 
-    database_url: str = DEFAULT_DATABASE_URL
-    questions_dir: Path = Path("questions")
-    timezone: str = "UTC"
-    log_level: str = "INFO"
-    log_format: str = "text"
-    metrics_port: int | None = None
-    discord_token: str = ""
-    discord_api_url: str = DEFAULT_DISCORD_API_URL
-    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
-    slack_bot_token: str = ""
-    slack_app_token: str = ""
-    slack_signing_secret: str = ""
-    slack_api_url: str = DEFAULT_SLACK_API_URL
+    `help` is the README's one-line meaning; `note` the longer comment of .env.example
+    (`help` if empty); `fix` the doctor's advice when the value is bad or missing; `ok`
+    what the doctor prints for a good secret (whose value it never prints); `required`:
+    the platform of `group` cannot run without it.
+    """
+    extra = {"group": group, "note": note or help, "fix": fix, "ok": ok, "required": required}
+    return Field(default, description=help, json_schema_extra=extra)  # type: ignore[arg-type]
+
+
+def _bad(detail: str, fix: str = "") -> PydanticCustomError:
+    # the detail is the one line a user sees; the fix rides along for the doctor
+    return PydanticCustomError("bad_setting", "{detail}", {"detail": detail, "fix": fix})
+
+
+class Settings(BaseSettings):
+    """Every setting, checked; an empty secret means "not set"."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    database_url: str = setting(
+        DEFAULT_DATABASE_URL,
+        "SQLAlchemy async URL of the database (`postgresql+asyncpg://user@host/db` for PostgreSQL)",
+        note="SQLAlchemy async URL of the database. SQLite: sqlite+aiosqlite:///quizbot.db (a "
+        "file in the working directory). PostgreSQL: "
+        "postgresql+asyncpg://user:password@host:5432/db (postgres:// URLs are accepted "
+        "too). docker compose ignores this line and points the bot at its own PostgreSQL "
+        "service.",
+        fix="set DATABASE_URL to sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    questions_dir: Path = setting(
+        Path("questions"),
+        "folder of deck YAML files",
+        note="Folder of deck YAML files (one deck per file). The image ships the decks in "
+        "/app/questions.",
+    )
+    timezone: str = setting(
+        "UTC",
+        "default timezone of new communities (IANA name)",
+        note="Default timezone of new communities, as an IANA name (Europe/Berlin, "
+        "America/New_York). Weekly leaderboards roll over at midnight in this timezone.",
+        fix="set TIMEZONE to an IANA name like Europe/Berlin",
+    )
+    log_level: str = setting(
+        "INFO", "DEBUG, INFO, WARNING or ERROR", note="Log level: DEBUG, INFO, WARNING or ERROR."
+    )
+    log_format: str = setting(
+        "text",
+        "text (readable) or json (one object per line)",
+        note="Log format: text (readable lines) or json (one object per line, for a log "
+        "collector). `quizbot --log-format json ...` overrides it.",
+    )
+    metrics_port: int | None = setting(
+        None,
+        "port for Prometheus `/metrics` (Discord, Socket Mode)",
+        note="Port serving Prometheus /metrics and /healthz for Discord and Slack Socket Mode "
+        "(they serve no HTTP otherwise). Empty: not served. Slack HTTP mode serves both on "
+        "its own port.",
+        fix="set METRICS_PORT to a port number (1-65535), or leave it empty",
+    )
+    discord_token: SecretStr = setting(
+        SecretStr(""),
+        "Discord bot token",
+        group=DISCORD,
+        note="Bot token: Developer Portal > your application > Bot > Reset Token.",
+        fix=f"set DISCORD_TOKEN: {_PORTAL}",
+        ok="set, shaped like a bot token",
+        required=True,
+    )
+    discord_api_url: str = setting(
+        DEFAULT_DISCORD_API_URL,
+        "Discord REST base URL",
+        group=DISCORD,
+        note="REST API base URL. Change only to point the bot at a test server.",
+    )
+    discord_gateway_url: str = setting(
+        DEFAULT_DISCORD_GATEWAY_URL,
+        "Discord gateway URL",
+        group=DISCORD,
+        note="Gateway websocket URL. Change only to point the bot at a test server.",
+    )
+    slack_bot_token: SecretStr = setting(
+        SecretStr(""),
+        "Slack bot token (xoxb-...)",
+        group=SLACK,
+        note="Bot User OAuth Token (xoxb-...): your Slack app > OAuth & Permissions.",
+        fix=f"set SLACK_BOT_TOKEN: {_OAUTH}",
+        ok="set, starts with xoxb-",
+        required=True,
+    )
+    slack_app_token: SecretStr = setting(
+        SecretStr(""),
+        "Slack app-level token (xapp-...) for Socket Mode",
+        group=SLACK,
+        note="App-level token (xapp-...) with connections:write, for Socket Mode: your Slack "
+        "app > Basic Information > App-Level Tokens. Leave empty for HTTP mode.",
+        ok="set, starts with xapp- (Socket Mode)",
+    )
+    slack_signing_secret: SecretStr = setting(
+        SecretStr(""),
+        "Slack signing secret for HTTP mode",
+        group=SLACK,
+        note="Signing secret, for HTTP mode (`quizbot serve slack --http`): your Slack app > "
+        "Basic Information > App Credentials.",
+        ok="set (HTTP mode)",
+    )
+    slack_api_url: str = setting(
+        DEFAULT_SLACK_API_URL,
+        "Slack Web API base URL",
+        group=SLACK,
+        note="Web API base URL. Change only to point the bot at a test server.",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        """Settings from exactly these values and the defaults; SettingsError names a bad one."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise BadSettingsError(problems_of(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Settings(...) holds what it is given, like a dataclass (tests, --metrics-port);
+        # the environment and .env are read by read_environment() alone
+        return (init_settings,)
+
+    # ---- checks of one value: serve, doctor and every command share them ----------------
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        url = normalise_database_url(url.strip())
+        if not url.startswith(_DATABASE_SCHEMES):
+            # only the scheme: the rest may hold a password
+            scheme = url.split(":", 1)[0]
+            raise _bad(
+                f"{scheme!r} is not supported: use sqlite+aiosqlite:///file.db or "
+                "postgresql+asyncpg://user@host/db",
+                cls._fix("database_url"),
+            )
+        return url
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad(
+                f"{name!r} is not a timezone: use an IANA name like Europe/Berlin",
+                cls._fix("timezone"),
+            ) from None
+        return name
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, level: str) -> str:
+        if level.upper() not in _LOG_LEVELS:
+            raise _bad(f"{level!r} is not one of {', '.join(_LOG_LEVELS)}")
+        return level.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, fmt: str) -> str:
+        if fmt.lower() not in ("text", "json"):
+            raise _bad(f"{fmt!r} is not text or json")
+        return fmt.lower()
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_port(cls, port: object) -> int | None:
+        text = str(port).strip() if port is not None else ""
+        if not text:
+            return None
+        if not (text.isdigit() and 0 < int(text) < 65536):
+            raise _bad(f"{text!r} is not a port number", cls._fix("metrics_port"))
+        return int(text)
+
+    @field_validator("discord_token")
+    @classmethod
+    def _discord_token(cls, token: SecretStr) -> SecretStr:
+        value = token.get_secret_value()
+        if value.lower().startswith("bot "):
+            raise _bad(
+                'starts with "Bot ": the prefix is added by the bot',
+                'remove "Bot " from the start of DISCORD_TOKEN',
+            )
+        if value and not _DISCORD_TOKEN.fullmatch(value):
+            raise _bad(
+                "not shaped like a bot token (three parts separated by dots)",
+                f"{_PORTAL} (not the client secret or public key)",
+            )
+        return token
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _slack_bot_token(cls, token: SecretStr) -> SecretStr:
+        return _with_prefix(token, "xoxb-", _OAUTH)
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _slack_app_token(cls, token: SecretStr) -> SecretStr:
+        return _with_prefix(
+            token,
+            "xapp-",
+            "create an app-level token with connections:write under Basic Information "
+            "> App-Level Tokens",
+        )
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _slack_signing_secret(cls, secret: SecretStr) -> SecretStr:
+        value = secret.get_secret_value()
+        if value and (value.startswith(("xox", "xapp-")) or not value.isalnum()):
+            raise _bad(
+                "not shaped like a signing secret (letters and digits only, not a token)",
+                "copy the Signing Secret from your Slack app's Basic Information > App Credentials",
+            )
+        return secret
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _discord_api_url(cls, url: str) -> str:
+        return _url(url, "DISCORD_API_URL", ("https", "http")).rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _discord_gateway_url(cls, url: str) -> str:
+        return _url(url, "DISCORD_GATEWAY_URL", ("wss", "ws"))
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, url: str) -> str:
+        # the Web API methods are joined to it: "auth.test" after the slash
+        url = _url(url, "SLACK_API_URL", ("https", "http"))
+        return url if url.endswith("/") else url + "/"
+
+    @classmethod
+    def _fix(cls, field: str) -> str:
+        return str(spec_of(field.upper()).fix)
+
+    # ---- use ----------------------------------------------------------------------------
 
     def require(self, name: str) -> str:
         """The value of a setting that this command needs; SettingsError names it if unset."""
         value = getattr(self, name.lower())
-        if not value:
-            spec = next(s for s in SETTINGS if s.name == name)
-            raise SettingsError(f"{name} is not set: {spec.help} (see .env.example)")
-        return str(value)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not text:
+            raise SettingsError(f"{name} is not set: {spec_of(name).help} (see .env.example)")
+        return str(text)
 
     def secrets(self) -> list[str]:
         """Values of the secret settings that are set, so logs can mask them."""
-        return [
-            str(getattr(self, s.name.lower()))
-            for s in SETTINGS
-            if s.secret and getattr(self, s.name.lower())
-        ]
+        values = (getattr(self, s.name.lower()) for s in SETTINGS if s.secret)
+        return [v.get_secret_value() for v in values if v]
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, checked like the originals."""
+        return Settings(**{**dict(self), **changes})
+
+
+def _with_prefix(token: SecretStr, prefix: str, fix: str) -> SecretStr:
+    value = token.get_secret_value()
+    if value and not value.startswith(prefix):
+        raise _bad(f"does not start with {prefix} (it starts with {_prefix(value)})", fix)
+    return token
+
+
+def _prefix(token: str) -> str:
+    # the part before the first dash says what kind of token it is, and nothing secret
+    head = token.split("-", 1)[0]
+    return f"{head}-" if "-" in token and len(head) <= 5 else "something else"
+
+
+def _url(url: str, name: str, schemes: tuple[str, ...]) -> str:
+    url = url.strip()
+    if url.startswith(tuple(f"{s}://" for s in schemes)) and len(url.split("://", 1)[1]) > 1:
+        return url
+    raise _bad(
+        f"{url!r} is not a {' or '.join(schemes)} URL",
+        f"set {name} to a full {schemes[0]}:// URL, or remove it to use the default",
+    )
 
 
 def normalise_database_url(url: str) -> str:
@@ -95,74 +357,140 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    """The variables of a .env file (none if it does not exist)."""
-    if not path.is_file():
-        return {}
-    from dotenv import dotenv_values
-
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+# ---- the declaration, read back ------------------------------------------------------------
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
-) -> Settings:
-    """Settings from the environment over a .env file; SettingsError names a bad one."""
-    values: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
-    values.update(os.environ if environ is None else environ)
+@dataclass(frozen=True)
+class SettingSpec:
+    """One environment variable the bot reads, as Settings declares it."""
 
-    def get(name: str) -> str:
-        spec = next(s for s in SETTINGS if s.name == name)
-        return values.get(name, "").strip() or spec.default
+    name: str
+    default: str  # as written in .env ("" when unset)
+    help: str
+    group: str
+    note: str
+    fix: str
+    ok: str
+    required: bool
+    secret: bool
 
-    database_url = normalise_database_url(get("DATABASE_URL"))
-    if not database_url.startswith(_DATABASE_SCHEMES):
-        raise SettingsError(
-            f"DATABASE_URL {database_url.split(':', 1)[0]!r} is not supported: "
-            "use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db"
+
+def _specs() -> tuple[SettingSpec, ...]:
+    specs = []
+    for field, info in Settings.model_fields.items():
+        extra = info.json_schema_extra
+        assert isinstance(extra, dict), f"{field} is not declared with setting()"
+        default = info.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        specs.append(
+            SettingSpec(
+                name=field.upper(),
+                default="" if default is None else str(default),
+                help=info.description or "",
+                group=str(extra["group"]),
+                note=str(extra["note"]),
+                fix=str(extra["fix"]),
+                ok=str(extra["ok"]),
+                required=bool(extra["required"]),
+                secret=info.annotation is SecretStr,
+            )
         )
-    timezone = get("TIMEZONE")
+    return tuple(specs)
+
+
+SETTINGS: tuple[SettingSpec, ...] = _specs()
+SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+
+
+def spec_of(name: str) -> SettingSpec:
+    """The declaration of one setting, by its environment name."""
+    return next(s for s in SETTINGS if s.name == name)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A bad value: the setting, what is wrong (never the secret), and the fix."""
+
+    name: str
+    detail: str
+    fix: str
+
+    def line(self) -> str:
+        """The one line a command prints for it."""
+        return f"{self.name}: {self.detail}"
+
+
+def problems_of(exc: ValidationError) -> list[Problem]:
+    """pydantic's errors as one Problem per setting, in declaration order."""
+    found: dict[str, Problem] = {}
+    for error in exc.errors(include_input=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        ctx = error.get("ctx") or {}
+        fix = str(ctx.get("fix") or "") or (spec_of(name).fix if name in SETTING_NAMES else "")
+        found.setdefault(name, Problem(name, str(error["msg"]), fix))
+    order = [s.name for s in SETTINGS]
+    return sorted(found.values(), key=lambda p: order.index(p.name) if p.name in order else -1)
+
+
+class BadSettingsError(SettingsError):
+    """Bad values: pydantic's multi-line error as one line per bad setting."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(p.line() for p in problems))
+        self.problems = problems
+
+
+# ---- reading the environment ---------------------------------------------------------------
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> dict[str, str]:
+    """The declared settings that are set, by name: the environment over a .env file.
+
+    Values are stripped; an empty one means "use the default". `environ` replaces
+    os.environ (for callers that hold the values already).
+    """
+    values: dict[str, Any] = {}
+    if dotenv is not None and dotenv.is_file():
+        values.update(DotEnvSettingsSource(Settings, env_file=dotenv)())
+    if environ is None:
+        values.update(EnvSettingsSource(Settings)())
+    else:
+        values.update({k.lower(): v for k, v in environ.items() if k in SETTING_NAMES})
+    stripped = {k.upper(): str(v).strip() for k, v in values.items() if v is not None}
+    return {k: v for k, v in stripped.items() if v}
+
+
+def settings_from(values: Mapping[str, str], *, lenient: bool = False) -> Settings:
+    """Settings of `values` (by name); SettingsError names each bad one.
+
+    `lenient`: a bad value takes its default instead, for `quizbot doctor`, which
+    reports it itself.
+    """
+    fields = {k.lower(): v for k, v in values.items()}
+    if lenient:
+        bad = {p.name.lower() for p in check_values(values)}
+        fields = {k: v for k, v in fields.items() if k not in bad}
+    return Settings(**fields)
+
+
+def check_values(values: Mapping[str, str]) -> list[Problem]:
+    """What is wrong with `values` (by name), one Problem per bad setting."""
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"TIMEZONE {timezone!r} is not a timezone: use an IANA name like Europe/Berlin"
-        ) from None
-    log_level = get("LOG_LEVEL").upper()
-    if log_level not in _LOG_LEVELS:
-        raise SettingsError(f"LOG_LEVEL {log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
-    log_format = get("LOG_FORMAT").lower()
-    if log_format not in ("text", "json"):
-        raise SettingsError(f"LOG_FORMAT {log_format!r} is not text or json")
-    metrics = get("METRICS_PORT")
-    if metrics and not (metrics.isdigit() and 0 < int(metrics) < 65536):
-        raise SettingsError(f"METRICS_PORT {metrics!r} is not a port number")
-    settings = Settings(
-        database_url=database_url,
-        questions_dir=Path(get("QUESTIONS_DIR")),
-        timezone=timezone,
-        log_level=log_level,
-        log_format=log_format,
-        metrics_port=int(metrics) if metrics else None,
-        discord_token=get("DISCORD_TOKEN"),
-        discord_api_url=get("DISCORD_API_URL").rstrip("/"),
-        discord_gateway_url=get("DISCORD_GATEWAY_URL"),
-        slack_bot_token=get("SLACK_BOT_TOKEN"),
-        slack_app_token=get("SLACK_APP_TOKEN"),
-        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-        slack_api_url=_with_slash(get("SLACK_API_URL")),
-    )
-    _check_names_match()
-    return settings
+        Settings(**{k.lower(): v for k, v in values.items()})
+    except BadSettingsError as exc:
+        return exc.problems
+    return []
 
 
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
+def load_settings(dotenv: Path | None = Path(".env"), *, lenient: bool = False) -> Settings:
+    """Settings from the environment over a .env file; SettingsError names a bad one."""
+    return settings_from(read_environment(dotenv=dotenv), lenient=lenient)
 
 
-def _check_names_match() -> None:
-    # a programming error, not a user one: SETTINGS and Settings must name the same things
-    names = {s.name.lower() for s in SETTINGS}
-    attrs = {f.name for f in fields(Settings)}
-    if names != attrs:
-        raise RuntimeError(f"SETTINGS and Settings disagree: {sorted(names ^ attrs)}")
+def database_url_setting(environ: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL alone, checked (environment over .env), or the default SQLite file."""
+    url = read_environment(environ).get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    return Settings(database_url=url).database_url

@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.cli import questions as questions_cli
 from bot.cli.errors import database_failure_line, is_database_failure, safe_url
@@ -145,18 +144,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings: Settings | None = None
     try:
-        settings = load_settings()
+        settings = load_settings(lenient=getattr(args, "lenient_settings", False))
         if args.log_format:
-            settings = replace(settings, log_format=args.log_format)
+            settings = settings.replace(log_format=args.log_format)
         if args.command not in SERVER_COMMANDS and "LOG_LEVEL" not in os.environ:
             # a terminal command shows its own output; only warnings belong beside it
-            settings = replace(settings, log_level="WARNING")
+            settings = settings.replace(log_level="WARNING")
         configure_logging(settings)
         args.settings = settings
         code: int = args.func(args)
         return code
     except (SettingsError, QuizError, QuestionFileError) as exc:
-        print(f"quizbot: {exc}", file=sys.stderr)
+        # several bad settings: one line each
+        lines = str(exc).splitlines() if isinstance(exc, SettingsError) else [str(exc)]
+        for line in lines:
+            print(f"quizbot: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

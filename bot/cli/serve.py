@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.config import Settings
 
@@ -54,7 +53,7 @@ def _with_metrics_port(
 
     def run(args: argparse.Namespace) -> int:
         if args.metrics_port is not None:
-            args.settings = replace(args.settings, metrics_port=args.metrics_port)
+            args.settings = args.settings.replace(metrics_port=args.metrics_port)
         return command(args)
 
     return run

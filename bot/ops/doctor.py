@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,14 +19,23 @@ from typing import Any, TextIO
 import aiohttp
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from bot.config import (
+    GENERAL,
+    SETTINGS,
+    SLACK,
+    Problem,
+    Settings,
+    SettingSpec,
+    check_values,
+    read_environment,
+    settings_from,
+    spec_of,
+)
 
 PLATFORMS = ("discord", "slack")
 ONLINE_TIMEOUT = 10.0  # seconds for one platform API call
 DATABASE_TIMEOUT = 10.0  # seconds to connect and run SELECT 1
 
-# A Discord bot token is three base64url parts joined by dots (id, timestamp, HMAC).
-_DISCORD_TOKEN = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
 # Slack errors that mean the token itself is bad, not the network or Slack
 _SLACK_TOKEN_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "account_inactive")
 
@@ -76,129 +84,72 @@ class Check:
 
 
 # ---- settings ------------------------------------------------------------------------------
+# The list comes from the declaration in bot/config.py: every general setting, then each
+# platform's in use; the checks of a value are Settings' own validators, the ones serve runs.
 
 
-def platforms_to_check(settings: Settings, platform: str | None) -> list[str]:
-    """The platforms whose settings apply: the one asked for, else each with a token set."""
+def platforms_to_check(values: Mapping[str, str], platform: str | None) -> list[str]:
+    """The platforms whose settings apply: the one asked for, else each with a secret set."""
     if platform is not None:
         return [platform]
-    chosen = []
-    if settings.discord_token:
-        chosen.append("discord")
-    if settings.slack_bot_token or settings.slack_app_token or settings.slack_signing_secret:
-        chosen.append("slack")
-    return chosen
+    return [p for p in PLATFORMS if any(s.secret and s.name in values for s in _group(p))]
 
 
-def _url_check(name: str, value: str, schemes: tuple[str, ...]) -> Check:
-    if value.startswith(tuple(f"{s}://" for s in schemes)) and len(value.split("://", 1)[1]) > 1:
-        return Check.ok(name, value)
+def _group(group: str) -> list[SettingSpec]:
+    return [s for s in SETTINGS if s.group == group]
+
+
+def _failed(problem: Problem) -> Check:
+    spec = spec_of(problem.name)
     return Check.failed(
-        name,
-        f"{value!r} is not a {' or '.join(schemes)} URL",
-        f"set {name} to a full {schemes[0]}:// URL, or remove it to use the default",
+        problem.name, problem.detail, problem.fix or f"set {spec.name}: {spec.help}"
     )
 
 
-def discord_settings(settings: Settings) -> list[Check]:
-    """DISCORD_TOKEN present and shaped like a bot token; the API URL well formed."""
-    token = settings.discord_token
-    portal = "copy the token from the Developer Portal: your application > Bot > Reset Token"
-    if not token:
-        checks = [Check.failed("DISCORD_TOKEN", "not set", f"set DISCORD_TOKEN: {portal}")]
-    elif token.lower().startswith("bot "):
-        checks = [
-            Check.failed(
-                "DISCORD_TOKEN",
-                'starts with "Bot ": the prefix is added by the bot',
-                'remove "Bot " from the start of DISCORD_TOKEN',
-            )
-        ]
-    elif not _DISCORD_TOKEN.fullmatch(token):
-        checks = [
-            Check.failed(
-                "DISCORD_TOKEN",
-                "not shaped like a bot token (three parts separated by dots)",
-                f"{portal} (not the client secret or public key)",
-            )
-        ]
-    else:
-        checks = [Check.ok("DISCORD_TOKEN", "set, shaped like a bot token")]
-    checks.append(_url_check("DISCORD_API_URL", settings.discord_api_url, ("https", "http")))
-    checks.append(_url_check("DISCORD_GATEWAY_URL", settings.discord_gateway_url, ("wss", "ws")))
+def general_checks(values: Mapping[str, str], problems: Mapping[str, Problem]) -> list[Check]:
+    """One line if every general setting is well formed, else one per bad setting."""
+    general = _group(GENERAL)
+    bad = [problems[s.name] for s in general if s.name in problems]
+    if bad:
+        return [_failed(p) for p in bad]
+    names = ", ".join(s.name for s in general)
+    return [Check.ok("settings", f"{names} are well formed")]
+
+
+def platform_checks(
+    settings: Settings, values: Mapping[str, str], problems: Mapping[str, Problem], group: str
+) -> list[Check]:
+    """A platform's settings: each bad, missing (if required), set or defaulted one."""
+    checks = []
+    for spec in _group(group):
+        if spec.name in problems:
+            checks.append(_failed(problems[spec.name]))
+        elif spec.name in values or (spec.default and not spec.secret):
+            # a secret is never printed, only that it is set and well formed
+            shown = spec.ok or "set" if spec.secret else str(getattr(settings, spec.name.lower()))
+            checks.append(Check.ok(spec.name, shown))
+        elif spec.required:
+            checks.append(Check.failed(spec.name, "not set", spec.fix))
     return checks
 
 
-def _prefix(token: str) -> str:
-    # the part before the first dash says what kind of token it is, and nothing secret
-    head = token.split("-", 1)[0]
-    return f"{head}-" if "-" in token and len(head) <= 5 else "something else"
+def slack_mode_check(values: Mapping[str, str]) -> Check | None:
+    """Slack needs Socket Mode's app token or HTTP mode's signing secret."""
+    if "SLACK_APP_TOKEN" in values or "SLACK_SIGNING_SECRET" in values:
+        return None
+    return Check.failed(
+        "Slack mode",
+        "neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set",
+        "set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET to serve --http",
+    )
 
 
-def slack_settings(settings: Settings) -> list[Check]:
-    """Slack tokens with the right prefixes, and what Socket Mode or HTTP mode needs."""
-    oauth = "copy the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions"
-    checks: list[Check] = []
-    bot = settings.slack_bot_token
-    if not bot:
-        checks.append(Check.failed("SLACK_BOT_TOKEN", "not set", f"set SLACK_BOT_TOKEN: {oauth}"))
-    elif not bot.startswith("xoxb-"):
-        checks.append(
-            Check.failed(
-                "SLACK_BOT_TOKEN",
-                f"does not start with xoxb- (it starts with {_prefix(bot)})",
-                oauth,
-            )
-        )
-    else:
-        checks.append(Check.ok("SLACK_BOT_TOKEN", "set, starts with xoxb-"))
-
-    app = settings.slack_app_token
-    if app and not app.startswith("xapp-"):
-        checks.append(
-            Check.failed(
-                "SLACK_APP_TOKEN",
-                f"does not start with xapp- (it starts with {_prefix(app)})",
-                "create an app-level token with connections:write under Basic Information "
-                "> App-Level Tokens",
-            )
-        )
-    elif app:
-        checks.append(Check.ok("SLACK_APP_TOKEN", "set, starts with xapp- (Socket Mode)"))
-
-    secret = settings.slack_signing_secret
-    if secret and (secret.startswith(("xox", "xapp-")) or not secret.isalnum()):
-        checks.append(
-            Check.failed(
-                "SLACK_SIGNING_SECRET",
-                "not shaped like a signing secret (letters and digits only, not a token)",
-                "copy the Signing Secret from your Slack app's Basic Information > App Credentials",
-            )
-        )
-    elif secret:
-        checks.append(Check.ok("SLACK_SIGNING_SECRET", "set (HTTP mode)"))
-
-    if not app and not secret:
-        checks.append(
-            Check.failed(
-                "Slack mode",
-                "neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is set",
-                "set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET to serve --http",
-            )
-        )
-    checks.append(_url_check("SLACK_API_URL", settings.slack_api_url, ("https", "http")))
-    return checks
-
-
-def settings_checks(settings: Settings, platform: str | None = None) -> list[Check]:
-    """Every settings check: the ones all setups share, then each platform's in use."""
-    checks = [
-        Check.ok(
-            "settings",
-            f"DATABASE_URL, TIMEZONE ({settings.timezone}), LOG_LEVEL, LOG_FORMAT are well formed",
-        )
-    ]
-    chosen = platforms_to_check(settings, platform)
+def settings_checks(values: Mapping[str, str], platform: str | None = None) -> list[Check]:
+    """Every settings check of `values` (by name, as read from the environment and .env)."""
+    problems = {p.name: p for p in check_values(values)}
+    settings = settings_from(values, lenient=True)
+    checks = general_checks(values, problems)
+    chosen = platforms_to_check(values, platform)
     if not chosen:
         checks.append(
             Check.skipped(
@@ -207,10 +158,11 @@ def settings_checks(settings: Settings, platform: str | None = None) -> list[Che
                 "(check one with --platform discord|slack)",
             )
         )
-    if "discord" in chosen:
-        checks.extend(discord_settings(settings))
-    if "slack" in chosen:
-        checks.extend(slack_settings(settings))
+    for group in chosen:
+        checks.extend(platform_checks(settings, values, problems, group))
+        mode = slack_mode_check(values) if group == SLACK else None
+        if mode is not None:
+            checks.append(mode)
     return checks
 
 
@@ -333,9 +285,9 @@ async def slack_online(session: aiohttp.ClientSession, settings: Settings) -> Ch
     """Slack's `auth.test` with SLACK_BOT_TOKEN, against SLACK_API_URL."""
     name = "Slack auth.test"
     if not settings.slack_bot_token:
-        return Check.skipped(name, "SLACK_BOT_TOKEN is not set")
+        return Check.skipped(name, "SLACK_BOT_TOKEN is not set or not well formed")
     url = settings.slack_api_url + "auth.test"
-    headers = {"Authorization": f"Bearer {settings.slack_bot_token}"}
+    headers = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
     try:
         async with session.post(url, headers=headers) as response:
             body: Any = await response.json(content_type=None)
@@ -362,9 +314,9 @@ async def discord_online(session: aiohttp.ClientSession, settings: Settings) -> 
     """Discord's `GET /users/@me` with DISCORD_TOKEN, against DISCORD_API_URL."""
     name = "Discord /users/@me"
     if not settings.discord_token:
-        return Check.skipped(name, "DISCORD_TOKEN is not set")
+        return Check.skipped(name, "DISCORD_TOKEN is not set or not well formed")
     url = settings.discord_api_url + "/users/@me"
-    headers = {"Authorization": f"Bot {settings.discord_token}"}
+    headers = {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"}
     try:
         async with session.get(url, headers=headers) as response:
             status = response.status
@@ -409,14 +361,19 @@ async def online_checks(settings: Settings, platforms: Sequence[str]) -> list[Ch
 
 
 async def run_checks(
-    settings: Settings, *, online: bool = False, platform: str | None = None
+    values: Mapping[str, str], *, online: bool = False, platform: str | None = None
 ) -> list[Check]:
-    """Every check, in the order printed."""
-    checks = settings_checks(settings, platform)
-    checks.extend(await database_checks(settings))
+    """Every check of the settings `values` (by name), in the order printed."""
+    checks = settings_checks(values, platform)
+    # a bad value takes its default here: its own check above has failed already
+    settings = settings_from(values, lenient=True)
+    if any(c.name == "DATABASE_URL" and c.status is Status.FAILED for c in checks):
+        checks.append(Check.skipped("database", "DATABASE_URL is not well formed"))
+    else:
+        checks.extend(await database_checks(settings))
     checks.extend(deck_checks(settings))
     if online:
-        checks.extend(await online_checks(settings, platforms_to_check(settings, platform)))
+        checks.extend(await online_checks(settings, platforms_to_check(values, platform)))
     return checks
 
 
@@ -436,8 +393,9 @@ def report(checks: Sequence[Check], out: TextIO) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """`quizbot doctor [--online] [--platform discord|slack]`."""
-    settings: Settings = args.settings
-    checks = asyncio.run(run_checks(settings, online=args.online, platform=args.platform))
+    # the values as given, not args.settings: a bad one is a failed check, not an error
+    values = read_environment()
+    checks = asyncio.run(run_checks(values, online=args.online, platform=args.platform))
     return report(checks, sys.stdout)
 
 
@@ -454,4 +412,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         choices=PLATFORMS,
         help="check this platform's settings even if none of its tokens is set",
     )
-    doctor.set_defaults(func=cmd_doctor)
+    # lenient: main() loads the settings without stopping at a bad one, which doctor reports
+    doctor.set_defaults(func=cmd_doctor, lenient_settings=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +26,10 @@ _DRIVERS = {
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str:
-    """The URL from DATABASE_URL, or the default SQLite file."""
-    env = os.environ if environ is None else environ
-    return normalize_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    """The URL of the DATABASE_URL setting (environment over .env), or the default SQLite file."""
+    from bot.config import database_url_setting  # the one reader of the setting
+
+    return database_url_setting(environ)
 
 
 def normalize_url(url: str | URL) -> str:

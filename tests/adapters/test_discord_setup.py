@@ -75,7 +75,7 @@ def test_serve_with_a_rejected_token_stops_with_one_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    point_env_at(monkeypatch, threaded_fake, "not-the-token")
+    point_env_at(monkeypatch, threaded_fake, "bm90.dGhl.dG9rZW4")  # well formed, not known
     assert main(["serve", "discord"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -189,7 +189,9 @@ class _Fault:
 class FakeDiscord:
     """The fake server: one guild, one text channel, users added on demand."""
 
-    def __init__(self, *, time_scale: float = 0.3, token: str = "fake-bot-token") -> None:
+    def __init__(
+        self, *, time_scale: float = 0.3, token: str = "ZmFrZS1ib3Q.ZmFrZQ.ZmFrZS1ib3QtdG9rZW4"
+    ) -> None:
         self.time_scale = time_scale
         self.token = token
         self.app_id = payloads.snowflake()

@@ -29,7 +29,7 @@ from bot.store import SqlStore
 from tests.mock_slack.requests import SlackRequests, User
 from tests.mock_slack.server import Message, MockSlack
 
-SECRET = "test-signing-secret"
+SECRET = "8f742231b10e8888abcd99testsecret"  # shaped like a signing secret
 BOT_TOKEN = "xoxb-test"
 
 ADA = User("U0ADA", "ada")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
-from bot.config import Settings
 from bot.ops.doctor import Check, Status, report, run_checks
 from bot.store import upgrade
 from tests.fake_discord.server import FakeDiscord
@@ -24,12 +22,20 @@ SLACK_APP = "xapp-1-A0QUIZ-3333-secretpart"
 SIGNING = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+Values = Mapping[str, str]  # settings by name, as read from the environment and .env
+
+
 @pytest.fixture
-def migrated(tmp_path: Path) -> Settings:
+def migrated(tmp_path: Path) -> Values:
     """Settings of a good console-only setup: a migrated SQLite file, the shipped decks."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'good.db'}"
     upgrade(url)
-    return Settings(database_url=url, questions_dir=ROOT / "questions")
+    return {"DATABASE_URL": url, "QUESTIONS_DIR": str(ROOT / "questions")}
+
+
+def replace(values: Values, **changes: object) -> Values:
+    """`values` with some settings changed, given by attribute name as on Settings."""
+    return {**values, **{k.upper(): str(v) for k, v in changes.items()}}
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
@@ -47,7 +53,7 @@ def printed(checks: list[Check]) -> tuple[int, str]:
 # ---- offline --------------------------------------------------------------------------------
 
 
-async def test_a_good_setup_passes(migrated: Settings) -> None:
+async def test_a_good_setup_passes(migrated: Values) -> None:
     checks = await run_checks(migrated)
     code, text = printed(checks)
 
@@ -61,7 +67,7 @@ async def test_a_good_setup_passes(migrated: Settings) -> None:
 
 
 async def test_a_database_never_migrated_fails_with_the_fix(
-    migrated: Settings, tmp_path: Path
+    migrated: Values, tmp_path: Path
 ) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()  # a SQLite file with no tables
@@ -78,7 +84,7 @@ async def test_a_database_never_migrated_fails_with_the_fix(
 
 
 async def test_a_missing_sqlite_file_is_reported_not_created(
-    migrated: Settings, tmp_path: Path
+    migrated: Values, tmp_path: Path
 ) -> None:
     missing = tmp_path / "nowhere.db"
     checks = await run_checks(replace(migrated, database_url=f"sqlite+aiosqlite:///{missing}"))
@@ -89,7 +95,7 @@ async def test_a_missing_sqlite_file_is_reported_not_created(
 
 
 async def test_an_unreachable_postgres_fails_without_showing_the_password(
-    migrated: Settings,
+    migrated: Values,
 ) -> None:
     port = _closed_port()
     url = f"postgresql+asyncpg://quizbot:hunter22secret@127.0.0.1:{port}/quizbot"
@@ -104,7 +110,7 @@ async def test_an_unreachable_postgres_fails_without_showing_the_password(
     assert "hunter22secret" not in text
 
 
-async def test_broken_decks_name_the_file_and_line(migrated: Settings, tmp_path: Path) -> None:
+async def test_broken_decks_name_the_file_and_line(migrated: Values, tmp_path: Path) -> None:
     decks = tmp_path / "decks"
     decks.mkdir()
     (decks / "bad.yaml").write_text("name: bad\nquestions:\n  - id: q1\n    prompt: 'no choices'\n")
@@ -116,14 +122,14 @@ async def test_broken_decks_name_the_file_and_line(migrated: Settings, tmp_path:
     assert check.fix.startswith(f"run `quizbot questions validate {decks}`")
 
 
-async def test_a_missing_questions_folder_fails(migrated: Settings, tmp_path: Path) -> None:
+async def test_a_missing_questions_folder_fails(migrated: Values, tmp_path: Path) -> None:
     checks = await run_checks(replace(migrated, questions_dir=tmp_path / "none"))
 
     assert by_name(checks)["decks"].status is Status.FAILED
     assert "QUESTIONS_DIR" in by_name(checks)["decks"].fix
 
 
-async def test_good_slack_and_discord_settings_pass(migrated: Settings) -> None:
+async def test_good_slack_and_discord_settings_pass(migrated: Values) -> None:
     settings = replace(
         migrated,
         discord_token=DISCORD_TOKEN,
@@ -139,7 +145,7 @@ async def test_good_slack_and_discord_settings_pass(migrated: Settings) -> None:
     assert "✓ SLACK_APP_TOKEN: set, starts with xapp- (Socket Mode)" in text
 
 
-async def test_a_slack_token_with_the_wrong_prefix_fails(migrated: Settings) -> None:
+async def test_a_slack_token_with_the_wrong_prefix_fails(migrated: Values) -> None:
     user_token = "xoxp-1111-2222-usersecret"
     settings = replace(migrated, slack_bot_token=user_token, slack_app_token="xoxb-not-an-app")
     checks = await run_checks(settings)
@@ -154,7 +160,7 @@ async def test_a_slack_token_with_the_wrong_prefix_fails(migrated: Settings) -> 
     assert "usersecret" not in text and "not-an-app" not in text
 
 
-async def test_slack_needs_socket_mode_or_http_mode_settings(migrated: Settings) -> None:
+async def test_slack_needs_socket_mode_or_http_mode_settings(migrated: Values) -> None:
     checks = await run_checks(replace(migrated, slack_bot_token=SLACK_BOT))
 
     mode = by_name(checks)["Slack mode"]
@@ -162,7 +168,7 @@ async def test_slack_needs_socket_mode_or_http_mode_settings(migrated: Settings)
     assert "SLACK_APP_TOKEN" in mode.fix and "SLACK_SIGNING_SECRET" in mode.fix
 
 
-async def test_a_token_pasted_as_signing_secret_fails(migrated: Settings) -> None:
+async def test_a_token_pasted_as_signing_secret_fails(migrated: Values) -> None:
     settings = replace(migrated, slack_bot_token=SLACK_BOT, slack_signing_secret=SLACK_BOT)
     checks = await run_checks(settings)
 
@@ -170,7 +176,7 @@ async def test_a_token_pasted_as_signing_secret_fails(migrated: Settings) -> Non
 
 
 async def test_platform_settings_are_checked_only_when_in_use_or_asked(
-    migrated: Settings,
+    migrated: Values,
 ) -> None:
     quiet = by_name(await run_checks(migrated))
     asked = by_name(await run_checks(migrated, platform="discord"))
@@ -181,7 +187,7 @@ async def test_platform_settings_are_checked_only_when_in_use_or_asked(
     assert "SLACK_BOT_TOKEN" not in asked
 
 
-async def test_a_discord_token_with_the_bot_prefix_fails(migrated: Settings) -> None:
+async def test_a_discord_token_with_the_bot_prefix_fails(migrated: Values) -> None:
     checks = await run_checks(replace(migrated, discord_token="Bot " + DISCORD_TOKEN))
     _, text = printed(checks)
 
@@ -191,13 +197,13 @@ async def test_a_discord_token_with_the_bot_prefix_fails(migrated: Settings) -> 
     assert DISCORD_TOKEN not in text
 
 
-async def test_a_discord_client_secret_is_not_a_token(migrated: Settings) -> None:
+async def test_a_discord_client_secret_is_not_a_token(migrated: Values) -> None:
     checks = await run_checks(replace(migrated, discord_token="a" * 32))
 
     assert by_name(checks)["DISCORD_TOKEN"].status is Status.FAILED
 
 
-async def test_a_malformed_api_url_fails(migrated: Settings) -> None:
+async def test_a_malformed_api_url_fails(migrated: Values) -> None:
     settings = replace(migrated, slack_bot_token=SLACK_BOT, slack_signing_secret=SIGNING)
     checks = await run_checks(replace(settings, slack_api_url="slack.com/api/"))
 
@@ -226,7 +232,7 @@ async def discord() -> AsyncIterator[FakeDiscord]:
 
 
 async def test_online_checks_pass_against_the_fakes(
-    migrated: Settings, slack: MockSlack, discord: FakeDiscord
+    migrated: Values, slack: MockSlack, discord: FakeDiscord
 ) -> None:
     settings = replace(
         migrated,
@@ -249,7 +255,7 @@ async def test_online_checks_pass_against_the_fakes(
 
 
 async def test_online_slack_rejecting_the_token_fails_with_the_fix(
-    migrated: Settings, slack: MockSlack
+    migrated: Values, slack: MockSlack
 ) -> None:
     slack.fail("auth.test", "invalid_auth")
     settings = replace(
@@ -267,7 +273,7 @@ async def test_online_slack_rejecting_the_token_fails_with_the_fix(
 
 
 async def test_online_discord_rejecting_the_token_fails_with_the_fix(
-    migrated: Settings, discord: FakeDiscord
+    migrated: Values, discord: FakeDiscord
 ) -> None:
     other = DISCORD_TOKEN[:-4] + "zzzz"  # well formed, but not the one Discord knows
     settings = replace(migrated, discord_token=other, discord_api_url=discord.api_url)
@@ -279,7 +285,7 @@ async def test_online_discord_rejecting_the_token_fails_with_the_fix(
     assert "Reset Token" in check.fix
 
 
-async def test_online_with_nothing_listening_fails(migrated: Settings) -> None:
+async def test_online_with_nothing_listening_fails(migrated: Values) -> None:
     port = _closed_port()
     settings = replace(
         migrated,
@@ -332,9 +338,41 @@ async def test_a_reachable_database_without_migrations_on_sqlite_and_postgresql(
     database_url: str,
 ) -> None:
     # the shared fixture builds the schema without Alembic: reachable, yet not migrated
-    settings = Settings(database_url=database_url, questions_dir=ROOT / "questions")
-    checks = by_name(await run_checks(settings))
+    values = {"DATABASE_URL": database_url, "QUESTIONS_DIR": str(ROOT / "questions")}
+    checks = by_name(await run_checks(values))
 
     assert checks["database"].status is Status.OK
     assert checks["migrations"].status is Status.FAILED
     assert checks["migrations"].fix == "run `quizbot db upgrade`"
+
+
+async def test_a_bad_general_setting_gets_its_own_line_and_skips_the_database(
+    migrated: Values,
+) -> None:
+    checks = by_name(await run_checks(replace(migrated, database_url="mysql://u:pw@h/db")))
+
+    url = checks["DATABASE_URL"]
+    assert url.status is Status.FAILED
+    assert url.detail.startswith("'mysql' is not supported")
+    assert url.fix.startswith("set DATABASE_URL to ")
+    assert "settings" not in checks, "no all-well line when one is bad"
+    assert checks["database"].status is Status.SKIPPED
+    assert checks["decks"].status is Status.OK
+
+
+def test_quizbot_doctor_lists_a_bad_token_instead_of_stopping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    (tmp_path / ".env").write_text(f"DATABASE_URL={url}\nDISCORD_TOKEN=abc\n")
+    monkeypatch.setenv("QUESTIONS_DIR", str(ROOT / "questions"))
+    for name in ("DATABASE_URL", "DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert main(["doctor"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "✗ DISCORD_TOKEN: not shaped like a bot token" in captured.out
+    assert "✓ database: reachable" in captured.out

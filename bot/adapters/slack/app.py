@@ -514,7 +514,7 @@ def slack_mode(settings: Settings, *, http: bool) -> str:
     if not token.startswith("xox"):
         raise SettingsError("SLACK_BOT_TOKEN is not a bot token: it starts with xoxb-")
     if not http and settings.slack_app_token:
-        if not settings.slack_app_token.startswith("xapp-"):
+        if not settings.slack_app_token.get_secret_value().startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN is not an app-level token: it starts with xapp-")
         return "socket"
     if not http and not settings.slack_signing_secret:
@@ -547,13 +547,15 @@ async def serve_slack(
     shutdown.install()
     try:
         async with http_session() as session:
-            client = web_client(settings.slack_bot_token, settings.slack_api_url, session=session)
+            client = web_client(
+                settings.slack_bot_token.get_secret_value(), settings.slack_api_url, session=session
+            )
             async with running(settings, SlackChat(client), platform=PLATFORM) as runtime:
                 shutdown.attach(runtime.engine)  # from the signal on, no new quizzes
                 app = build_app(
                     runtime.engine,
                     client,
-                    signing_secret=settings.slack_signing_secret,
+                    signing_secret=settings.slack_signing_secret.get_secret_value(),
                     socket_mode=mode == "socket",
                     rhythm=runtime.rhythm,
                 )
@@ -562,7 +564,9 @@ async def serve_slack(
                 )
                 try:
                     if mode == "socket":
-                        await _serve_socket_mode(app, settings.slack_app_token, stop, on_ready)
+                        await _serve_socket_mode(
+                            app, settings.slack_app_token.get_secret_value(), stop, on_ready
+                        )
                     else:
                         server = http_app(
                             app,
