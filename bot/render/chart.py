@@ -11,7 +11,9 @@ player's bar is drawn in an accent colour and their name in bold.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import warnings
 from collections.abc import Sequence
 
@@ -20,6 +22,10 @@ from bot.core.model import ScoreRow
 from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render.math import THEMES
 
+log = logging.getLogger(__name__)
+
+LEADERBOARD_IMAGE = "leaderboard.png"
+"""File name of a /quiz leaderboard chart, as uploaded to the chat."""
 WIDTH = 800
 HEIGHT = 500
 DPI = 100
@@ -137,3 +143,15 @@ def leaderboard_card_png(card: LeaderboardCard, theme: str = "dark") -> bytes:
 def weekly_board_png(card: WeeklyBoardCard, theme: str = "dark") -> bytes:
     """The weekly post's chart: the week's top players."""
     return leaderboard_png(card.players, theme=theme, title=f"Week {card.week}: top players")
+
+
+async def leaderboard_chart(card: LeaderboardCard, theme: str) -> bytes | None:
+    """A /quiz leaderboard's chart, drawn off the event loop; None (text only) when the
+    board is empty or drawing fails."""
+    if not card.rows:
+        return None
+    try:
+        return await asyncio.to_thread(leaderboard_card_png, card, theme)
+    except Exception:
+        log.exception("drawing the leaderboard chart failed; sending text only")
+        return None
