@@ -6,7 +6,7 @@ ready-made line (the question message once its round has closed).
 
 from __future__ import annotations
 
-from bot.core.cards import QuestionCard, RevealCard
+from bot.core.cards import QuestionCard, RevealCard, kind_hint
 
 CORRECT_MARK = "✅"
 OTHER_MARK = "▫️"
@@ -16,6 +16,11 @@ def question_heading(card: QuestionCard | RevealCard) -> str:
     """ "Question 2/10", with the question's title when it has one."""
     head = f"Question {card.position}/{card.total}"
     return f"{head}: {card.title}" if card.title else head
+
+
+def open_status(card: QuestionCard, deadline: str) -> str:
+    """How to answer and when the question closes, e.g. "Pick one · closes in 30 s"."""
+    return f"{kind_hint(card.kind)} · closes {deadline}"
 
 
 def closed_status(card: RevealCard) -> str:

@@ -20,21 +20,14 @@ import discord
 from discord import ui
 from discord.utils import MISSING
 
-from bot.core.cards import (
-    LeaderboardCard,
-    QuestionCard,
-    RevealCard,
-    SummaryCard,
-    kind_hint,
-    letter,
-)
+from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
 from bot.core.errors import QuizError
 from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
 from bot.core.rhythm_cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
 from bot.core.start_options import start_usage
 from bot.render import to_chat_text
 from bot.render.chart import LEADERBOARD_IMAGE
-from bot.render.question import choice_mark, closed_status, question_heading
+from bot.render.question import choice_mark, closed_status, open_status, question_heading
 
 if TYPE_CHECKING:
     from bot.adapters.discord.client import QuizBot
@@ -265,7 +258,7 @@ def question_embed(card: QuestionCard, *, image: bool = False) -> discord.Embed:
     lines = [to_chat_text(card.prompt), ""]
     lines += [f"**{letter(i)}**  {to_chat_text(c)}" for i, c in enumerate(card.choices)]
     deadline = discord.utils.format_dt(card.closes_at, "R")
-    lines += ["", f"{kind_hint(card.kind)} · closes {deadline}", f"🗳️ {card.answered_text}"]
+    lines += ["", open_status(card, deadline), f"🗳️ {card.answered_text}"]
     embed = discord.Embed(
         title=card.heading,
         description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
