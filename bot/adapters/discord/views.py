@@ -373,26 +373,20 @@ def summary_embed(card: SummaryCard) -> discord.Embed:
 
 def leaderboard_embed(card: LeaderboardCard, *, image: bool = False) -> discord.Embed:
     """A leaderboard of one period; `image` shows the attached chart under it."""
-    embed = discord.Embed(
-        title=f"🏆 {card.title}",
-        description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
-        colour=SUMMARY_COLOUR,
-    )
-    if image:
-        embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
-    return embed
+    return _board_embed(card.title, card.lines(), image=image)
 
 
 def weekly_board_embed(card: WeeklyBoardCard, *, image: bool = False) -> discord.Embed:
     """The week's board as posted when the week ends; `image` shows the attached chart."""
-    embed = discord.Embed(
-        title=f"🏆 {card.heading}",
-        description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
-        colour=SUMMARY_COLOUR,
+    return _board_embed(card.heading, card.lines(), image=image).set_footer(
+        text=card.community_name
     )
+
+
+def _board_embed(title: str, lines: Sequence[str], *, image: bool) -> discord.Embed:
+    embed = _lines_embed(f"🏆 {title}", lines, SUMMARY_COLOUR)
     if image:
         embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
-    embed.set_footer(text=card.community_name)
     return embed
 
 
