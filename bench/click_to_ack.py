@@ -41,7 +41,7 @@ from bench.common import (
     percentile,
     print_figures,
 )
-from bot.adapters.slack import app as slack_adapter
+from bot.adapters.slack import chat as slack_adapter
 from bot.adapters.slack.app import build_app, http_app
 from bot.adapters.slack.blocks import ANSWER_ACTION, question_blocks
 from bot.adapters.slack.chat import SlackChat, http_session, web_client

@@ -1,5 +1,5 @@
 """Wires settings, the store, the question bank and the engine for one chat platform,
-and runs the ticker that closes due rounds."""
+runs the ticker that closes due rounds, and serves a platform from start to stop."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import asyncio
 import gc
 import logging
 import random
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from bot.config import Settings
 from bot.core.bank import QuestionBank
@@ -20,6 +21,7 @@ from bot.core.ports import ChatPort, Clock
 from bot.core.rhythm import BoardPort, Rhythm
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
+from bot.ops.shutdown import Shutdown
 from bot.questions.loader import load_bank
 from bot.store import SqlStore, open_store, upgrade
 
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 RHYTHM_SECONDS = 30.0
+
+ChatT = TypeVar("ChatT", bound=ChatPort)
 
 
 def load_questions(settings: Settings) -> QuestionBank:
@@ -173,3 +177,39 @@ async def run_ticker(
                 log.exception("weekly rhythm failed; retrying")
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    platform: str,
+    chat: AbstractAsyncContextManager[ChatT],
+    connect: Callable[[ChatT, Runtime, asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve one chat platform until `stop` is set, SIGTERM/SIGINT, or the platform ends.
+
+    The one lifecycle of every adapter: `chat` opens the platform's connection and
+    yields its ChatPort; `connect` takes events until `stop` is set. Around them the
+    signals are handled, the engine runs with its ticker, and on the way out the work
+    in flight finishes: a signal refuses new quizzes at once, clicks already taken
+    reach the database, and open rounds stay there for the next process.
+    """
+    # off the main thread there are no signal handlers: the caller sets `stop`
+    shutdown = Shutdown(requested=stop)
+    shutdown.install()
+    try:
+        async with chat as port, running(settings, port, platform=platform) as runtime:
+            shutdown.attach(runtime.engine)
+            stop = shutdown.requested
+            ticker = asyncio.create_task(run_ticker(runtime.engine, stop, rhythm=runtime.rhythm))
+            try:
+                await connect(port, runtime, stop)
+            finally:
+                stop.set()
+                await ticker
+                # e.g. Bolt acks a click before its listener records the answer: let
+                # those answers reach the database before the store closes
+                await shutdown.finish_in_flight()
+    finally:
+        shutdown.uninstall()

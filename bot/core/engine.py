@@ -63,14 +63,16 @@ from bot.core.ports import (
     Store,
 )
 from bot.core.scoring import elapsed_seconds, score_round
+from bot.core.start_options import (
+    DEFAULT_QUESTIONS,
+    DEFAULT_SECONDS,
+    MAX_QUESTIONS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_QUESTIONS = 5
-MAX_QUESTIONS = 50
-DEFAULT_SECONDS = 30
-MIN_SECONDS = 5
-MAX_SECONDS = 600
 MAX_TEAM_NAME = 32
 EMPTY_ROUNDS_BEFORE_STOP = 2
 FASTEST_SHOWN = 3

@@ -23,9 +23,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.bank import QuestionBank
-from bot.core.engine import MAX_QUESTIONS
 from bot.core.errors import QuizError
 from bot.core.periods import WEEKDAYS, zone
+from bot.core.start_options import MAX_QUESTIONS
 
 MAX_SCHEDULES = 20
 """Schedules one community may have at once."""

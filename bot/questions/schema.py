@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from bot.core.engine import MAX_SECONDS, MIN_SECONDS
 from bot.core.model import Choice, Deck, Question, QuestionKind, Scoring
+from bot.core.start_options import MAX_SECONDS, MIN_SECONDS
 from bot.questions.checks import position_reference, unbalanced_brace
 from bot.questions.limits import (
     CHOICES_LIMIT_WHY,

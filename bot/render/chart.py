@@ -11,15 +11,25 @@ player's bar is drawn in an accent colour and their name in bold.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.core.cards import LeaderboardCard, rank_label
 from bot.core.model import ScoreRow
 from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render.math import THEMES
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+log = logging.getLogger(__name__)
+
+LEADERBOARD_IMAGE = "leaderboard.png"
+"""File name of a /quiz leaderboard chart, as uploaded to the chat."""
 WIDTH = 800
 HEIGHT = 500
 DPI = 100
@@ -84,42 +94,37 @@ def leaderboard_png(
     axes.set_xlim(0, top * 1.22)  # room after the longest bar for its label
     for y, row in enumerate(shown):
         mine = highlight is not None and row.subject_id == highlight
-        weight = "bold" if mine else "normal"
         axes.barh(y, max(row.points, 0), height=0.72, color=accent if mine else bar)
-        label = axes.text(
-            -0.02,
-            y,
-            _name(row),
-            transform=axes.get_yaxis_transform(),
-            ha="right",
-            va="center",
-            fontsize=13,
-            fontweight=weight,
-            color=foreground,
-            parse_math=False,
-        )
-        # wide letters can still overflow the left edge: shrink such a name to fit
-        size = 13
-        while label.get_window_extent(renderer).x0 < 6 and size > 7:
-            size -= 1
-            label.set_fontsize(size)
-        axes.text(
-            max(row.points, 0) + top * 0.015,
-            y,
-            f"{row.points} pts",
-            ha="left",
-            va="center",
-            fontsize=12,
-            fontweight=weight,
-            color=foreground,
-            parse_math=False,
-        )
+        _label_bar(axes, renderer, y, row, top=top, bold=mine, colour=foreground)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # names may hold characters the bundled font lacks; they show as boxes
         warnings.simplefilter("ignore", UserWarning)
         figure.savefig(buffer, format="png", dpi=DPI, facecolor=background)
     return buffer.getvalue()
+
+
+def _label_bar(
+    axes: Axes, renderer: Any, y: int, row: ScoreRow, *, top: int, bold: bool, colour: str
+) -> None:
+    """The name left of a bar and the points right of it."""
+    style: dict[str, Any] = {
+        "va": "center",
+        "fontweight": "bold" if bold else "normal",
+        "color": colour,
+        "parse_math": False,
+    }
+    label = axes.text(
+        -0.02, y, _name(row), transform=axes.get_yaxis_transform(), ha="right", fontsize=13, **style
+    )
+    # wide letters can still overflow the left edge: shrink such a name to fit
+    size = 13
+    while label.get_window_extent(renderer).x0 < 6 and size > 7:
+        size -= 1
+        label.set_fontsize(size)
+    axes.text(
+        max(row.points, 0) + top * 0.015, y, f"{row.points} pts", ha="left", fontsize=12, **style
+    )
 
 
 def leaderboard_card_png(card: LeaderboardCard, theme: str = "dark") -> bytes:
@@ -137,3 +142,15 @@ def leaderboard_card_png(card: LeaderboardCard, theme: str = "dark") -> bytes:
 def weekly_board_png(card: WeeklyBoardCard, theme: str = "dark") -> bytes:
     """The weekly post's chart: the week's top players."""
     return leaderboard_png(card.players, theme=theme, title=f"Week {card.week}: top players")
+
+
+async def leaderboard_chart(card: LeaderboardCard, theme: str) -> bytes | None:
+    """A /quiz leaderboard's chart, drawn off the event loop; None (text only) when the
+    board is empty or drawing fails."""
+    if not card.rows:
+        return None
+    try:
+        return await asyncio.to_thread(leaderboard_card_png, card, theme)
+    except Exception:
+        log.exception("drawing the leaderboard chart failed; sending text only")
+        return None

@@ -198,6 +198,21 @@ async def test_multiple_answer_question_uses_a_select_menu(fake: FakeDiscord, bo
     assert "🥇 Ann" in reveal_text
 
 
+async def test_partial_credit_scores_part_of_a_check_all_answer(
+    fake: FakeDiscord, bot: Harness
+) -> None:
+    ann, ben = fake.user("Ann"), fake.user("Ben")
+    await fake.slash(ann, "quiz start", deck="primes", questions=1, partial=True)
+    q = bot.current_question()
+    letters = choice_letters(q)
+    assert (await fake.choose(ben, q["id"], [letters["2"]])).content == f"Locked in: {letters['2']}"
+    await bot.tick(31)
+    podium = message_text(latest(fake, "🏁 Quiz over"))
+    (line,) = [row for row in podium.splitlines() if "Ben" in row]
+    # one of the two primes is worth points, though the answer is not correct
+    assert "(0/1 correct)" in line and ": 0 pts" not in line
+
+
 async def _fifty_clicks(fake: FakeDiscord, bot: Harness) -> tuple[str, Json, float, int]:
     """Start a quiz and have 50 users click the right answer at once; returns the letter,
     the question, how long the clicks took and how many times the count was edited."""

@@ -12,9 +12,10 @@ import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from bot.adapters.discord.client import invite_url, serve
+from bot.adapters.discord.client import QuizBot, invite_url, serve
 from bot.cli.main import main
 from bot.config import Settings
+from bot.core.start_options import START_OPTIONS, OptionKind
 from tests.fake_discord import FakeDiscord, message_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -199,3 +200,21 @@ async def test_serve_wires_the_runtime_and_plays(live_fake: FakeDiscord, tmp_pat
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+def test_quiz_start_takes_every_option_of_the_core_spec() -> None:
+    bot = QuizBot()
+    (quiz,) = [c.to_dict(bot.tree) for c in bot.tree.get_commands()]
+    (start,) = [o for o in quiz["options"] if o["name"] == "start"]
+    options = {o["name"]: o for o in start["options"]}
+    assert list(options) == [o.name for o in START_OPTIONS]
+    for spec in START_OPTIONS:
+        option = options[spec.name]
+        assert option["description"] == spec.description
+        assert not option.get("required")
+        if spec.kind is OptionKind.NUMBER:
+            assert (option["min_value"], option["max_value"]) == (spec.minimum, spec.maximum)
+        if spec.kind is OptionKind.CHOICE:
+            assert [c["value"] for c in option["choices"]] == list(spec.choices)
+        if spec.kind is OptionKind.FLAG:
+            assert option["type"] == discord.AppCommandOptionType.boolean.value

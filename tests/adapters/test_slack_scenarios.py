@@ -242,6 +242,22 @@ async def test_multiple_answer_question_with_checkboxes(harness: SlackHarness) -
     assert "*Fastest:* 🥇 *ada*" in reveal and "ben" not in reveal.split("Fastest:")[1]
 
 
+async def test_start_with_changes_and_partial_credit(harness: SlackHarness) -> None:
+    h = harness
+    q = await started(h, ADA, "start checks changes partial")
+    right = right_letters(q)
+    await h.slack.check_and_submit(BEN, q, [wrong_letter(q)])
+    assert await h.mock.wait_for_ephemerals(BEN.id, 1) == [f"Locked in: {wrong_letter(q)}"]
+    # changes: the second submit replaces the first answer
+    await h.slack.check_and_submit(BEN, q, [right[0]])
+    assert (await h.mock.wait_for_ephemerals(BEN.id, 2))[1] == f"Changed to {right[0]}"
+    await h.tick(30)
+    await h.mock.wait_for(lambda: h.messages()[-1].startswith("*Quiz over*"))
+    # partial: one of the two right boxes is worth points, though not a correct answer
+    (ben,) = [line for line in h.messages()[-1].splitlines() if "ben" in line]
+    assert "(0/1 correct)" in ben and " 0 pts" not in ben
+
+
 # ---- 4. double clicks and Slack's retries ------------------------------------------------
 
 

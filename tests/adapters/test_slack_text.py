@@ -17,6 +17,7 @@ from bot.adapters.slack.blocks import (
     summary_blocks,
 )
 from bot.adapters.slack.parse import (
+    USAGE,
     Leaderboard,
     Simple,
     Start,
@@ -27,7 +28,16 @@ from bot.adapters.slack.parse import (
 from bot.config import Settings
 from bot.core.cards import FastPlayer, QuestionCard, RevealCard, SummaryCard, TeamResult
 from bot.core.errors import SettingsError
-from bot.core.model import Mode, QuestionKind, QuizStatus, ScoreRow, Scoring, SubjectKind
+from bot.core.model import (
+    Mode,
+    QuestionKind,
+    QuizStatus,
+    ScoreRow,
+    Scoring,
+    StartRequest,
+    SubjectKind,
+)
+from bot.core.start_options import START_OPTIONS, OptionKind, StartOption
 
 DECKS = ["calculus", "Deep-Learning"]
 
@@ -52,6 +62,42 @@ def test_start_options_in_any_order(text: str) -> None:
     assert request.decks == ("calculus",)
     assert (request.questions, request.seconds) == (10, 30)
     assert (request.mode, request.scoring) == (Mode.TEAMS, Scoring.ACCURACY)
+
+
+def test_start_takes_changes_and_partial_like_discord() -> None:
+    command = parse("start calculus 10 30s teams changes partial", DECKS)
+    assert isinstance(command, Start)
+    assert command.request == StartRequest(
+        decks=("calculus",),
+        questions=10,
+        seconds=30,
+        mode=Mode.TEAMS,
+        allow_change=True,
+        partial=True,
+    )
+    assert "[changes] [partial]" in USAGE["start"]
+    plain = parse("start calculus", DECKS)
+    assert isinstance(plain, Start)
+    assert not plain.request.allow_change and not plain.request.partial
+
+
+def sample_word(option: StartOption) -> str:
+    """A /quiz start word that sets `option` away from its default."""
+    if option.kind is OptionKind.DECK:
+        return DECKS[0]
+    if option.kind is OptionKind.NUMBER:
+        return f"{option.name}={option.minimum}"
+    if option.kind is OptionKind.CHOICE:
+        return f"{option.name}={option.choices[-1]}"
+    return option.name
+
+
+@pytest.mark.parametrize("option", START_OPTIONS, ids=lambda o: o.name)
+def test_every_option_of_the_spec_can_be_typed(option: StartOption) -> None:
+    command = parse(f"start {sample_word(option)}", DECKS)
+    assert isinstance(command, Start)
+    assert command.request != StartRequest()
+    assert f"[{option.name}]" in USAGE["start"] or "|".join(option.choices) in USAGE["start"]
 
 
 def test_start_defaults_and_deck_names_keep_their_case() -> None:

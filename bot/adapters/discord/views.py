@@ -1,62 +1,156 @@
 """Discord messages for the core's cards: embeds, answer buttons and the select menu.
 
-Only presentation lives here. Button ids carry a round id and a choice position,
-never whether the choice is correct; the clicks go back to the client, which asks
-the engine.
+Only presentation lives here, and the replies that must go out within Discord's 3
+seconds. Button ids carry a round id and a choice position, never whether the choice
+is correct; a click's callback asks the engine and replies with the receipt, as in
+discord.py's examples/views/dynamic_counter.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 import re
-from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import ui
+from discord.utils import MISSING
 
-from bot.core.cards import (
-    LeaderboardCard,
-    QuestionCard,
-    RevealCard,
-    SummaryCard,
-    kind_hint,
-    letter,
-)
-from bot.core.model import Deck, Mode, QuestionKind, TeamRoster
+from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.errors import QuizError
+from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
 from bot.core.rhythm_cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
+from bot.core.start_options import start_usage
 from bot.render import to_chat_text
+from bot.render.chart import LEADERBOARD_IMAGE
+from bot.render.question import choice_mark, closed_status, open_status, question_heading
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.client import QuizBot
+
+log = logging.getLogger(__name__)
 
 QUESTION_COLOUR = discord.Colour.blurple()
 CLOSED_COLOUR = discord.Colour.dark_grey()
 REVEAL_COLOUR = discord.Colour.green()
 SUMMARY_COLOUR = discord.Colour.gold()
 SETTINGS_COLOUR = discord.Colour.light_grey()
-LEADERBOARD_IMAGE = "leaderboard.png"
-"""File name of a board's chart, attached to the message and shown as its embed image."""
 BUTTONS_PER_ROW = 5
 MAX_SELECT_OPTIONS = 25
 _DESCRIPTION_LIMIT = 4096
 _FIELD_LIMIT = 1024
 _OPTION_TEXT_LIMIT = 100
+NO_ACCESS = (
+    "I cannot post in this channel: give me View Channel, Send Messages, Embed Links "
+    "and Attach Files here"
+)
 
 
-@runtime_checkable
-class AnswerTaker(Protocol):
-    """The client that turns a click on an answer component into a receipt."""
-
-    async def take_answer(
-        self, interaction: discord.Interaction[Any], round_id: int, positions: Sequence[int]
-    ) -> None:
-        """Record the clicker's choice and reply to them."""
-        ...
+# ---- replies within Discord's 3 seconds -------------------------------------------------
 
 
-async def _forward(
-    interaction: discord.Interaction[Any], round_id: int, positions: Sequence[int]
+@dataclass(frozen=True)
+class Reply:
+    """What to answer an interaction with; `image` is a PNG attached as `image_name`
+    (the embed shows it as `attachment://{image_name}`)."""
+
+    text: str = ""
+    embed: discord.Embed | None = None
+    ephemeral: bool = True
+    image: bytes | None = None
+    image_name: str = LEADERBOARD_IMAGE
+
+    def file(self) -> discord.File | None:
+        """A fresh upload of the image (a discord.File can be sent only once)."""
+        if self.image is None:
+            return None
+        return discord.File(io.BytesIO(self.image), filename=self.image_name)
+
+    def text_only(self) -> Reply:
+        """The same reply without the picture: the fallback when the upload fails."""
+        embed = self.embed.copy().set_image(url=None) if self.embed is not None else None
+        return replace(self, embed=embed, image=None)
+
+
+async def respond(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[Reply],
+    *,
+    defer_after: float,
+    public: bool = False,
 ) -> None:
-    client = interaction.client
-    if isinstance(client, AnswerTaker):
-        await client.take_answer(interaction, round_id, positions)
+    """Answer with `work`'s reply: directly when it is quick, else defer first and follow up.
+
+    A QuizError becomes an ephemeral line; `public` says how to defer, i.e. what the
+    reply usually is. A reply whose picture cannot be uploaded is sent as text.
+    """
+    task = asyncio.ensure_future(_guarded(work))
+    done, _ = await asyncio.wait({task}, timeout=defer_after)
+    if not done:
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+    reply = await task
+    try:
+        await _send(interaction, reply, public=public)
+    except discord.HTTPException:
+        if reply.image is None:
+            raise
+        log.warning("sending a reply with its picture failed; sending the text", exc_info=True)
+        await _send(interaction, reply.text_only(), public=public, retry=True)
+
+
+async def _send(
+    interaction: discord.Interaction[Any], reply: Reply, *, public: bool, retry: bool = False
+) -> None:
+    embed = reply.embed or MISSING
+    file = reply.file()
+    if not interaction.response.is_done():
+        await interaction.response.send_message(
+            reply.text, embed=embed, file=file or MISSING, ephemeral=reply.ephemeral
+        )
+    elif reply.ephemeral and public:
+        # a public "thinking…" cannot turn private: drop it and answer privately
+        if not retry:
+            await interaction.delete_original_response()
+        await interaction.followup.send(
+            reply.text, embed=embed, file=file or MISSING, ephemeral=True
+        )
+    else:
+        await interaction.edit_original_response(
+            content=reply.text or None,
+            embed=reply.embed,
+            attachments=[file] if file is not None else MISSING,
+        )
+
+
+async def _guarded(work: Awaitable[Reply]) -> Reply:
+    try:
+        return await work
+    except QuizError as exc:
+        return Reply(str(exc))
+    except discord.Forbidden:
+        return Reply(NO_ACCESS)
+    except Exception:
+        log.exception("handling an interaction failed")
+        return Reply("Something went wrong on our side; please try again.")
+
+
+def player_of(interaction: discord.Interaction[Any]) -> PlayerRef:
+    """The user as the core names them."""
+    return PlayerRef(str(interaction.user.id), interaction.user.display_name)
+
+
+# ---- the answer components ---------------------------------------------------------------
+
+
+async def _receipt(
+    bot: QuizBot, round_id: int, player: PlayerRef, positions: Sequence[int]
+) -> Reply:
+    receipt = await bot.engine.record_answer(round_id, player, positions)
+    return Reply(receipt.text)
 
 
 class AnswerButton(
@@ -100,8 +194,10 @@ class AnswerButton(
         return cls(int(match["round"]), int(match["pos"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Record the click as this choice."""
-        await _forward(interaction, self.round_id, (self.position,))
+        """Record the click as this choice; the clicker gets a private receipt."""
+        bot: QuizBot = interaction.client
+        work = _receipt(bot, self.round_id, player_of(interaction), (self.position,))
+        await respond(interaction, work, defer_after=bot.defer_after)
 
 
 class AnswerSelect(
@@ -143,8 +239,10 @@ class AnswerSelect(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the picked choices."""
+        bot: QuizBot = interaction.client
         positions = [int(v) for v in self.item.values if v.isdigit()]
-        await _forward(interaction, self.round_id, positions)
+        work = _receipt(bot, self.round_id, player_of(interaction), positions)
+        await respond(interaction, work, defer_after=bot.defer_after)
 
 
 # ---- the question ---------------------------------------------------------------------
@@ -155,23 +253,16 @@ def question_image_name(card: QuestionCard) -> str:
     return f"question-{card.round_id}.png"
 
 
-def question_embed(
-    card: QuestionCard, *, image: bool = False, closed: bool = False
-) -> discord.Embed:
+def question_embed(card: QuestionCard, *, image: bool = False) -> discord.Embed:
     """The question: heading, prompt, lettered choices, countdown and answers so far."""
     lines = [to_chat_text(card.prompt), ""]
     lines += [f"**{letter(i)}**  {to_chat_text(c)}" for i, c in enumerate(card.choices)]
-    lines.append("")
-    if closed:
-        lines.append(f"Closed · {card.answered_text.replace(' so far', '')}")
-    else:
-        deadline = discord.utils.format_dt(card.closes_at, "R")
-        lines.append(f"{kind_hint(card.kind)} · closes {deadline}")
-        lines.append(f"🗳️ {card.answered_text}")
+    deadline = discord.utils.format_dt(card.closes_at, "R")
+    lines += ["", open_status(card, deadline), f"🗳️ {card.answered_text}"]
     embed = discord.Embed(
         title=card.heading,
         description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
-        colour=CLOSED_COLOUR if closed else QUESTION_COLOUR,
+        colour=QUESTION_COLOUR,
     )
     if image:
         embed.set_image(url=f"attachment://{question_image_name(card)}")
@@ -195,12 +286,10 @@ def closed_question_embed(card: RevealCard, *, image_name: str | None = None) ->
     """The question message after its round closed: the correct choices marked."""
     lines = [to_chat_text(card.prompt), ""]
     for i, choice in enumerate(card.choices):
-        mark = "✅" if i in card.correct else "▫️"
-        lines.append(f"{mark} **{letter(i)}**  {to_chat_text(choice)}")
-    noun = "vote" if card.mode is Mode.TEAMS else "answer"
-    lines += ["", f"Closed · {card.answered} {noun}{'' if card.answered == 1 else 's'}"]
+        lines.append(f"{choice_mark(card, i)} **{letter(i)}**  {to_chat_text(choice)}")
+    lines += ["", closed_status(card)]
     embed = discord.Embed(
-        title=f"Question {card.position}/{card.total}",
+        title=question_heading(card),
         description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
         colour=CLOSED_COLOUR,
     )
@@ -284,26 +373,20 @@ def summary_embed(card: SummaryCard) -> discord.Embed:
 
 def leaderboard_embed(card: LeaderboardCard, *, image: bool = False) -> discord.Embed:
     """A leaderboard of one period; `image` shows the attached chart under it."""
-    embed = discord.Embed(
-        title=f"🏆 {card.title}",
-        description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
-        colour=SUMMARY_COLOUR,
-    )
-    if image:
-        embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
-    return embed
+    return _board_embed(card.title, card.lines(), image=image)
 
 
 def weekly_board_embed(card: WeeklyBoardCard, *, image: bool = False) -> discord.Embed:
     """The week's board as posted when the week ends; `image` shows the attached chart."""
-    embed = discord.Embed(
-        title=f"🏆 {card.heading}",
-        description=_clip("\n".join(card.lines()), _DESCRIPTION_LIMIT),
-        colour=SUMMARY_COLOUR,
+    return _board_embed(card.heading, card.lines(), image=image).set_footer(
+        text=card.community_name
     )
+
+
+def _board_embed(title: str, lines: Sequence[str], *, image: bool) -> discord.Embed:
+    embed = _lines_embed(f"🏆 {title}", lines, SUMMARY_COLOUR)
     if image:
         embed.set_image(url=f"attachment://{LEADERBOARD_IMAGE}")
-    embed.set_footer(text=card.community_name)
     return embed
 
 
@@ -355,7 +438,7 @@ def teams_embed(rosters: Sequence[TeamRoster]) -> discord.Embed:
 
 
 HELP_LINES = (
-    "`/quiz start [deck] [questions] [seconds] [mode] [scoring]`: start a quiz here",
+    f"`/quiz start {start_usage()}`: start a quiz here",
     "Answer with the letter buttons (or the menu when several answers are right);"
     " you get a private receipt.",
     "`/quiz stop`, `/quiz skip`: end the quiz or close the question now"

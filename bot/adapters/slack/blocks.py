@@ -10,17 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.core.cards import (
-    LeaderboardCard,
-    QuestionCard,
-    RevealCard,
-    SummaryCard,
-    kind_hint,
-    letter,
-)
-from bot.core.model import Deck, Mode, QuestionKind
+from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.model import Deck, QuestionKind
 from bot.core.rhythm_cards import WeeklyBoardCard
 from bot.render import to_chat_text
+from bot.render.question import choice_mark, closed_status, open_status, question_heading
 
 Block = dict[str, Any]
 
@@ -87,12 +81,12 @@ def slack_date(moment_unix: int, token: str, fallback: str) -> str:
 # ---- the question ----------------------------------------------------------------------
 
 
-def _choice_lines(choices: tuple[str, ...], correct: tuple[int, ...] | None = None) -> str:
+def _choice_lines(choices: tuple[str, ...], closed: RevealCard | None = None) -> str:
     lines = []
     for position, choice in enumerate(choices):
         text = f"*{letter(position)}*  {mrkdwn(choice)}"
-        if correct is not None:
-            text = f"✅ {text}" if position in correct else f"▫️ {text}"
+        if closed is not None:
+            text = f"{choice_mark(closed, position)} {text}"
         lines.append(text)
     return "\n".join(lines)
 
@@ -119,7 +113,7 @@ def question_blocks(card: QuestionCard) -> list[Block]:
     deadline = slack_date(closes, "{time_secs}", fallback)
     blocks.append(
         _context(
-            f"{kind_hint(card.kind)} · closes {deadline} · {escape(card.answered_text)}",
+            f"{open_status(card, deadline)} · {escape(card.answered_text)}",
             f"quiz_status_{rid}",
         )
     )
@@ -170,15 +164,10 @@ def _answer_controls(card: QuestionCard) -> Block:
 def closed_question_blocks(card: RevealCard) -> list[Block]:
     """The question message once its round closed: no controls, the correct choices marked."""
     rid = card.round_id
-    heading = f"Question {card.position}/{card.total}"
-    if card.title:
-        heading = f"{heading}: {card.title}"
-    noun = "vote" if card.mode is Mode.TEAMS else "answer"
-    count = f"{card.answered} {noun}{'' if card.answered == 1 else 's'}"
     return [
-        _section(_heading(heading, card.prompt), f"quiz_prompt_{rid}"),
-        _section(_choice_lines(card.choices, card.correct), f"quiz_list_{rid}"),
-        _context(f"Closed · {count}", f"quiz_status_{rid}"),
+        _section(_heading(question_heading(card), card.prompt), f"quiz_prompt_{rid}"),
+        _section(_choice_lines(card.choices, card), f"quiz_list_{rid}"),
+        _context(closed_status(card), f"quiz_status_{rid}"),
     ]
 
 

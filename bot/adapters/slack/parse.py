@@ -2,6 +2,8 @@
 
 `/quiz start calculus 10 30s teams` and `/quiz start teams 30 seconds calculus` mean
 the same; a word that fits nowhere is named back to the user with the usage line.
+The words of `/quiz start` come from the core's spec, bot.core.start_options: a
+choice is typed as its value (`teams`, `accuracy`), a flag as its name (`changes`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,26 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.core.model import Mode, Scoring, StartRequest
+from bot.core.model import Mode, StartRequest
+from bot.core.start_options import (
+    CHANGES,
+    MODE,
+    PARTIAL,
+    SCORING,
+    START_OPTIONS,
+    OptionKind,
+    StartOption,
+    start_request,
+)
 
+
+def _usage_word(option: StartOption) -> str:
+    return "|".join(option.choices) if option.kind is OptionKind.CHOICE else option.name
+
+
+START_USAGE = " ".join(f"[{_usage_word(o)}]" for o in START_OPTIONS)
 USAGE = {
-    "start": "/quiz start [deck] [questions] [seconds] [teams] [accuracy]"
-    "  e.g. /quiz start calculus 10 30s teams",
+    "start": f"/quiz start {START_USAGE}  e.g. /quiz start calculus 10 30s teams changes",
     "stop": "/quiz stop  (the host or a workspace admin)",
     "skip": "/quiz skip  (the host or a workspace admin)",
     "leaderboard": "/quiz leaderboard [week|last-week|all] [teams]",
@@ -33,6 +50,12 @@ _SECONDS_UNITS = ("s", "sec", "secs", "second", "seconds")
 _QUESTION_UNITS = ("q", "question", "questions")
 _NUMBER_WITH_UNIT = re.compile(r"^(\d+)([a-z]+)$")
 _WEEK_LABEL = re.compile(r"^\d{4}-w\d{2}$")
+# a word of /quiz start -> (option, value): the choices' values and the flags' names
+_START_WORDS: dict[str, tuple[str, str]] = {
+    **{c: (o.name, c) for o in START_OPTIONS if o.kind is OptionKind.CHOICE for c in o.choices},
+    **{o.name: (o.name, o.name) for o in START_OPTIONS if o.kind is OptionKind.FLAG},
+    "team": (MODE.name, Mode.TEAMS.value),
+}
 _PERIODS = {
     "week": "week",
     "this-week": "week",
@@ -121,7 +144,8 @@ def parse(text: str, deck_names: Collection[str]) -> Command:
 
 
 def _join_units(words: list[str]) -> list[str]:
-    """One token per option: "10 questions" -> "10questions", "seconds=30" -> "30seconds"."""
+    """One token per option: "10 questions" -> "10questions", "seconds=30" -> "30seconds",
+    "mode=teams" -> "teams"."""
     joined: list[str] = []
     for word in words:
         lowered = word.lower()
@@ -130,6 +154,8 @@ def _join_units(words: list[str]) -> list[str]:
             joined.append(value + key)
         elif eq and key in ("deck", "decks") and value:
             joined.extend(v for v in value.split(",") if v)
+        elif eq and value in _START_WORDS and _START_WORDS[value][0] == key:
+            joined.append(value)
         elif lowered in _SECONDS_UNITS + _QUESTION_UNITS and joined and joined[-1].isdigit():
             joined[-1] += lowered
         else:
@@ -143,20 +169,14 @@ def parse_start(words: list[str], deck_names: Collection[str]) -> StartRequest:
     decks: list[str] = []
     questions: int | None = None
     seconds: int | None = None
-    mode: Mode | None = None
-    scoring: Scoring | None = None
+    chosen: dict[str, str] = {}  # option name -> value, for choices and flags
     for word in _join_units(words):
         number_unit = _NUMBER_WITH_UNIT.match(word)
         if word in decks_by_key or word == "all":
             decks.append(decks_by_key.get(word, word))
-        elif word in ("teams", "team"):
-            mode = Mode.TEAMS
-        elif word == "solo":
-            mode = Mode.SOLO
-        elif word == "accuracy":
-            scoring = Scoring.ACCURACY
-        elif word == "speed":
-            scoring = Scoring.SPEED
+        elif word in _START_WORDS:
+            option, value = _START_WORDS[word]
+            chosen[option] = value
         elif word.isdigit() and questions is None:
             questions = int(word)  # a bare number: questions first, then seconds
         elif word.isdigit() and seconds is None:
@@ -168,12 +188,14 @@ def parse_start(words: list[str], deck_names: Collection[str]) -> StartRequest:
         else:
             known = ", ".join(sorted(deck_names)) or "none loaded"
             raise bad_word(word, "start", f"It is not a deck (decks: {known}) or an option.")
-    return StartRequest(
+    return start_request(
         decks=tuple(dict.fromkeys(decks)),
         questions=questions,
         seconds=seconds,
-        mode=mode,
-        scoring=scoring,
+        mode=chosen.get(MODE.name),
+        scoring=chosen.get(SCORING.name),
+        changes=CHANGES.name in chosen,
+        partial=PARTIAL.name in chosen,
     )
 
 
