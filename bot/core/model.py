@@ -217,6 +217,42 @@ class Round:
 
 
 @dataclass(frozen=True)
+class RoundFacts:
+    """What a click needs to know about its round; none of it changes while it is open."""
+
+    round_id: int
+    quiz_id: int
+    community_id: int
+    position: int
+    kind: QuestionKind
+    choice_count: int
+    mode: Mode
+    allow_change: bool
+    roster: tuple[int, ...]
+
+    @classmethod
+    def of(cls, quiz: Quiz, rnd: Round) -> RoundFacts:
+        """The facts of an open round of `quiz`."""
+        return cls(
+            round_id=rnd.id,
+            quiz_id=quiz.id,
+            community_id=quiz.community_id,
+            position=rnd.position,
+            kind=rnd.question.kind,
+            choice_count=len(rnd.question.choices),
+            mode=quiz.options.mode,
+            allow_change=quiz.options.allow_change,
+            roster=quiz.options.roster,
+        )
+
+    def accepts(self, selected: tuple[int, ...]) -> bool:
+        """Whether a click's sorted, distinct positions are a valid answer."""
+        if not selected or any(not 0 <= p < self.choice_count for p in selected):
+            return False
+        return self.kind is QuestionKind.MULTIPLE or len(selected) == 1
+
+
+@dataclass(frozen=True)
 class Answer:
     """One player's pick in one round (in teams mode, their vote)."""
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from bot.core.cards import LeaderboardCard, rank_label
 from bot.core.model import ScoreRow
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.math import THEMES
 
 WIDTH = 800

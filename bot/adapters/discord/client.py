@@ -45,13 +45,13 @@ from bot.adapters.discord.views import (
 from bot.config import Settings
 from bot.core.bank import QuestionBank
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard
-from bot.core.community_config import KEYS
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import CommunityRef, Mode, PlayerRef, Scoring, StartRequest
 from bot.core.periods import WEEKDAYS
-from bot.core.rhythm import Rhythm
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
+from bot.core.rhythm.service import Rhythm
+from bot.core.rhythm.settings import KEYS
 from bot.render import needs_image, render_math_png
 from bot.render.chart import leaderboard_card_png
 

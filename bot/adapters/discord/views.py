@@ -23,7 +23,7 @@ from bot.core.cards import (
     letter,
 )
 from bot.core.model import Deck, Mode, QuestionKind, TeamRoster
-from bot.core.rhythm_cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
+from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
 from bot.render import to_chat_text
 
 QUESTION_COLOUR = discord.Colour.blurple()

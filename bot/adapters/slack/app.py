@@ -52,7 +52,7 @@ from bot.core.cards import LeaderboardCard, Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError, SettingsError
 from bot.core.model import CommunityRef, PlayerRef
-from bot.core.rhythm import Rhythm as WeeklyRhythm
+from bot.core.rhythm.service import Rhythm as WeeklyRhythm
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, add_ops_routes
 from bot.ops.shutdown import HTTP_GRACE_SECONDS, Shutdown

@@ -19,7 +19,7 @@ from bot.core.cards import (
     letter,
 )
 from bot.core.model import Deck, Mode, QuestionKind
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import to_chat_text
 
 Block = dict[str, Any]

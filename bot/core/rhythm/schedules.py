@@ -23,8 +23,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.bank import QuestionBank
-from bot.core.engine import MAX_QUESTIONS
 from bot.core.errors import QuizError
+from bot.core.options import MAX_QUESTIONS
 from bot.core.periods import WEEKDAYS, zone
 
 MAX_SCHEDULES = 20

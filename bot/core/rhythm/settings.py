@@ -12,17 +12,17 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.core.bank import QuestionBank
-from bot.core.engine import (
+from bot.core.errors import QuizError
+from bot.core.model import Community, Scoring
+from bot.core.options import (
     DEFAULT_QUESTIONS,
     DEFAULT_SECONDS,
     MAX_QUESTIONS,
     MAX_SECONDS,
     MIN_SECONDS,
 )
-from bot.core.errors import QuizError
-from bot.core.model import Community, Scoring
 from bot.core.periods import WEEKDAYS, week_bounds, week_label, zone
-from bot.core.rhythm_cards import ConfigCard, ConfigEntry, channel_mention
+from bot.core.rhythm.cards import ConfigCard, ConfigEntry, channel_mention
 
 KEYS = ("channel", "timezone", "week-start", "deck", "questions", "seconds", "scoring")
 """The settable keys, in the order `/quiz config` shows them."""

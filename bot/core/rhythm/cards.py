@@ -14,7 +14,7 @@ from datetime import date, datetime
 from bot.core.cards import percent, rank_label
 from bot.core.model import ScoreRow
 from bot.core.periods import zone
-from bot.core.schedules import Schedule
+from bot.core.rhythm.schedules import Schedule
 
 
 def channel_mention(channel_id: str) -> str:
