@@ -1,20 +1,24 @@
 """QuizEngine: the game, on top of a Store, a Clock and a ChatPort.
 
 All state of a running quiz is in the store, so any process can take any click and
-close any due round. The engine keeps only caches of facts that never change (a
-round's question, a player's id) and the per-process rate limit of count refreshes.
+close any due round. The engine keeps only caches of facts that never change
+(`FactCache`), the per-process rate limit of count refreshes (`CountRefresher`) and
+the bookkeeping of early-close checks (`EarlyCloseBook`); what a close decides is in
+`close_decision`, how a start request becomes options in `options`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.core.bank import QuestionBank
+from bot.core.background import BackgroundWork
+from bot.core.bank import QuestionBank, least_recent
 from bot.core.cards import (
     LeaderboardCard,
     Receipt,
@@ -27,7 +31,8 @@ from bot.core.cards import (
 from bot.core.close_decision import close_decision, next_round
 from bot.core.count_refresh import CountRefresher
 from bot.core.early_close import EarlyCloseBook
-from bot.core.errors import NoQuizError, NotAllowedError, QuizError, TeamError
+from bot.core.errors import NoQuizError, NotAllowedError, QuizError
+from bot.core.facts import CACHE_SIZE, FactCache
 from bot.core.lru import LRU
 from bot.core.model import (
     Community,
@@ -44,6 +49,7 @@ from bot.core.model import (
     SubjectKind,
     Team,
     TeamRoster,
+    team_name,
 )
 from bot.core.options import resolve_options
 from bot.core.periods import resolve_period
@@ -64,9 +70,6 @@ from bot.core.ports import (
 )
 
 log = logging.getLogger(__name__)
-
-MAX_TEAM_NAME = 32
-_CACHE_SIZE = 4096
 
 
 class QuizEngine:
@@ -94,17 +97,15 @@ class QuizEngine:
         self.clock = clock
         self.rng = rng or random.Random()
         self.accepting = True
-        self._facts: LRU[int, RoundFacts] = LRU(_CACHE_SIZE)
-        self._player_ids: LRU[tuple[str, str], int] = LRU(_CACHE_SIZE)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._known = FactCache(store, platform)
+        self._background = BackgroundWork(self.events)
         self._counts = CountRefresher(
             refresh_interval, self.store.open_round_counts, self._refreshed
         )
-        self._quizzes: LRU[int, Quiz] = LRU(_CACHE_SIZE)
-        self._revealed: LRU[int, bool] = LRU(_CACHE_SIZE)
+        self._revealed: LRU[int, bool] = LRU(CACHE_SIZE)
         self._early = EarlyCloseBook()
         # bounded: a round revealed by another process never has its lock dropped here
-        self._chat_locks: LRU[int, asyncio.Lock] = LRU(_CACHE_SIZE)
+        self._chat_locks: LRU[int, asyncio.Lock] = LRU(CACHE_SIZE)
 
     # ---- identities -------------------------------------------------------------
 
@@ -124,13 +125,7 @@ class QuizEngine:
 
     async def player_id(self, ref: PlayerRef) -> int:
         """The stored player id for an adapter's reference (cached)."""
-        key = (ref.external_id, ref.display_name)
-        cached = self._player_ids.get(key)
-        if cached is not None:
-            return cached
-        player = await self.store.player(self.platform, ref.external_id, ref.display_name)
-        self._player_ids.put(key, player.id)
-        return player.id
+        return await self._known.player_id(ref)
 
     # ---- starting -----------------------------------------------------------------
 
@@ -148,12 +143,7 @@ class QuizEngine:
         if not pool:
             raise QuizError("No questions to ask: the chosen decks are empty")
         recent = await self.store.recent_question_ids(community_id, channel_id, len(pool))
-        seen = {qid: age for age, qid in enumerate(recent)}  # 0 = newest
-        fresh = [q for q in pool if q.id not in seen]
-        self.rng.shuffle(fresh)
-        # when fresh ones run out, reuse the ones seen longest ago first
-        stale = sorted((q for q in pool if q.id in seen), key=lambda q: -seen[q.id])
-        return (fresh + stale)[: min(count, len(pool))]
+        return least_recent(pool, recent, count, self.rng)
 
     async def start(
         self,
@@ -213,23 +203,7 @@ class QuizEngine:
 
     async def round_facts(self, round_id: int) -> RoundFacts | None:
         """The unchanging facts of a round (cached), or None if there is no such round."""
-        facts = self._facts.get(round_id)
-        if facts is not None:
-            return facts
-        rnd = await self.store.round(round_id)
-        if rnd is None:
-            return None
-        quiz = await self.store.quiz(rnd.quiz_id)
-        if quiz is None:
-            return None
-        return self._remember_round(quiz, rnd)
-
-    def _remember_round(self, quiz: Quiz, rnd: Round) -> RoundFacts:
-        """Cache what clicks and question cards need of a round and its quiz."""
-        facts = RoundFacts.of(quiz, rnd)
-        self._facts.put(rnd.id, facts)
-        self._quizzes.put(quiz.id, quiz)
-        return facts
+        return await self._known.round_facts(round_id)
 
     async def record_answer(
         self, round_id: int, player: PlayerRef, positions: Sequence[int]
@@ -274,7 +248,7 @@ class QuizEngine:
         Both run in the background so that the click's receipt is not held up.
         """
         if counted and self._counts.want(facts.round_id):
-            self._spawn(self._counts.run())
+            self._background.spawn(self._counts.run())
         # round 1 has nobody expected yet unless a roster was given
         if facts.position > 1 or facts.roster:
             self._request_close_check(facts)
@@ -283,7 +257,7 @@ class QuizEngine:
         """Check whether everyone answered, once per burst rather than once per click
         (see bot.core.early_close)."""
         if self._early.wants_check(facts.round_id, sweep=sweep):
-            self._spawn(self._close_if_all_answered(facts))
+            self._background.spawn(self._close_if_all_answered(facts))
 
     async def _close_if_all_answered(self, facts: RoundFacts) -> None:
         rid = facts.round_id
@@ -311,11 +285,11 @@ class QuizEngine:
         """A fresh count: sweep the round's close check and show the count."""
         self._sweep(item)
         if item.round.message_ref is not None:
-            self._spawn(self._show_count(item))
+            self._background.spawn(self._show_count(item))
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""
-        facts = self._facts.get(item.round.id)
+        facts = self._known.known_round(item.round.id)
         if facts is None or not (facts.position > 1 or facts.roster):
             return
         if self._early.sweep_due(facts.round_id, item.answered):
@@ -327,21 +301,12 @@ class QuizEngine:
         async with self._chat_lock(rnd.id):
             if self._revealed.get(rnd.id):
                 return  # never put buttons back on a revealed question
-            quiz = await self._card_quiz(rnd.quiz_id)
+            quiz = await self._known.card_quiz(rnd.quiz_id)
             if quiz is None:
                 return
             await self.chat.update_question(
                 quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, item.answered)
             )
-
-    async def _card_quiz(self, quiz_id: int) -> Quiz | None:
-        """A quiz as question cards need it (channel, options, size: never changing)."""
-        quiz = self._quizzes.get(quiz_id)
-        if quiz is None:
-            quiz = await self.store.quiz(quiz_id)
-            if quiz is not None:
-                self._quizzes.put(quiz_id, quiz)
-        return quiz
 
     def _chat_lock(self, round_id: int) -> asyncio.Lock:
         # serialises this process's edits of one question message, so that a late count
@@ -357,10 +322,7 @@ class QuizEngine:
     def _decider(self, *, stop: bool = False, reason: str | None = None) -> Decide:
         """The scoring decision for closing a round, as the store's transaction calls it."""
 
-        def decide(ctx: CloseContext) -> CloseDecision:
-            return self.decide(ctx, stop=stop, reason=reason)
-
-        return decide
+        return functools.partial(self.decide, stop=stop, reason=reason)
 
     def decide(
         self, ctx: CloseContext, *, stop: bool = False, reason: str | None = None
@@ -396,16 +358,18 @@ class QuizEngine:
         ids = {"community_id": quiz.community_id, "quiz_id": quiz.id, "round_id": rnd.id}
         log.info("round closed", extra=ids)
         self.events.round_closed()
-        await self._guarded(self._reveal(quiz, rnd, closed), "post_reveal", ids)
+        await self._background.guarded(self._reveal(quiz, rnd, closed), "post_reveal", ids)
         if closed.next_round is not None:
             # everyone who answered this round is expected in the next, so at least that
             # many are missing there: no need to ask the store before that many answered
             self._early.expect(closed.next_round.id, len(closed.context.answers))
-            await self._guarded(self._post_question(quiz, closed.next_round), "post_question", ids)
+            await self._background.guarded(
+                self._post_question(quiz, closed.next_round), "post_question", ids
+            )
         elif quiz.status is not QuizStatus.RUNNING:
             log.info("quiz ended", extra=ids)
             self.events.quiz_ended()
-            await self._guarded(self._summarise(quiz, closed), "post_summary", ids)
+            await self._background.guarded(self._summarise(quiz, closed), "post_summary", ids)
 
     async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
         async with self._chat_lock(rnd.id):
@@ -416,7 +380,7 @@ class QuizEngine:
 
     async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
         # the clicks on this question will come here first: no reads for their facts
-        self._remember_round(quiz, rnd)
+        self._known.remember(quiz, rnd)
         ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
         await self.store.set_message_ref(rnd.id, ref)
 
@@ -517,13 +481,13 @@ class QuizEngine:
         """Create a team and join it."""
         stored = await self.community(community)
         return await self.store.create_team(
-            stored.id, _team_name(name), await self.player_id(player)
+            stored.id, team_name(name), await self.player_id(player)
         )
 
     async def join_team(self, community: CommunityRef, player: PlayerRef, name: str) -> Team:
         """Join a team by name."""
         stored = await self.community(community)
-        return await self.store.join_team(stored.id, _team_name(name), await self.player_id(player))
+        return await self.store.join_team(stored.id, team_name(name), await self.player_id(player))
 
     async def leave_team(self, community: CommunityRef, player: PlayerRef) -> Team:
         """Leave one's team."""
@@ -537,35 +501,12 @@ class QuizEngine:
 
     # ---- background work -----------------------------------------------------------------
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(self._guarded(work, "background", {}))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Awaitable[None], kind: str, ids: dict[str, int]) -> None:
-        """Run `work`, logging and counting a failure instead of raising it."""
-        try:
-            await work
-        except Exception:
-            log.exception("%s failed", kind, extra=ids)
-            self.events.error(kind)
-
     async def idle(self) -> None:
         """Wait until background work (early closes, count refreshes) is done."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self._background.idle()
 
     async def shutdown(self) -> None:
         """Stop taking new quizzes and finish background work; open rounds stay in the
         store for the next process to close."""
         self.accepting = False
         await self.idle()
-
-
-def _team_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise TeamError("Give the team a name, e.g. /quiz team create Owls")
-    if len(cleaned) > MAX_TEAM_NAME:
-        raise TeamError(f"Team names are at most {MAX_TEAM_NAME} characters")
-    return cleaned

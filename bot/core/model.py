@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.core.errors import TeamError
+
 
 class QuestionKind(StrEnum):
     """How many choices a question accepts."""
@@ -137,6 +139,19 @@ class Team:
     id: int
     community_id: int
     name: str
+
+
+MAX_TEAM_NAME = 32
+
+
+def team_name(name: str) -> str:
+    """A typed team name with its spaces folded; TeamError for an empty or long one."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise TeamError("Give the team a name, e.g. /quiz team create Owls")
+    if len(cleaned) > MAX_TEAM_NAME:
+        raise TeamError(f"Team names are at most {MAX_TEAM_NAME} characters")
+    return cleaned
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from bot.core.rhythm.ports import BoardPicture, BoardPort, JobStatus, RhythmStor
 from bot.core.rhythm.report import BoardRun, RunOutcome
 from bot.core.rhythm.settings import WEEKLY_SINCE, weekly_channel
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
 WEEKLY_BOARD = "weekly-board"
 """Job kind of the weekly board post; the job key is the week label."""
@@ -73,11 +73,6 @@ class WeeklyBoards:
         """Drop what is known of a community's weeks (its settings changed)."""
         self._settled.pop(community_id, None)
 
-    @property
-    def platform(self) -> str:
-        """The engine's platform."""
-        return self.engine.platform
-
     async def weekly_board(self, community: Community, week: str, now: datetime) -> WeeklyBoardCard:
         """The board of one week of a community (index range scans of the scores)."""
         start_day = community.week_start
@@ -104,7 +99,7 @@ class WeeklyBoards:
         if self.board is None:
             return []  # this platform cannot post boards yet: leave the weeks unclaimed
         due: list[tuple[Community, list[str]]] = []
-        for community in await self.store.weekly_communities(self.platform):
+        for community in await self.store.weekly_communities(self.engine.platform):
             settled = self._settled.get(community.id, "")
             weeks = [w for w in due_weeks(community, now) if w > settled]
             if weeks:

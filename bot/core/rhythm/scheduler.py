@@ -20,7 +20,7 @@ from bot.core.rhythm.ports import DueSchedule, NewSchedule, RhythmStore
 from bot.core.rhythm.report import RunOutcome, ScheduleRun
 from bot.core.rhythm.schedules import MAX_SCHEDULES, ScheduleSpec, last_slot, next_slot
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
 MIN_GRACE = timedelta(minutes=2)
 DUE_LIMIT = 50
@@ -32,14 +32,6 @@ class ScheduledQuizzes:
     def __init__(self, engine: QuizEngine, store: RhythmStore) -> None:
         self.engine = engine
         self.store = store
-
-    @property
-    def platform(self) -> str:
-        """The engine's platform."""
-        return self.engine.platform
-
-    def _now(self) -> datetime:
-        return self.engine.clock.now()
 
     async def add_schedule(
         self,
@@ -58,11 +50,11 @@ class ScheduledQuizzes:
         self.engine.resolve_options(
             StartRequest(decks=spec.decks, questions=spec.questions), stored
         )
-        now = self._now()
+        now = self.engine.clock.now()
         created = await self.store.add_schedule(
             NewSchedule(
                 community_id=stored.id,
-                platform=self.platform,
+                platform=self.engine.platform,
                 channel_id=channel_id,
                 created_by=await self.engine.player_id(by),
                 spec=spec,
@@ -100,7 +92,7 @@ class ScheduledQuizzes:
 
     async def start_due(self, now: datetime) -> list[ScheduleRun]:
         runs = []
-        for due in await self.store.due_schedules(self.platform, now, DUE_LIMIT):
+        for due in await self.store.due_schedules(self.engine.platform, now, DUE_LIMIT):
             run = await self._run_schedule(due, now)
             if run is not None:
                 runs.append(run)

@@ -28,7 +28,7 @@ from bot.core.rhythm.schedules import (
 from bot.core.rhythm.settings import apply_setting, config_card, normalise_key
 from bot.core.rhythm.stats import player_figures
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
 
 class Rhythm:
