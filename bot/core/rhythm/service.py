@@ -22,7 +22,6 @@ from bot.core.rhythm.scheduler import ScheduledQuizzes
 from bot.core.rhythm.schedules import (
     AddSchedule,
     CancelSchedule,
-    ScheduleSpec,
     parse_schedule_command,
 )
 from bot.core.rhythm.settings import apply_setting, config_card, normalise_key
@@ -119,34 +118,18 @@ class Rhythm:
         """`/quiz schedule daily|weekly|list|cancel ...` from the words after "schedule"."""
         command = parse_schedule_command(words, self.engine.bank)
         if isinstance(command, AddSchedule):
-            return await self.add_schedule(
+            return await self.scheduled.add_schedule(
                 community, channel_id, by, command.spec, is_admin=is_admin
             )
         if isinstance(command, CancelSchedule):
-            return await self.cancel_schedule(community, command.schedule_id, is_admin=is_admin)
+            return await self.scheduled.cancel_schedule(
+                community, command.schedule_id, is_admin=is_admin
+            )
         return await self.list_schedules(community)
-
-    async def add_schedule(
-        self,
-        community: CommunityRef,
-        channel_id: str,
-        by: PlayerRef,
-        spec: ScheduleSpec,
-        *,
-        is_admin: bool,
-    ) -> ScheduleCard:
-        """Schedule a quiz in this channel (admins only); the card shows the new schedule."""
-        return await self.scheduled.add_schedule(community, channel_id, by, spec, is_admin=is_admin)
 
     async def list_schedules(self, community: CommunityRef) -> ScheduleCard:
         """The community's scheduled quizzes."""
         return await self.scheduled.list_schedules(community)
-
-    async def cancel_schedule(
-        self, community: CommunityRef, schedule_id: int, *, is_admin: bool
-    ) -> ScheduleCard:
-        """Cancel a scheduled quiz by id (admins only); QuizError if there is no such one."""
-        return await self.scheduled.cancel_schedule(community, schedule_id, is_admin=is_admin)
 
     # ---- /quiz stats ---------------------------------------------------------------------
 
