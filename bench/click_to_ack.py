@@ -45,8 +45,9 @@ from bot.adapters.slack import chat as slack_adapter
 from bot.adapters.slack.app import build_app, http_app
 from bot.adapters.slack.blocks import ANSWER_ACTION, question_blocks
 from bot.adapters.slack.chat import SlackChat, http_session, web_client
+from bot.core.cards import question_card
 from bot.core.clock import SystemClock
-from bot.core.engine import QuizEngine, question_card
+from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, PlayerRef, StartRequest
 from bot.runtime import settle_heap
 from bot.store import SqlStore

@@ -18,7 +18,8 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import SystemClock
 from bot.core.engine import QuizEngine
 from bot.core.ports import ChatPort, Clock
-from bot.core.rhythm import BoardPort, Rhythm
+from bot.core.rhythm.ports import BoardPort
+from bot.core.rhythm.service import Rhythm
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
 from bot.ops.shutdown import Shutdown

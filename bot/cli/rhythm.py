@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
-from bot.core.rhythm import Rhythm
+from bot.core.rhythm.service import Rhythm
 
 PLATFORMS = ("console", "discord", "slack")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 
 from bot.core.errors import UnknownDeckError
@@ -44,3 +45,15 @@ class QuestionBank:
     def all_questions(self) -> list[Question]:
         """Every question of every deck."""
         return self.questions(())
+
+
+def least_recent(
+    pool: Sequence[Question], recent: Sequence[str], count: int, rng: random.Random
+) -> list[Question]:
+    """`count` questions of `pool` at random, avoiding the `recent` ids (newest first)."""
+    seen = {qid: age for age, qid in enumerate(recent)}  # 0 = newest
+    fresh = [q for q in pool if q.id not in seen]
+    rng.shuffle(fresh)
+    # when fresh ones run out, reuse the ones seen longest ago first
+    stale = sorted((q for q in pool if q.id in seen), key=lambda q: -seen[q.id])
+    return (fresh + stale)[: min(count, len(pool))]

@@ -10,10 +10,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bot.core.model import Mode, QuestionKind, QuizStatus, ScoreRow, SubjectKind
+from bot.core.model import (
+    Mode,
+    Question,
+    QuestionKind,
+    Quiz,
+    QuizStatus,
+    Round,
+    RoundQuestion,
+    ScoreRow,
+    SubjectKind,
+)
+from bot.core.scoring import elapsed_seconds
+
+if TYPE_CHECKING:
+    import random
+
+    from bot.core.ports import ClosedRound
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+FASTEST_SHOWN = 3
 
 # How a platform marks up a name inside a line (escaping, bold); plain text by default.
 NameStyle = Callable[[str], str]
@@ -295,3 +313,92 @@ class Receipt:
     def accepted(self) -> bool:
         """True when the click counts (new or changed answer)."""
         return self.kind in (ReceiptKind.ACCEPTED, ReceiptKind.CHANGED)
+
+
+# ---- building cards from the game's state ---------------------------------------------
+
+
+def shuffled_question(question: Question, rng: random.Random) -> RoundQuestion:
+    """The question as one round shows it: choices shuffled, unless order means something."""
+    order = list(range(len(question.choices)))
+    if question.kind is not QuestionKind.TRUE_FALSE and question.shuffle:
+        rng.shuffle(order)
+    return RoundQuestion(
+        question_id=question.id,
+        deck=question.deck,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=tuple(question.choices[i].text for i in order),
+        correct=tuple(pos for pos, i in enumerate(order) if question.choices[i].correct),
+        explanation=question.explanation,
+        tags=question.tags,
+        title=question.title,
+    )
+
+
+def question_card(quiz: Quiz, rnd: Round, answered: int) -> QuestionCard:
+    """The card that shows a round's question."""
+    question = rnd.question
+    return QuestionCard(
+        quiz_id=quiz.id,
+        round_id=rnd.id,
+        position=rnd.position,
+        total=quiz.total,
+        deck=question.deck,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=question.choices,
+        closes_at=rnd.closes_at,
+        seconds=round((rnd.closes_at - rnd.opened_at).total_seconds()),
+        answered=answered,
+        mode=quiz.options.mode,
+        title=question.title,
+    )
+
+
+def reveal_card(closed: ClosedRound) -> RevealCard:
+    """The card that reveals a closed round's answer and how the votes split."""
+    ctx, decision = closed.context, closed.decision
+    rnd, question = ctx.round, ctx.round.question
+    votes = [0] * len(question.choices)
+    for answer in decision.answers:
+        for position in answer.selected:
+            votes[position] += 1
+    fastest = sorted(
+        (a for a in decision.answers if a.correct), key=lambda a: (a.answered_at, a.player_id)
+    )[:FASTEST_SHOWN]
+    return RevealCard(
+        quiz_id=ctx.quiz.id,
+        round_id=rnd.id,
+        position=rnd.position,
+        total=ctx.quiz.total,
+        kind=question.kind,
+        prompt=question.prompt,
+        choices=question.choices,
+        correct=question.correct,
+        explanation=question.explanation,
+        votes=tuple(votes),
+        answered=len(decision.answers),
+        fastest=tuple(
+            FastPlayer(
+                name=ctx.player_names.get(a.player_id, "?"),
+                seconds=round(elapsed_seconds(rnd.opened_at, a.answered_at), 1),
+                points=a.points,
+            )
+            for a in fastest
+        ),
+        teams=tuple(
+            TeamResult(
+                name=ctx.team_names.get(v.team_id, "?"),
+                selected=v.selected,
+                votes=v.votes,
+                members_voted=v.members_voted,
+                correct=v.correct,
+                points=v.points,
+            )
+            for v in decision.team_votes
+        ),
+        mode=ctx.quiz.options.mode,
+        title=question.title,
+        ending=decision.ending,
+    )

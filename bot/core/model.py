@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.core.errors import TeamError
+
 
 class QuestionKind(StrEnum):
     """How many choices a question accepts."""
@@ -141,6 +143,19 @@ class Team:
     name: str
 
 
+MAX_TEAM_NAME = 32
+
+
+def team_name(name: str) -> str:
+    """A typed team name with its spaces folded; TeamError for an empty or long one."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise TeamError("Give the team a name, e.g. /quiz team create Owls")
+    if len(cleaned) > MAX_TEAM_NAME:
+        raise TeamError(f"Team names are at most {MAX_TEAM_NAME} characters")
+    return cleaned
+
+
 @dataclass(frozen=True)
 class TeamRoster:
     """A team with its members, for listings."""
@@ -216,6 +231,42 @@ class Round:
     status: RoundStatus
     message_ref: str | None = None
     closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """What a click needs to know about its round; none of it changes while it is open."""
+
+    round_id: int
+    quiz_id: int
+    community_id: int
+    position: int
+    kind: QuestionKind
+    choice_count: int
+    mode: Mode
+    allow_change: bool
+    roster: tuple[int, ...]
+
+    @classmethod
+    def of(cls, quiz: Quiz, rnd: Round) -> RoundFacts:
+        """The facts of an open round of `quiz`."""
+        return cls(
+            round_id=rnd.id,
+            quiz_id=quiz.id,
+            community_id=quiz.community_id,
+            position=rnd.position,
+            kind=rnd.question.kind,
+            choice_count=len(rnd.question.choices),
+            mode=quiz.options.mode,
+            allow_change=quiz.options.allow_change,
+            roster=quiz.options.roster,
+        )
+
+    def accepts(self, selected: tuple[int, ...]) -> bool:
+        """Whether a click's sorted, distinct positions are a valid answer."""
+        if not selected or any(not 0 <= p < self.choice_count for p in selected):
+            return False
+        return self.kind is QuestionKind.MULTIPLE or len(selected) == 1
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.cards import LeaderboardCard, rank_label
 from bot.core.model import ScoreRow
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.math import THEMES
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from sqlalchemy.orm import aliased
 
 from bot.core.errors import QuizError
 from bot.core.model import Community, Player, RoundStatus, SubjectKind
-from bot.core.rhythm import DueSchedule, JobClaim, JobStatus, NewSchedule
-from bot.core.rhythm_cards import Improvement
-from bot.core.schedules import Cadence, Schedule, ScheduleSpec, parse_time
-from bot.core.stats import AnswerFact
+from bot.core.rhythm.cards import Improvement
+from bot.core.rhythm.ports import DueSchedule, JobClaim, JobStatus, NewSchedule
+from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
+from bot.core.rhythm.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
 from bot.store.database import READ_ONLY
 from bot.store.db import Database

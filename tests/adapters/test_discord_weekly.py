@@ -14,8 +14,8 @@ from bot.adapters.discord.client import DiscordChat
 from bot.core.bank import QuestionBank
 from bot.core.engine import QuizEngine
 from bot.core.model import ScoreRow, SubjectKind
-from bot.core.rhythm import RunOutcome
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
+from bot.core.rhythm.report import RunOutcome
 from bot.render.chart import HEIGHT, WIDTH
 from bot.runtime import rhythm_for, run_ticker
 from bot.store import SqlStore

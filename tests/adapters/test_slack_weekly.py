@@ -12,7 +12,7 @@ import pytest
 
 from bot.adapters.slack.chat import SlackChat
 from bot.core.model import ScoreRow, SubjectKind
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.chart import HEIGHT, WIDTH
 from bot.runtime import rhythm_for, run_ticker
 from tests.mock_slack.harness import ADA, BEN, BOSS, SlackHarness, right_letters, wrong_letter

@@ -18,7 +18,7 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
-from bot.core.rhythm import Rhythm
+from bot.core.rhythm.service import Rhythm
 from bot.runtime import rhythm_for
 from bot.store import SqlStore
 from tests.fake_discord.payloads import Json

@@ -22,8 +22,8 @@ from bot.core.model import (
     Scoring,
     StartRequest,
 )
-from bot.core.rhythm import Rhythm
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
+from bot.core.rhythm.service import Rhythm
 from bot.render.chart import weekly_board_png
 from bot.store import SqlStore
 from bot.store.rhythm import SqlRhythmStore

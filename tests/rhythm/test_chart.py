@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.cards import LeaderboardCard
 from bot.core.model import ScoreRow, SubjectKind
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.chart import (
     HEIGHT,
     WIDTH,

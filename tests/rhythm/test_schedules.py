@@ -13,8 +13,8 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.errors import NotAllowedError, QuizError, UnknownDeckError
 from bot.core.model import CommunityRef, StartRequest
-from bot.core.rhythm import RunOutcome
-from bot.core.schedules import (
+from bot.core.rhythm.report import RunOutcome
+from bot.core.rhythm.schedules import (
     MAX_SCHEDULES,
     AddSchedule,
     Cadence,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.clock import ManualClock
-from bot.core.rhythm_cards import Breakdown
-from bot.core.stats import AnswerFact, player_figures
+from bot.core.rhythm.cards import Breakdown
+from bot.core.rhythm.stats import AnswerFact, player_figures
 from bot.store import SqlStore
 
 from .helpers import GUILD, make_process, play, user

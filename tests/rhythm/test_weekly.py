@@ -11,14 +11,9 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.core.model import Mode
-from bot.core.rhythm import (
-    LEASE,
-    MAX_ATTEMPTS,
-    RETRY_AFTER,
-    WEEKLY_BOARD,
-    JobStatus,
-    RunOutcome,
-)
+from bot.core.rhythm.boards import LEASE, MAX_ATTEMPTS, RETRY_AFTER, WEEKLY_BOARD
+from bot.core.rhythm.ports import JobStatus
+from bot.core.rhythm.report import RunOutcome
 from bot.store import SqlStore
 from bot.store.rhythm import SqlRhythmStore
 

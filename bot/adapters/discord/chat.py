@@ -20,7 +20,7 @@ from bot.adapters.discord.views import (
     weekly_board_embed,
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import needs_image, render_math_png
 from bot.render.chart import LEADERBOARD_IMAGE
 

@@ -24,7 +24,7 @@ from bot.adapters.discord.views import AnswerButton, AnswerSelect
 from bot.config import Settings
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError, SettingsError
-from bot.core.rhythm import Rhythm
+from bot.core.rhythm.service import Rhythm
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

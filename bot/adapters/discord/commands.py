@@ -27,10 +27,10 @@ from bot.adapters.discord.views import (
     teams_embed,
 )
 from bot.core.bank import QuestionBank
-from bot.core.community_config import KEYS
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef, Mode, PlayerRef, StartRequest
 from bot.core.periods import WEEKDAYS
+from bot.core.rhythm.settings import KEYS
 from bot.core.start_options import (
     DESCRIPTIONS,
     QUESTIONS,

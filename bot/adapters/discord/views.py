@@ -23,7 +23,7 @@ from discord.utils import MISSING
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
 from bot.core.errors import QuizError
 from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
-from bot.core.rhythm_cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
+from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
 from bot.core.start_options import start_usage
 from bot.render import to_chat_text
 from bot.render.chart import LEADERBOARD_IMAGE

@@ -26,7 +26,7 @@ from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retri
 from bot.config import Settings
 from bot.core.engine import QuizEngine
 from bot.core.errors import SettingsError
-from bot.core.rhythm import Rhythm as WeeklyRhythm
+from bot.core.rhythm.service import Rhythm as WeeklyRhythm
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, add_ops_routes
 from bot.ops.shutdown import HTTP_GRACE_SECONDS

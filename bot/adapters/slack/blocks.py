@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
 from bot.core.model import Deck, QuestionKind
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import to_chat_text
 from bot.render.question import choice_mark, closed_status, open_status, question_heading
 

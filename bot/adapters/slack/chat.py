@@ -32,7 +32,7 @@ from bot.adapters.slack.blocks import (
     summary_text,
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
-from bot.core.rhythm_cards import WeeklyBoardCard
+from bot.core.rhythm.cards import WeeklyBoardCard
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from bot.core.cards import Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import CommunityRef, PlayerRef
-from bot.core.rhythm import Rhythm as WeeklyRhythm
+from bot.core.rhythm.service import Rhythm as WeeklyRhythm
 from bot.render.chart import LEADERBOARD_IMAGE, leaderboard_chart
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from bot.core.cards import percent, rank_label
 from bot.core.model import ScoreRow
 from bot.core.periods import zone
-from bot.core.schedules import Schedule
+from bot.core.rhythm.schedules import Schedule
 
 
 def channel_mention(channel_id: str) -> str:
@@ -203,18 +203,10 @@ class WeeklyBoardCard:
         lines.append(f"Questions played: {self.questions_played}")
         if not self.players:
             lines.append("Nobody scored this week.")
-        for row in self.players:
-            lines.append(
-                f"{rank_label(row.rank)} {row.name}: {row.points} pts, "
-                f"{accuracy_text(row.correct, row.answered)}"
-            )
+        lines += [_board_row(row) for row in self.players]
         if self.teams:
             lines.append("Teams:")
-            lines += [
-                f"{rank_label(row.rank)} {row.name}: {row.points} pts, "
-                f"{accuracy_text(row.correct, row.answered)}"
-                for row in self.teams
-            ]
+            lines += [_board_row(row) for row in self.teams]
         if self.most_improved is not None:
             m = self.most_improved
             lines.append(
@@ -222,3 +214,9 @@ class WeeklyBoardCard:
                 f"({m.previous_points} → {m.points})"
             )
         return lines
+
+
+def _board_row(row: ScoreRow) -> str:
+    """ "🥇 Ann: 2100 pts, 83% (10/12)"."""
+    accuracy = accuracy_text(row.correct, row.answered)
+    return f"{rank_label(row.rank)} {row.name}: {row.points} pts, {accuracy}"

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.core.rhythm_cards import Breakdown
+from bot.core.rhythm.cards import Breakdown
 
 STATS_TAGS = 8
 """Tags shown on a stats card (the most answered ones)."""

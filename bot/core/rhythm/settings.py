@@ -15,7 +15,7 @@ from bot.core.bank import QuestionBank
 from bot.core.errors import QuizError
 from bot.core.model import Community, Scoring
 from bot.core.periods import WEEKDAYS, week_bounds, week_label, zone
-from bot.core.rhythm_cards import ConfigCard, ConfigEntry, channel_mention
+from bot.core.rhythm.cards import ConfigCard, ConfigEntry, channel_mention
 from bot.core.start_options import (
     DEFAULT_QUESTIONS,
     DEFAULT_SECONDS,
@@ -93,6 +93,12 @@ def apply_setting(
     if word in RESET_WORDS:
         settings.pop(key, None)
         return replace(community, settings=settings)
+    settings[key] = _quiz_default(key, raw, bank)
+    return replace(community, settings=settings)
+
+
+def _quiz_default(key: str, raw: str, bank: QuestionBank) -> str | int:
+    """The checked value of a quiz default (deck, questions, seconds or scoring)."""
     if key == "deck":
         names = [n.strip() for n in raw.replace(" ", ",").split(",") if n.strip()]
         for name in names:
@@ -101,17 +107,16 @@ def apply_setting(
                     bank.deck(name)
                 except QuizError as exc:
                     raise QuizError(f"Bad deck: {exc}") from None
-        settings["deck"] = ",".join(names)
-    elif key in ("questions", "seconds"):
+        return ",".join(names)
+    if key in ("questions", "seconds"):
         low, high = (1, MAX_QUESTIONS) if key == "questions" else (MIN_SECONDS, MAX_SECONDS)
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise QuizError(f"Bad {key} {raw!r}: use a whole number from {low} to {high}")
-        settings[key] = int(raw)
-    else:  # scoring
-        if word not in {s.value for s in Scoring}:
-            raise QuizError(f"Bad scoring {raw!r}: use speed or accuracy")
-        settings["scoring"] = word
-    return replace(community, settings=settings)
+        return int(raw)
+    word = raw.lower()  # scoring
+    if word not in {s.value for s in Scoring}:
+        raise QuizError(f"Bad scoring {raw!r}: use speed or accuracy")
+    return word
 
 
 def _mentioned_channel(raw: str) -> str:

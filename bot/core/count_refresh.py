@@ -1,0 +1,55 @@
+"""The answers-so-far line of open questions, refreshed at a bounded rate.
+
+Every interval, one read fetches the counts of all rounds that took answers since the
+last refresh, whatever the number of open rounds; each round's question is then
+edited at most once per interval, within the chat platforms' edit rate limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection
+
+from bot.core.ports import OpenRoundCount
+
+ReadCounts = Callable[[Collection[int]], Awaitable[list[OpenRoundCount]]]
+
+
+class CountRefresher:
+    """Collects rounds whose count changed and hands their fresh counts on, in batches."""
+
+    def __init__(
+        self, interval: float, read: ReadCounts, show: Callable[[OpenRoundCount], None]
+    ) -> None:
+        self.interval = interval
+        self._read = read
+        self._show = show
+        self._wanted: set[int] = set()  # rounds that took answers since the refresh
+        self._running = False
+        self._refreshed_at = float("-inf")
+
+    def want(self, round_id: int) -> bool:
+        """Show a round's new count at the next refresh; True when the caller must start
+        `run` (no refresh is running)."""
+        self._wanted.add(round_id)
+        if self._running:
+            return False
+        self._running = True
+        return True
+
+    async def run(self) -> None:
+        """Refresh every `interval` while rounds want it."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._wanted:
+                wait = self._refreshed_at + self.interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # stamped before the read, so that answers arriving meanwhile wait a
+                # full interval instead of refreshing at once
+                self._refreshed_at = loop.time()
+                due, self._wanted = self._wanted, set()
+                for item in await self._read(due):
+                    self._show(item)
+        finally:
+            self._running = False

@@ -1,0 +1,64 @@
+"""The engine's caches of facts that never change: a player's id, a round's facts, a
+quiz as question cards need it. Bounded, so a long-running process stays small."""
+
+from __future__ import annotations
+
+from bot.core.lru import LRU
+from bot.core.model import PlayerRef, Quiz, Round, RoundFacts
+from bot.core.ports import Store
+
+CACHE_SIZE = 4096
+
+
+class FactCache:
+    """Reads a fact from the store once, then answers from memory."""
+
+    def __init__(self, store: Store, platform: str, size: int = CACHE_SIZE) -> None:
+        self.store = store
+        self.platform = platform
+        self._rounds: LRU[int, RoundFacts] = LRU(size)
+        self._player_ids: LRU[tuple[str, str], int] = LRU(size)
+        self._quizzes: LRU[int, Quiz] = LRU(size)
+
+    async def player_id(self, ref: PlayerRef) -> int:
+        """The stored player id for an adapter's reference."""
+        key = (ref.external_id, ref.display_name)
+        cached = self._player_ids.get(key)
+        if cached is not None:
+            return cached
+        player = await self.store.player(self.platform, ref.external_id, ref.display_name)
+        self._player_ids.put(key, player.id)
+        return player.id
+
+    def known_round(self, round_id: int) -> RoundFacts | None:
+        """A round's facts if they are in memory (no read)."""
+        return self._rounds.get(round_id)
+
+    async def round_facts(self, round_id: int) -> RoundFacts | None:
+        """The unchanging facts of a round, or None if there is no such round."""
+        facts = self._rounds.get(round_id)
+        if facts is not None:
+            return facts
+        rnd = await self.store.round(round_id)
+        if rnd is None:
+            return None
+        quiz = await self.store.quiz(rnd.quiz_id)
+        if quiz is None:
+            return None
+        return self.remember(quiz, rnd)
+
+    def remember(self, quiz: Quiz, rnd: Round) -> RoundFacts:
+        """Keep what clicks and question cards need of a round and its quiz."""
+        facts = RoundFacts.of(quiz, rnd)
+        self._rounds.put(rnd.id, facts)
+        self._quizzes.put(quiz.id, quiz)
+        return facts
+
+    async def card_quiz(self, quiz_id: int) -> Quiz | None:
+        """A quiz as question cards need it (channel, options, size: never changing)."""
+        quiz = self._quizzes.get(quiz_id)
+        if quiz is None:
+            quiz = await self.store.quiz(quiz_id)
+            if quiz is not None:
+                self._quizzes.put(quiz_id, quiz)
+        return quiz

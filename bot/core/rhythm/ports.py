@@ -1,0 +1,153 @@
+"""What the weekly rhythm needs from storage and from a chat: RhythmStore and BoardPort."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from bot.core.model import Community, Player
+from bot.core.rhythm.cards import Improvement, WeeklyBoardCard
+from bot.core.rhythm.schedules import Schedule, ScheduleSpec
+from bot.core.rhythm.stats import AnswerFact
+
+
+class JobStatus(StrEnum):
+    """Life cycle of a job row."""
+
+    RUNNING = "running"  # claimed; the claimer holds a lease
+    DONE = "done"
+    SKIPPED = "skipped"  # nothing to do (a week nobody played)
+    FAILED = "failed"  # gave up after MAX_ATTEMPTS
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    """A job this process holds; `token` proves it when finishing."""
+
+    id: int
+    community_id: int
+    kind: str
+    key: str
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class NewSchedule:
+    """A schedule about to be stored."""
+
+    community_id: int
+    platform: str
+    channel_id: str
+    created_by: int
+    spec: ScheduleSpec
+    next_run_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DueSchedule:
+    """A schedule whose slot has come, with what starting its quiz needs."""
+
+    schedule: Schedule
+    community: Community
+    host: Player
+
+
+class RhythmStore(Protocol):
+    """Storage of the weekly rhythm (jobs, schedules, board and stats queries)."""
+
+    async def weekly_communities(self, platform: str) -> list[Community]:
+        """Communities of a platform that have a weekly channel set."""
+        ...
+
+    async def settled_jobs(
+        self, kind: str, keys: Collection[tuple[int, str]]
+    ) -> set[tuple[int, str]]:
+        """Which (community id, key) jobs of a kind are finished (done, skipped or failed)."""
+        ...
+
+    async def claim_job(
+        self,
+        community_id: int,
+        kind: str,
+        key: str,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> JobClaim | None:
+        """Claim a job by inserting its key (insert-or-nothing), or take over one whose
+        lease ran out with fewer than `max_attempts` attempts (one with none left is
+        marked failed); None if another process holds it or it is finished."""
+        ...
+
+    async def finish_job(
+        self, claim: JobClaim, status: JobStatus, now: datetime, detail: str | None = None
+    ) -> bool:
+        """Mark a held job done, skipped or failed; False if the claim was lost."""
+        ...
+
+    async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
+        """Release a held job after a failure, for a retry from `retry_at` on."""
+        ...
+
+    async def questions_played(self, community_id: int, start: datetime, end: datetime) -> int:
+        """Rounds closed in a community whose question was put between start and end."""
+        ...
+
+    async def most_improved(
+        self, community_id: int, period: str, previous: str
+    ) -> Improvement | None:
+        """The player with the largest gain in points from `previous` to `period`, among
+        players who scored in both; None if nobody gained."""
+        ...
+
+    async def add_schedule(self, new: NewSchedule, limit: int) -> Schedule:
+        """Store a schedule; QuizError if the community already has `limit` of them."""
+        ...
+
+    async def schedules(self, community_id: int) -> list[Schedule]:
+        """A community's schedules, by id."""
+        ...
+
+    async def delete_schedule(self, community_id: int, schedule_id: int) -> Schedule | None:
+        """Delete a community's schedule; None if it has no such schedule."""
+        ...
+
+    async def due_schedules(self, platform: str, now: datetime, limit: int) -> list[DueSchedule]:
+        """Schedules of a platform whose next run is at or before `now`, oldest first."""
+        ...
+
+    async def move_schedule(
+        self,
+        schedule_id: int,
+        expected: datetime,
+        next_run_at: datetime,
+        ran_at: datetime | None = None,
+    ) -> bool:
+        """Set next_run_at if it still is `expected` (the exactly-once claim of a slot)."""
+        ...
+
+    async def find_player(self, platform: str, external_id: str) -> Player | None:
+        """A player by platform id, without creating one."""
+        ...
+
+    async def player_answers(self, community_id: int, player_id: int) -> list[AnswerFact]:
+        """A player's scored answers in a community (reads that player's answers only)."""
+        ...
+
+
+@runtime_checkable
+class BoardPort(Protocol):
+    """How the weekly board reaches a channel; chat adapters implement it beside ChatPort."""
+
+    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+        """Post a week's board, with its PNG chart when there is one (text is the fallback)."""
+        ...
+
+
+BoardPicture = Callable[[WeeklyBoardCard], bytes]
+"""Renders a board card as a PNG (bot.render.chart.weekly_board_png)."""
