@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.questions import main
-from bot.core import engine
+from bot.core import start_options
 from bot.core.engine import shuffled_question
 from bot.questions.loader import load_decks
 from bot.questions.schema import MAX_SECONDS
@@ -126,13 +126,13 @@ def test_shipped_decks_have_no_warnings() -> None:
 
 
 def test_one_seconds_limit_shared_with_the_engine(tmp_path: Path) -> None:
-    assert MAX_SECONDS is engine.MAX_SECONDS
+    assert MAX_SECONDS is start_options.MAX_SECONDS
     base = "name: slow\ntitle: Slow\ndefaults:\n  seconds: {s}\nquestions:\n"
     base += "  - id: slow/a\n    prompt: P\n    answer: true\n"
-    assert messages(deck_file(tmp_path, base.format(s=engine.MAX_SECONDS))) == []
-    assert messages(deck_file(tmp_path, base.format(s=engine.MAX_SECONDS + 1))) == [
-        f"4:12: deck 'slow': defaults.seconds '{engine.MAX_SECONDS + 1}': a whole number "
-        f"from 5 to {engine.MAX_SECONDS} (the longest a round may last)"
+    assert messages(deck_file(tmp_path, base.format(s=start_options.MAX_SECONDS))) == []
+    assert messages(deck_file(tmp_path, base.format(s=start_options.MAX_SECONDS + 1))) == [
+        f"4:12: deck 'slow': defaults.seconds '{start_options.MAX_SECONDS + 1}': a whole number "
+        f"from 5 to {start_options.MAX_SECONDS} (the longest a round may last)"
     ]
 
 
