@@ -98,7 +98,7 @@ class InteractionRecord:
     choices: list[Json] = field(default_factory=list)  # autocomplete results
     message_id: str | None = None  # the message whose component was used
     guild: FakeGuild | None = None  # where it happened
-    delivered: int = 0  # gateway connections it was sent on
+    delivered_to: list[tuple[int, int]] = field(default_factory=list)  # (shard, count) sent on
     first_response_at: float | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -464,18 +464,18 @@ class FakeDiscord:
 
     # ---- gateway -----------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> int:
+    async def dispatch(self, event: str, data: Json) -> list[tuple[int, int]]:
         """Send a DISPATCH event to the connections of its guild's shard (every
-        connection, for an event of no guild); returns how many got it."""
+        connection, for an event of no guild); returns the (shard, count) of each."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
         guild = data.get("guild_id")
-        sent = 0
+        sent = []
         for ws, (shard, count) in list(self._sockets.items()):
             if ws.closed or (guild is not None and (int(guild) >> 22) % count != shard):
                 continue
             await ws.send_str(frame)
-            sent += 1
+            sent.append((shard, count))
         return sent
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -569,7 +569,7 @@ class FakeDiscord:
             message_payload=message,
         )
         record.sent_at = loop.time()
-        record.delivered = await self.dispatch("INTERACTION_CREATE", payload)
+        record.delivered_to = await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
     def _check_deadline(self, record: InteractionRecord) -> None:
