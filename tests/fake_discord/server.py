@@ -231,6 +231,8 @@ class FakeDiscord:
     ) -> None:
         self.time_scale = time_scale
         self.recommended_shards = recommended_shards
+        # the gateway URL /gateway/bot advertises (None: this fake's own)
+        self.advertised_gateway_url: str | None = None
         self.session_start_limit = {
             "total": 1000,
             "remaining": 1000,
@@ -747,7 +749,7 @@ class FakeDiscord:
     async def _gateway_bot(self, request: web.Request) -> web.StreamResponse:
         return _json(
             {
-                "url": self.gateway_url,
+                "url": self.advertised_gateway_url or self.gateway_url,
                 "shards": self.recommended_shards,
                 "session_start_limit": self.session_start_limit,
             }
