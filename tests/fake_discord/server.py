@@ -101,6 +101,7 @@ class InteractionRecord:
     delivered_to: list[tuple[int, int]] = field(default_factory=list)  # (shard, count) sent on
     first_response_at: float | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    acknowledged: asyncio.Event = field(default_factory=asyncio.Event)  # a first response came
 
     @property
     def deferred(self) -> bool:
@@ -389,6 +390,17 @@ class FakeDiscord:
         await self._wait(record)
         return record
 
+    async def press(self, who: FakeUser, message: Json, custom_id: str) -> InteractionRecord:
+        """Send a click on the button `custom_id` of `message` without waiting for the
+        reply (benchmarks wait on `acknowledged` themselves)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._send_interaction(3, who, data, message)
+
+    def post(self, guild: FakeGuild, body: Json) -> Json:
+        """A message in the guild's channel as if the bot had posted it (for a client
+        that posts nothing itself)."""
+        return self._new_message(body, [], webhook=False, guild=guild)
+
     async def choose(self, who: FakeUser, message_id: str, labels: list[str]) -> InteractionRecord:
         """Pick options (by label) in the message's select menu and wait for the reply."""
         message = self.messages[message_id]
@@ -610,6 +622,7 @@ class FakeDiscord:
         assert isinstance(body, dict)
         record.callbacks.append(body)
         record.first_response_at = now
+        record.acknowledged.set()
         kind = body["type"]
         data = body.get("data") or {}
         resource: Json = {"type": kind}
