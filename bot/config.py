@@ -138,19 +138,19 @@ class Settings(BaseSettings):
         note="Gateway websocket URL. Change only to point the bot at a test server.",
     )
     discord_shard_count: str = setting(
-        "",
+        "auto",
         "shards of the whole bot: a number, or `auto` for Discord's recommendation",
         group=DISCORD,
         note="Shards of the whole bot (Discord requires sharding beyond 2,500 servers): a "
-        "number, or auto for the count Discord recommends. Empty: auto, all shards in this "
-        "process. Every process of one bot sets the same count.",
+        "number, or auto for the count Discord recommends. Every process of one bot "
+        "sets the same count.",
         fix="set DISCORD_SHARD_COUNT to a number of shards (1 or more) or auto",
     )
     discord_shard_ids: tuple[int, ...] | None = setting(
         None,
         "the shards this process runs: a range or list such as `0-3` or `4,5`",
         group=DISCORD,
-        note="The shards this process runs, such as 0-3 or 4,5 (needs DISCORD_SHARD_COUNT). "
+        note="The shards this process runs, such as 0-3 or 4,5, below DISCORD_SHARD_COUNT. "
         "Empty: every shard. Give each process its own shards; together they cover them all.",
         fix="set DISCORD_SHARD_IDS to ids below DISCORD_SHARD_COUNT, like 0-1 or 2,3",
     )
@@ -279,7 +279,7 @@ class Settings(BaseSettings):
     def _discord_shard_count(cls, count: object) -> str:
         text = str(count if count is not None else "").strip().lower()
         if text in ("", "auto"):
-            return text
+            return "auto"
         if not (text.isdigit() and int(text) > 0):
             raise _bad(f"{text!r} is not a number of shards or auto", cls._fix("discord_shard_count"))
         return str(int(text))
@@ -298,8 +298,6 @@ class Settings(BaseSettings):
         count = info.data.get("discord_shard_count")
         if count is None:  # the count itself was bad: that error says it all
             return parsed
-        if not count:
-            raise _bad("needs DISCORD_SHARD_COUNT (a number, or auto)", fix)
         if count != "auto" and parsed[-1] >= int(count):
             raise _bad(
                 f"shard {parsed[-1]} is outside DISCORD_SHARD_COUNT={count} "

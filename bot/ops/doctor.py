@@ -130,6 +130,8 @@ def platform_checks(
             checks.append(Check.ok(spec.name, shown))
         elif spec.required:
             checks.append(Check.failed(spec.name, "not set", spec.fix))
+        elif not spec.secret:
+            checks.append(Check.ok(spec.name, "not set"))
     return checks
 
 

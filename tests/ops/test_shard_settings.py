@@ -42,7 +42,6 @@ def test_the_shard_settings_read_as_a_plan(count: str, ids: str, plan: ShardPlan
         ("8", "a-b", "DISCORD_SHARD_IDS", "'a-b' is not a shard id or a range"),
         ("8", "1.5", "DISCORD_SHARD_IDS", "'1.5' is not a shard id or a range"),
         ("8", "3-1", "DISCORD_SHARD_IDS", "'3-1' runs backwards"),
-        ("", "0-1", "DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT"),
     ],
 )
 def test_a_bad_shard_value_is_one_line_naming_the_setting(
