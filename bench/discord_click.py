@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class Burst:
     missed: int
     deferred: int
     seconds: float
+    cpu_seconds: float = 0.0  # CPU this process (the client measured) spent on the burst
 
 
 class FakeProcess:
@@ -106,11 +108,15 @@ class FakeProcess:
             "in_flight": params.in_flight,
             "first": first,
         }
+        cpu = time.process_time()
         self.process.stdin.write((json.dumps(command) + "\n").encode())
         await self.process.stdin.drain()
         data = json.loads(await asyncio.wait_for(self.process.stdout.readline(), 120))
+        cpu = time.process_time() - cpu
         clicks = [(str(m), str(u)) for m, u in data["clicks"]]
-        return Burst(data["latencies"], clicks, data["missed"], data["deferred"], data["seconds"])
+        return Burst(
+            data["latencies"], clicks, data["missed"], data["deferred"], data["seconds"], cpu
+        )
 
     async def stop(self) -> None:
         """Close its stdin and wait for it to end."""
@@ -248,6 +254,11 @@ def record(
             median([len(b.latencies) / b.seconds for b in bursts]),
             "clicks/s",
         )
+        results.reference(
+            prefix + name + "cpu_ms_per_click",
+            median([b.cpu_seconds / max(1, len(b.latencies)) for b in bursts]) * ms,
+            "ms",
+        )
     p99_ratios = [
         percentile(bot.latencies, 99) / percentile(base.latencies, 99)
         for base, bot in zip(baselines, bots, strict=True)
@@ -257,9 +268,7 @@ def record(
     total = params.clicks * params.pairs
     p99 = percentile([t for burst in bots for t in burst.latencies], 99)
     results.reference(prefix + "deferred", sum(b.deferred for b in bots), "clicks")
-    results.at_least(
-        prefix + "answered", sum(len(b.latencies) for b in bots), "clicks", total
-    )
+    results.at_least(prefix + "answered", sum(len(b.latencies) for b in bots), "clicks", total)
     results.at_most(prefix + "p99_vs_baseline", median(p99_ratios), "x baseline", 1.5)
     results.at_most(prefix + "p99_vs_3s_deadline", p99 / DEADLINE, "x 3 s", 0.33)
     results.at_least(prefix + "stored_exactly_once", once, "clicks", total)

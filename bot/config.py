@@ -281,7 +281,8 @@ class Settings(BaseSettings):
         if text in ("", "auto"):
             return "auto"
         if not (text.isdigit() and int(text) > 0):
-            raise _bad(f"{text!r} is not a number of shards or auto", cls._fix("discord_shard_count"))
+            fix = cls._fix("discord_shard_count")
+            raise _bad(f"{text!r} is not a number of shards or auto", fix)
         return str(int(text))
 
     @field_validator("discord_shard_ids", mode="before")

@@ -66,7 +66,7 @@ def test_resolving_auto_takes_the_recommendation_and_checks_the_ids() -> None:
     assert resolve(ShardPlan(), 3) == (3, [0, 1, 2])
     assert resolve(ShardPlan(4, None), None) == (4, [0, 1, 2, 3])
     assert resolve(ShardPlan(None, (2, 3)), 4) == (4, [2, 3])
-    with pytest.raises(SettingsError, match="^DISCORD_SHARD_IDS: shard 3 is outside the 2"):
+    with pytest.raises(SettingsError, match=r"^DISCORD_SHARD_IDS: shard 3 is outside the 2"):
         resolve(ShardPlan(None, (2, 3)), 2)
 
 
