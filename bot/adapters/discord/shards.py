@@ -82,6 +82,7 @@ def tag_interactions(
     so every line logged about that click carries its shard id. `seen` counts it.
     """
     parse = parsers["INTERACTION_CREATE"]
+    parse = getattr(parse, "untagged", parse)  # launched again: wrap the original once
 
     def parse_tagged(data: Any) -> None:
         guild = data.get("guild_id")
@@ -93,4 +94,5 @@ def tag_interactions(
         finally:
             current_shard.reset(token)
 
+    parse_tagged.untagged = parse  # type: ignore[attr-defined]
     parsers["INTERACTION_CREATE"] = parse_tagged
