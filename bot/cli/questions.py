@@ -19,13 +19,15 @@ from bot.questions.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_deck,
 from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.loader import LoadResult, load_decks
 from bot.questions.problems import QuestionFileError
+from bot.shipped import shipped_decks_dir
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def default_questions_dir() -> Path:
-    """The deck directory: $QUESTIONS_DIR, else `questions` in the working directory."""
-    return Path(os.environ.get("QUESTIONS_DIR") or "questions")
+    """The deck directory: $QUESTIONS_DIR, else the decks shipped with quizbot."""
+    folder = os.environ.get("QUESTIONS_DIR", "").strip()
+    return Path(folder) if folder else shipped_decks_dir()
 
 
 def question_json(question: Question) -> dict[str, Any]:
@@ -218,7 +220,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = questions.add_subparsers(dest="questions_command", metavar="COMMAND")
     commands.required = True
 
-    path_help = "deck files or directories (default: $QUESTIONS_DIR or ./questions)"
+    path_help = "deck files or directories (default: $QUESTIONS_DIR, else the shipped decks)"
     check = commands.add_parser("validate", help="check decks; report every problem")
     check.add_argument("paths", nargs="*", metavar="PATH", help=path_help)
     check.set_defaults(func=_guarded(validate))

@@ -248,7 +248,7 @@ def deck_checks(settings: Settings) -> list[Check]:
             Check.failed(
                 "decks",
                 f"QUESTIONS_DIR {folder} is not a folder",
-                "set QUESTIONS_DIR to the folder of deck YAML files (default: questions)",
+                "set QUESTIONS_DIR to the folder of deck YAML files, or unset it for the shipped decks",
             )
         ]
     result = load_decks(folder)

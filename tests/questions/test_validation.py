@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.questions import default_questions_dir, main
+from bot.shipped import shipped_decks_dir
 from bot.core.model import QuestionKind, Scoring
 from bot.questions.loader import load_bank, load_decks, skipped_files
 from bot.questions.problems import Problem, QuestionFileError
@@ -319,7 +320,8 @@ def test_cli_list_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_default_questions_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QUESTIONS_DIR", raising=False)
-    assert default_questions_dir() == Path("questions")
+    assert default_questions_dir() == shipped_decks_dir()
+    assert (shipped_decks_dir() / "deep-learning.yaml").is_file()
     monkeypatch.setenv("QUESTIONS_DIR", "/srv/decks")
     assert default_questions_dir() == Path("/srv/decks")
 
