@@ -16,6 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from alembic import command
 from bot.store.database import create_engine, normalize_url
+from bot.store.sqlite_file import check_sqlite_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = ROOT / "alembic.ini"
@@ -62,6 +63,7 @@ def _outside_event_loop(work: Callable[[], T]) -> T:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration up to `revision` (blocking; safe to call inside a loop)."""
+    check_sqlite_folder(url)
     config = alembic_config(url)
     _outside_event_loop(lambda: command.upgrade(config, revision))
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli.questions import default_questions_dir, main
-from bot.shipped import shipped_decks_dir
 from bot.core.model import QuestionKind, Scoring
 from bot.questions.loader import load_bank, load_decks, skipped_files
 from bot.questions.problems import Problem, QuestionFileError
+from bot.shipped import shipped_decks_dir
 
 SHIPPED = Path(__file__).resolve().parents[2] / "questions"
 
