@@ -13,7 +13,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm.service import Rhythm
 
@@ -26,15 +25,19 @@ def card_text(heading: str, lines: list[str]) -> str:
 
 
 async def _with_rhythm(
-    settings: Settings, platform: str, work: Callable[[Rhythm], Awaitable[str]], out: TextIO
+    args: argparse.Namespace,
+    work: Callable[[Rhythm, CommunityRef], Awaitable[str]],
+    out: TextIO,
 ) -> int:
     from bot.adapters.console import ConsoleChat
+    from bot.cli.communities import existing_community
     from bot.runtime import running
 
-    async with running(settings, ConsoleChat(out), platform=platform) as runtime:
+    async with running(args.settings, ConsoleChat(out), platform=args.platform) as runtime:
         if runtime.rhythm is None:
             raise RuntimeError("the weekly rhythm needs the SQL store")
-        text = await work(runtime.rhythm)
+        community = await existing_community(runtime.store, args.platform, args.community)
+        text = await work(runtime.rhythm, community)
     print(text, file=out)
     return 0
 
@@ -45,39 +48,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     name = args.player or default_player_name()
     player = PlayerRef(external_id=name, display_name=name)
-    community = CommunityRef(external_id=args.community, name=args.community)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.stats(community, player, player)
         return card_text(card.heading, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Show or change a community's settings."""
-    community = CommunityRef(external_id=args.community, name=args.community)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.config(community, args.channel, args.words, is_admin=True)
         return card_text(card.heading, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """List, add or cancel scheduled quizzes."""
     from bot.adapters.console import default_player_name
 
-    community = CommunityRef(external_id=args.community, name=args.community)
     name = default_player_name()
     operator = PlayerRef(external_id=name, display_name=name)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.schedule(community, args.channel, operator, args.words, is_admin=True)
         return card_text(card.title, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def _community_options(parser: argparse.ArgumentParser) -> None:

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.core.cards import parse_letters
 from bot.core.engine import QuizEngine
 from bot.core.errors import NoQuizError
-from bot.core.model import CommunityRef, Mode, PlayerRef, QuestionKind, Scoring, StartRequest
+from bot.core.model import Mode, PlayerRef, QuestionKind, Scoring, StartRequest
 from bot.runtime import run_ticker, running
 
 HINT = "Ctrl-D or Ctrl-C ends the game"
@@ -252,9 +252,10 @@ async def show_leaderboard(
 ) -> int:
     """Print a community's leaderboard."""
     chat = ConsoleChat(out)
+    from bot.cli.communities import existing_community
+
     async with running(settings, chat, platform=platform) as runtime:
-        card = await runtime.engine.leaderboard(
-            CommunityRef(external_id=community, name=community), period=period, teams=teams
-        )
+        ref = await existing_community(runtime.store, platform, community)
+        card = await runtime.engine.leaderboard(ref, period=period, teams=teams)
     print(leaderboard_text(card), file=out)
     return 0
