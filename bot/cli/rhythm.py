@@ -30,8 +30,12 @@ async def _with_rhythm(
     out: TextIO,
 ) -> int:
     from bot.adapters.console import ConsoleChat
+    from bot.adapters.console.syntax import TERMINAL_SYNTAX
     from bot.cli.communities import existing_community
+    from bot.core.syntax import use_command_syntax
     from bot.runtime import running
+
+    use_command_syntax(TERMINAL_SYNTAX)
 
     async with running(args.settings, ConsoleChat(out), platform=args.platform) as runtime:
         if runtime.rhythm is None:

@@ -46,7 +46,8 @@ _MEDALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 def _name(row: ScoreRow) -> str:
     # the chart font has no emoji medals: ranks are written out
-    rank = _MEDALS.get(row.rank) or rank_label(row.rank)
+    rank = rank_label(row.rank, row.points) if row.points == 0 else None
+    rank = rank or _MEDALS.get(row.rank) or rank_label(row.rank)
     name = row.name if len(row.name) <= MAX_NAME else row.name[: MAX_NAME - 1] + "…"
     return f"{rank}  {name}"
 

@@ -79,3 +79,17 @@ def test_an_unknown_chat_community_is_not_created(
     assert main(["leaderboard", "--platform", "discord", "--community", "123"]) == 1
     assert "known communities: none yet" in capsys.readouterr().err
     assert _communities(env) == []
+
+
+def test_the_terminal_names_its_own_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "channel", "#general"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("quizbot: Bad channel '#general': use here (the --channel of this")
+    assert "a #channel" not in err
+
+    assert main(["config"]) == 0
+    assert "Change one with quizbot config KEY VALUE (admins)." in capsys.readouterr().out
+    assert main(["schedule"]) == 0
+    assert "Add one: quizbot schedule daily 09:00" in capsys.readouterr().out
+    assert main(["schedule", "fortnightly"]) == 1
+    assert "/quiz" not in capsys.readouterr().err
