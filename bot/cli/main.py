@@ -91,8 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="play a quiz in the terminal")
     play.add_argument("--deck", action="append", help="deck name (repeat for several; 'all')")
-    play.add_argument("--questions", type=_positive, help="how many questions (default 5)")
-    play.add_argument("--seconds", type=_positive, help="seconds per question (default 30)")
+    play.add_argument(
+        "--questions", type=_positive, help="how many questions (default: the deck's, else 5)"
+    )
+    play.add_argument(
+        "--seconds", type=_positive, help="seconds per question (default: the deck's, else 30)"
+    )
     play.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.SOLO.value)
     play.add_argument("--scoring", choices=[s.value for s in Scoring])
     play.add_argument("--player", help="your name on the leaderboard (default: login name)")
