@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from bot.cli.help import example
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm.service import Rhythm
 
@@ -91,18 +92,41 @@ def _community_options(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add stats, config and schedule to the `quizbot` parser."""
-    stats = sub.add_parser("stats", help="a player's stats: accuracy, streak, ranks")
+    stats = sub.add_parser(
+        "stats",
+        help="a player's stats: accuracy, streak, ranks",
+        description="A player's figures in a community: accuracy, streak, weekly ranks.",
+        epilog=example("quizbot stats", "quizbot stats --player ann"),
+    )
     stats.add_argument("--player", help="player name (default: login name)")
     _community_options(stats)
     stats.set_defaults(func=cmd_stats)
 
-    config = sub.add_parser("config", help="show or change a community's settings")
+    config = sub.add_parser(
+        "config",
+        help="show or change a community's settings",
+        description="Show a community's settings, or change one with KEY VALUE (as an admin).",
+        epilog=example(
+            "quizbot config",
+            "quizbot config timezone Europe/Paris",
+            "quizbot config channel here --channel terminal",
+        ),
+    )
     config.add_argument("words", nargs="*", metavar="KEY VALUE", help="e.g. timezone Europe/Paris")
     config.add_argument("--channel", default="terminal", help="the channel 'here' means")
     _community_options(config)
     config.set_defaults(func=cmd_config)
 
-    schedule = sub.add_parser("schedule", help="list, add or cancel scheduled quizzes")
+    schedule = sub.add_parser(
+        "schedule",
+        help="list, add or cancel scheduled quizzes",
+        description="List, add or cancel the quizzes that start by themselves.",
+        epilog=example(
+            "quizbot schedule list",
+            "quizbot schedule daily 09:00 deep-learning 5",
+            "quizbot schedule cancel 1",
+        ),
+    )
     schedule.add_argument(
         "words",
         nargs="*",

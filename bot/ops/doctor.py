@@ -419,8 +419,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `doctor` to the `quizbot` parser."""
+    from bot.cli.help import example
+
     doctor = sub.add_parser(
-        "doctor", help="check settings, database, decks (and tokens with --online)"
+        "doctor",
+        help="check settings, database, decks (and tokens with --online)",
+        description="Check the settings, the database and the decks, with a one-line fix "
+        "for each failure; --online asks Slack and Discord about the tokens too.",
+        epilog=example("quizbot doctor", "quizbot doctor --online --platform slack"),
     )
     doctor.add_argument(
         "--online", action="store_true", help="also ask Slack and Discord whether the tokens work"

@@ -123,7 +123,7 @@ async def serve_slack(
     settings: Settings,
     *,
     http: bool = False,
-    host: str = "0.0.0.0",
+    host: str = "127.0.0.1",
     port: int = 3000,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[int], None] | None = None,
@@ -209,7 +209,7 @@ def _bound_port(site: web.TCPSite, asked: int) -> int:
 
 
 def run_slack(
-    settings: Settings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000
+    settings: Settings, *, http: bool = False, host: str = "127.0.0.1", port: int = 3000
 ) -> int:
     """`quizbot serve slack`: Socket Mode with SLACK_APP_TOKEN, else (or with --http) HTTP."""
     slack_mode(settings, http=http)  # a missing setting stops here, before any I/O
