@@ -210,7 +210,7 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `questions validate|list|import|export` to the main command line."""
     questions = subparsers.add_parser(
         "questions",
