@@ -26,9 +26,17 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def default_questions_dir() -> Path:
-    """The deck directory: $QUESTIONS_DIR, else the decks shipped with quizbot."""
+    """The deck directory: $QUESTIONS_DIR, else the decks shipped with quizbot.
+
+    A QUESTIONS_DIR that does not exist is a QuestionFileError naming the setting."""
     folder = os.environ.get("QUESTIONS_DIR", "").strip()
-    return Path(folder) if folder else shipped_decks_dir()
+    if not folder:
+        return shipped_decks_dir()
+    if not Path(folder).exists():
+        raise QuestionFileError(
+            f"QUESTIONS_DIR={folder}: no such folder (unset it for the decks shipped with quizbot)"
+        )
+    return Path(folder)
 
 
 def question_json(question: Question) -> dict[str, Any]:

@@ -33,3 +33,17 @@ def test_a_missing_questions_dir_is_named(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("quizbot: QUESTIONS_DIR=nope: no such folder")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_questions_validate_names_a_missing_questions_dir(tmp_path: Path) -> None:
+    result = quizbot(tmp_path, "questions", "validate", QUESTIONS_DIR="nope")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "quizbot: QUESTIONS_DIR=nope: no such folder (unset it for the decks shipped with "
+        "quizbot)\n"
+    )
+
+
+def test_questions_validate_checks_the_shipped_decks_by_default(tmp_path: Path) -> None:
+    result = quizbot(tmp_path, "questions", "validate")
+    assert result.returncode == 0, result.stderr

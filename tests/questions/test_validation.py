@@ -318,12 +318,12 @@ def test_cli_list_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert out[-1] == "4 questions in 1 deck"
 
 
-def test_default_questions_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_questions_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("QUESTIONS_DIR", raising=False)
     assert default_questions_dir() == shipped_decks_dir()
     assert (shipped_decks_dir() / "deep-learning.yaml").is_file()
-    monkeypatch.setenv("QUESTIONS_DIR", "/srv/decks")
-    assert default_questions_dir() == Path("/srv/decks")
+    monkeypatch.setenv("QUESTIONS_DIR", str(tmp_path))
+    assert default_questions_dir() == tmp_path
 
 
 def test_shipped_decks_are_valid_and_complete(caplog: pytest.LogCaptureFixture) -> None:
