@@ -4,6 +4,7 @@ the decks and the migrations are package data."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +12,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).parents[2]
+_NOT_BUILT = (".git", ".venv", "build", "*.egg-info", "__pycache__", "*_cache", "*.db")
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from this checkout, installed into a folder of its own."""
     root = tmp_path_factory.mktemp("wheel")
+    # a copy to build in: the build leaves build/ and *.egg-info behind
+    source = root / "source"
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*_NOT_BUILT))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
