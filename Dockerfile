@@ -27,7 +27,11 @@ RUN mkdir bot && touch bot/__init__.py \
 
 # The package is installed in place (editable) at /app, the path it has in the final
 # image: bot.store finds alembic/ and alembic.ini beside the bot/ folder.
+# bot/decks and bot/migrations link to questions/ and alembic/: copy them too, so the
+# links resolve while the package is installed
 COPY bot ./bot
+COPY alembic ./alembic
+COPY questions ./questions
 RUN pip install --no-deps --editable . \
     && python -m compileall -q bot
 

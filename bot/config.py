@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from bot.core.errors import SettingsError
+from bot.shipped import shipped_decks_dir
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///quizbot.db"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -87,10 +88,10 @@ class Settings(BaseSettings):
         fix="set DATABASE_URL to sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
     )
     questions_dir: Path = setting(
-        Path("questions"),
-        "folder of deck YAML files",
-        note="Folder of deck YAML files (one deck per file). The image ships the decks in "
-        "/app/questions.",
+        None,
+        "folder of deck YAML files (unset: the decks shipped with quizbot)",
+        note="Folder of deck YAML files (one deck per file). Unset: the decks shipped "
+        "inside the package (the repository's questions/ folder).",
     )
     timezone: str = setting(
         "UTC",
@@ -221,6 +222,12 @@ class Settings(BaseSettings):
                 cls._fix("database_url"),
             )
         return url
+
+    @field_validator("questions_dir", mode="before")
+    @classmethod
+    def _questions_dir(cls, folder: Path | str | None) -> Path:
+        # unset means the shipped decks, found from any working directory
+        return shipped_decks_dir() if folder is None or folder == "" else Path(folder)
 
     @field_validator("timezone")
     @classmethod

@@ -24,6 +24,7 @@ from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
 from bot.ops.shutdown import Shutdown
 from bot.questions.loader import load_bank
+from bot.questions.problems import QuestionFileError
 from bot.store import SqlStore, open_store, upgrade
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ ChatT = TypeVar("ChatT", bound=ChatPort)
 
 def load_questions(settings: Settings) -> QuestionBank:
     """The decks of QUESTIONS_DIR; a deck with problems is skipped with one logged error."""
+    if not settings.questions_dir.exists():
+        raise QuestionFileError(
+            f"QUESTIONS_DIR={settings.questions_dir}: no such folder "
+            "(unset QUESTIONS_DIR to play the decks shipped with quizbot)"
+        )
     bank, problems = load_bank(settings.questions_dir)
     skipped: dict[str, list[str]] = {}
     for problem in problems:

@@ -7,13 +7,16 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.cli import questions as questions_cli
 from bot.cli.errors import database_failure_line, is_database_failure, safe_url
+from bot.cli.help import PREFIX, QuizbotParser, example
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
 from bot.ops.logs import configure_logging
+from bot.questions.loader import DECK_SUFFIXES, load_decks
 from bot.questions.problems import QuestionFileError
 
 # commands that run a bot for a long time and log what they do at LOG_LEVEL
@@ -45,8 +48,14 @@ def cmd_play(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     from bot.adapters.console import PlayOptions, default_player_name, play_game
 
+    decks = tuple(args.deck or ())
+    deck_file = _deck_file(decks)
+    if deck_file is not None:
+        # a deck file plays on its own: it is the whole question bank of this game
+        settings = settings.replace(questions_dir=deck_file)
+        decks = ()
     options = PlayOptions(
-        decks=tuple(args.deck or ()),
+        decks=decks,
         questions=args.questions,
         seconds=args.seconds,
         mode=Mode(args.mode),
@@ -55,6 +64,24 @@ def cmd_play(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     return asyncio.run(play_game(settings, options))
+
+
+def _deck_file(decks: Sequence[str]) -> Path | None:
+    """The deck file among --deck values (a path, not a deck name); QuestionFileError if
+    it does not load, or comes with other decks."""
+    paths = [d for d in decks if Path(d).suffix in DECK_SUFFIXES or os.sep in d]
+    if not paths:
+        return None
+    if len(decks) > 1:
+        raise QuizError("--deck PATH plays one deck file alone: give no other --deck")
+    path = Path(paths[0])
+    result = load_decks(path)
+    if result.problems:
+        raise QuestionFileError(
+            f"{result.problems[0]} ({len(result.problems)} problem(s); "
+            f"see quizbot questions validate {path})"
+        )
+    return path
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -82,24 +109,60 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="quizbot", description="A quiz bot for study groups.")
+    parser = QuizbotParser(
+        prog="quizbot",
+        description="A quiz bot for study groups: play in the terminal, or serve Discord "
+        "and Slack.",
+        epilog=example("quizbot play", "quizbot leaderboard", "quizbot COMMAND --help"),
+    )
     parser.add_argument(
         "--log-format", choices=("text", "json"), help="log lines as text or JSON (LOG_FORMAT)"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    play = sub.add_parser("play", help="play a quiz in the terminal")
-    play.add_argument("--deck", action="append", help="deck name (repeat for several; 'all')")
-    play.add_argument("--questions", type=_positive, help="how many questions (default 5)")
-    play.add_argument("--seconds", type=_positive, help="seconds per question (default 30)")
+    play = sub.add_parser(
+        "play",
+        help="play a quiz in the terminal",
+        description="Play a quiz in the terminal, on the same engine and database as the "
+        "bots. Type a letter (or letters, a,c) to answer; Ctrl-D or Ctrl-C ends the game. "
+        "Piped, it reads one answer a line.",
+        epilog=example(
+            "quizbot play",
+            "quizbot play --deck deep-learning --questions 3",
+            "quizbot play --deck my-deck.yaml",
+            "printf 'a\\nb\\n' | quizbot play --questions 2",
+        ),
+    )
+    play.add_argument(
+        "--deck",
+        action="append",
+        metavar="DECK",
+        help="deck name (repeat for several; 'all'), or a deck file PATH to play it alone",
+    )
+    play.add_argument(
+        "--questions", type=_positive, help="how many questions (default: the deck's, else 5)"
+    )
+    play.add_argument(
+        "--seconds", type=_positive, help="seconds per question (default: the deck's, else 30)"
+    )
     play.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.SOLO.value)
     play.add_argument("--scoring", choices=[s.value for s in Scoring])
     play.add_argument("--player", help="your name on the leaderboard (default: login name)")
     play.add_argument("--seed", type=int, help="random seed, for a repeatable game")
     play.set_defaults(func=cmd_play)
 
-    board = sub.add_parser("leaderboard", help="print a leaderboard")
+    board = sub.add_parser(
+        "leaderboard",
+        help="print a leaderboard",
+        description="Print a community's leaderboard of one period: the terminal's own "
+        "games by default, or a Discord guild's or Slack workspace's.",
+        epilog=example(
+            "quizbot leaderboard",
+            "quizbot leaderboard --period all --teams",
+            "quizbot leaderboard --platform slack --community T0123",
+        ),
+    )
     board.add_argument("--period", default="week", help="week, last-week, all or YYYY-Www")
     board.add_argument("--teams", action="store_true", help="teams instead of players")
     board.add_argument("--community", default="console", help="community id (default console)")
@@ -112,13 +175,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stop the console quizzes of this host. A game still running is asked to "
         "stop (as by Ctrl-C: it reveals its question and prints the standings); a quiz left "
         "running by a game that ended is stopped here.",
-        epilog="example: quizbot stop",
+        epilog=example("quizbot stop"),
     )
     stop.set_defaults(func=cmd_stop)
 
-    db = sub.add_parser("db", help="database maintenance")
+    db = sub.add_parser(
+        "db",
+        help="database maintenance",
+        description="Database maintenance (DATABASE_URL).",
+        epilog=example("quizbot db upgrade"),
+    )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_up = db_sub.add_parser("upgrade", help="apply migrations up to the latest")
+    db_up = db_sub.add_parser(
+        "upgrade",
+        help="apply migrations up to the latest",
+        description="Apply the database migrations up to the latest revision. A SQLite file "
+        "is created if its folder exists.",
+        epilog=example(
+            "quizbot db upgrade",
+            "DATABASE_URL=postgresql+asyncpg://quizbot@localhost/quizbot quizbot db upgrade",
+        ),
+    )
     db_up.set_defaults(func=cmd_db_upgrade)
 
     questions_cli.register(sub)
@@ -158,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # several bad settings: one line each
         lines = str(exc).splitlines() if isinstance(exc, SettingsError) else [str(exc)]
         for line in lines:
-            print(f"quizbot: {line}", file=sys.stderr)
+            print(f"{PREFIX}{line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -167,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # unwritable one is the user's to fix, so it is one line, not a traceback
         if settings is None or not is_database_failure(exc):
             raise
-        print(f"quizbot: {database_failure_line(settings.database_url, exc)}", file=sys.stderr)
+        print(f"{PREFIX}{database_failure_line(settings.database_url, exc)}", file=sys.stderr)
         return 1
 
 

@@ -13,19 +13,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.cli.help import QuizbotParser, example, fail
 from bot.core.cards import letters
 from bot.core.model import Question
 from bot.questions.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_deck, parse_deck
 from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.loader import LoadResult, load_decks
 from bot.questions.problems import QuestionFileError
+from bot.shipped import shipped_decks_dir
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def default_questions_dir() -> Path:
-    """The deck directory: $QUESTIONS_DIR, else `questions` in the working directory."""
-    return Path(os.environ.get("QUESTIONS_DIR") or "questions")
+    """The deck directory: $QUESTIONS_DIR, else the decks shipped with quizbot.
+
+    A QUESTIONS_DIR that does not exist is a QuestionFileError naming the setting."""
+    folder = os.environ.get("QUESTIONS_DIR", "").strip()
+    if not folder:
+        return shipped_decks_dir()
+    if not Path(folder).exists():
+        raise QuestionFileError(
+            f"QUESTIONS_DIR={folder}: no such folder (unset it for the decks shipped with quizbot)"
+        )
+    return Path(folder)
 
 
 def question_json(question: Question) -> dict[str, Any]:
@@ -195,8 +206,7 @@ def _guarded(handler: Handler) -> Handler:
         try:
             return handler(args)
         except QuestionFileError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+            return fail(str(exc))
         except BrokenPipeError:
             # `quizbot questions list --json | head`: the reader left; say nothing more,
             # and keep Python from failing again when it flushes stdout at exit.
@@ -208,22 +218,33 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `questions validate|list|import|export` to the main command line."""
     questions = subparsers.add_parser(
         "questions",
         help="validate, list and import question decks",
-        description="Validate, list and import question decks.",
+        description="Validate, list, import and export question decks (docs/questions.md).",
+        epilog=example("quizbot questions validate", "quizbot questions list --json"),
     )
     commands = questions.add_subparsers(dest="questions_command", metavar="COMMAND")
     commands.required = True
 
-    path_help = "deck files or directories (default: $QUESTIONS_DIR or ./questions)"
-    check = commands.add_parser("validate", help="check decks; report every problem")
+    path_help = "deck files or directories (default: $QUESTIONS_DIR, else the shipped decks)"
+    check = commands.add_parser(
+        "validate",
+        help="check decks; report every problem",
+        description="Check deck files and report every problem as path:line:col, one a line.",
+        epilog=example("quizbot questions validate", "quizbot questions validate my-deck.yaml"),
+    )
     check.add_argument("paths", nargs="*", metavar="PATH", help=path_help)
     check.set_defaults(func=_guarded(validate))
 
-    listing = commands.add_parser("list", help="list the questions of the decks")
+    listing = commands.add_parser(
+        "list",
+        help="list the questions of the decks",
+        description="List the questions of the decks: id, deck and prompt, or JSON.",
+        epilog=example("quizbot questions list", "quizbot questions list --json questions/"),
+    )
     listing.add_argument("paths", nargs="*", metavar="PATH", help=path_help)
     listing.add_argument(
         "--json",
@@ -233,7 +254,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.set_defaults(func=_guarded(list_questions))
 
     importer = commands.add_parser(
-        "import", help="import questions from another format (see docs/questions.md)"
+        "import",
+        help="import questions from another format (see docs/questions.md)",
+        description="Import questions from GIFT, Moodle XML, Aiken, Open Trivia DB, CSV or "
+        "text as a deck YAML file; an existing OUTPUT is kept unless --force.",
+        epilog=example(
+            "quizbot questions import gift quiz.gift -o questions/quiz.yaml",
+            "quizbot questions import auto export.xml --deck moodle",
+        ),
     )
     importer.add_argument(
         "import_format",
@@ -252,7 +280,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     importer.set_defaults(func=_guarded(import_command))
 
-    exporter = commands.add_parser("export", help="write a deck as YAML, GIFT or CSV")
+    exporter = commands.add_parser(
+        "export",
+        help="write a deck as YAML, GIFT or CSV",
+        description="Write a deck (a name in the decks folder, or a file) as YAML, GIFT or CSV.",
+        epilog=example("quizbot questions export deep-learning --format gift -o dl.gift"),
+    )
     exporter.add_argument("deck", metavar="DECK", help="a deck name in $QUESTIONS_DIR, or a file")
     exporter.add_argument("--format", choices=EXPORT_FORMATS, default="yaml", help="yaml|gift|csv")
     exporter.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
@@ -262,7 +295,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def main(argv: list[str] | None = None) -> int:
     """Run only the `questions` commands (`python -m bot.cli.questions questions ...`)."""
-    parser = argparse.ArgumentParser(prog="quizbot")
+    parser = QuizbotParser(prog="quizbot")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     handler: Handler = args.func

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.config import Settings
+from bot.cli.help import example
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm.service import Rhythm
 
@@ -26,15 +26,23 @@ def card_text(heading: str, lines: list[str]) -> str:
 
 
 async def _with_rhythm(
-    settings: Settings, platform: str, work: Callable[[Rhythm], Awaitable[str]], out: TextIO
+    args: argparse.Namespace,
+    work: Callable[[Rhythm, CommunityRef], Awaitable[str]],
+    out: TextIO,
 ) -> int:
     from bot.adapters.console import ConsoleChat
+    from bot.adapters.console.syntax import TERMINAL_SYNTAX
+    from bot.cli.communities import existing_community
+    from bot.core.syntax import use_command_syntax
     from bot.runtime import running
 
-    async with running(settings, ConsoleChat(out), platform=platform) as runtime:
+    use_command_syntax(TERMINAL_SYNTAX)
+
+    async with running(args.settings, ConsoleChat(out), platform=args.platform) as runtime:
         if runtime.rhythm is None:
             raise RuntimeError("the weekly rhythm needs the SQL store")
-        text = await work(runtime.rhythm)
+        community = await existing_community(runtime.store, args.platform, args.community)
+        text = await work(runtime.rhythm, community)
     print(text, file=out)
     return 0
 
@@ -45,39 +53,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     name = args.player or default_player_name()
     player = PlayerRef(external_id=name, display_name=name)
-    community = CommunityRef(external_id=args.community, name=args.community)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.stats(community, player, player)
         return card_text(card.heading, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Show or change a community's settings."""
-    community = CommunityRef(external_id=args.community, name=args.community)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.config(community, args.channel, args.words, is_admin=True)
         return card_text(card.heading, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """List, add or cancel scheduled quizzes."""
     from bot.adapters.console import default_player_name
 
-    community = CommunityRef(external_id=args.community, name=args.community)
     name = default_player_name()
     operator = PlayerRef(external_id=name, display_name=name)
 
-    async def work(rhythm: Rhythm) -> str:
+    async def work(rhythm: Rhythm, community: CommunityRef) -> str:
         card = await rhythm.schedule(community, args.channel, operator, args.words, is_admin=True)
         return card_text(card.title, card.lines())
 
-    return asyncio.run(_with_rhythm(args.settings, args.platform, work, sys.stdout))
+    return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
 def _community_options(parser: argparse.ArgumentParser) -> None:
@@ -87,18 +92,41 @@ def _community_options(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add stats, config and schedule to the `quizbot` parser."""
-    stats = sub.add_parser("stats", help="a player's stats: accuracy, streak, ranks")
+    stats = sub.add_parser(
+        "stats",
+        help="a player's stats: accuracy, streak, ranks",
+        description="A player's figures in a community: accuracy, streak, weekly ranks.",
+        epilog=example("quizbot stats", "quizbot stats --player ann"),
+    )
     stats.add_argument("--player", help="player name (default: login name)")
     _community_options(stats)
     stats.set_defaults(func=cmd_stats)
 
-    config = sub.add_parser("config", help="show or change a community's settings")
+    config = sub.add_parser(
+        "config",
+        help="show or change a community's settings",
+        description="Show a community's settings, or change one with KEY VALUE (as an admin).",
+        epilog=example(
+            "quizbot config",
+            "quizbot config timezone Europe/Paris",
+            "quizbot config channel here --channel terminal",
+        ),
+    )
     config.add_argument("words", nargs="*", metavar="KEY VALUE", help="e.g. timezone Europe/Paris")
     config.add_argument("--channel", default="terminal", help="the channel 'here' means")
     _community_options(config)
     config.set_defaults(func=cmd_config)
 
-    schedule = sub.add_parser("schedule", help="list, add or cancel scheduled quizzes")
+    schedule = sub.add_parser(
+        "schedule",
+        help="list, add or cancel scheduled quizzes",
+        description="List, add or cancel the quizzes that start by themselves.",
+        epilog=example(
+            "quizbot schedule list",
+            "quizbot schedule daily 09:00 deep-learning 5",
+            "quizbot schedule cancel 1",
+        ),
+    )
     schedule.add_argument(
         "words",
         nargs="*",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from bot.cli.help import example
 from bot.config import Settings
 
 
@@ -63,13 +64,39 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add serve, discord and doctor commands to the `quizbot` parser."""
     from bot.ops import doctor
 
-    serve = sub.add_parser("serve", help="run the bot on a chat platform")
+    serve = sub.add_parser(
+        "serve",
+        help="run the bot on a chat platform",
+        description="Run the bot on Discord or Slack until stopped (SIGTERM or Ctrl-C).",
+        epilog=example("quizbot serve discord", "quizbot serve slack --http"),
+    )
     serve_sub = serve.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
-    discord = serve_sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
+    discord = serve_sub.add_parser(
+        "discord",
+        help="run on Discord (DISCORD_TOKEN)",
+        description="Run the bot on Discord with DISCORD_TOKEN.",
+        epilog=example("quizbot serve discord", "quizbot serve discord --metrics-port 9100"),
+    )
     discord.set_defaults(func=_with_metrics_port(cmd_serve_discord))
-    slack = serve_sub.add_parser("slack", help="run on Slack (Socket Mode, or --http)")
+    slack = serve_sub.add_parser(
+        "slack",
+        help="run on Slack (Socket Mode, or --http)",
+        description="Run the bot on Slack: Socket Mode with SLACK_APP_TOKEN, or HTTP mode "
+        "(--http) on /slack/events with SLACK_SIGNING_SECRET. HTTP mode listens on "
+        "127.0.0.1 only, for a reverse proxy in front; --host 0.0.0.0 listens on every "
+        "interface.",
+        epilog=example(
+            "quizbot serve slack",
+            "quizbot serve slack --http --port 3000",
+            "quizbot serve slack --http --host 0.0.0.0",
+        ),
+    )
     slack.add_argument("--http", action="store_true", help="serve HTTP mode on /slack/events")
-    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind")
+    slack.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to bind (default 127.0.0.1, this machine only)",
+    )
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.set_defaults(func=_with_metrics_port(cmd_serve_slack))
     for platform in (discord, slack):
@@ -79,12 +106,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             help="serve /metrics and /healthz on this port (METRICS_PORT)",
         )
 
-    dc = sub.add_parser("discord", help="set up the Discord application")
+    dc = sub.add_parser(
+        "discord",
+        help="set up the Discord application",
+        description="Set up the Discord application: register /quiz, or print the invite URL.",
+        epilog=example("quizbot discord sync --guild 123456789012345678"),
+    )
     dc_sub = dc.add_subparsers(dest="discord_command", required=True, metavar="ACTION")
-    sync = dc_sub.add_parser("sync", help="register /quiz with Discord (globally or one guild)")
+    sync = dc_sub.add_parser(
+        "sync",
+        help="register /quiz with Discord (globally or one guild)",
+        description="Register the /quiz commands with Discord: globally (may take an hour "
+        "to show) or in one guild (at once).",
+        epilog=example("quizbot discord sync", "quizbot discord sync --guild 123456789012345678"),
+    )
     sync.add_argument("--guild", type=int, help="sync to one guild only (instant)")
     sync.set_defaults(func=cmd_discord_sync)
-    invite = dc_sub.add_parser("invite-url", help="print the URL that adds the bot to a server")
+    invite = dc_sub.add_parser(
+        "invite-url",
+        help="print the URL that adds the bot to a server",
+        description="Print the URL that adds the bot to a server, with the permissions it needs.",
+        epilog=example("quizbot discord invite-url"),
+    )
     invite.add_argument(
         "--application-id", type=int, help="application id (default: asked of Discord)"
     )

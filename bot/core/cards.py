@@ -198,7 +198,8 @@ class RevealCard:
         """One line per team, e.g. "✅ Owls: B (2 of 3 votes) +750"."""
         return [
             f"{'✅' if t.correct else '❌'} {name(t.name)}: {letters(t.selected) or '-'} "
-            f"({t.votes} of {t.members_voted} votes) +{t.points}"
+            f"({t.votes} of {t.members_voted} vote{'' if t.members_voted == 1 else 's'}) "
+            f"+{t.points}"
             for t in self.teams
         ]
 
@@ -233,21 +234,30 @@ class SummaryCard:
     def player_lines(self, name: NameStyle = plain, limit: int = 10) -> list[str]:
         """The podium and the rest, e.g. "🥇 Ann: 2100 pts (2/3 correct)"."""
         return [
-            f"{rank_label(r.rank)} {name(r.name)}: {r.points} pts "
+            f"{rank_label(r.rank, r.points)} {name(r.name)}: {r.points} pts "
             f"({r.correct}/{r.answered} correct)"
             for r in self.players[:limit]
         ]
 
     def team_lines(self, name: NameStyle = plain, limit: int = 10) -> list[str]:
         """Team scores within the quiz, e.g. "🥇 Owls: 1500 pts"."""
-        return [f"{rank_label(r.rank)} {name(r.name)}: {r.points} pts" for r in self.teams[:limit]]
+        return [
+            f"{rank_label(r.rank, r.points)} {name(r.name)}: {r.points} pts"
+            for r in self.teams[:limit]
+        ]
 
 
 MEDALS = ("🥇", "🥈", "🥉")
 
 
-def rank_label(rank: int) -> str:
-    """A medal for the podium, "#4" after it."""
+NO_MEDAL = "–"
+"""The label of a row with 0 points: ranked first of nobody scoring is no podium."""
+
+
+def rank_label(rank: int, points: int | None = None) -> str:
+    """A medal for the podium, "#4" after it; no medal for 0 points."""
+    if points == 0:
+        return NO_MEDAL
     return MEDALS[rank - 1] if 1 <= rank <= 3 else f"#{rank}"
 
 
@@ -266,7 +276,8 @@ class LeaderboardCard:
         if not self.rows:
             return ["No scores yet."]
         lines = [
-            f"{rank_label(r.rank)} {r.name}: {r.points} pts ({r.correct}/{r.answered} correct)"
+            f"{rank_label(r.rank, r.points)} {r.name}: {r.points} pts "
+            f"({r.correct}/{r.answered} correct)"
             for r in self.rows
         ]
         if self.me is not None and all(r.subject_id != self.me.subject_id for r in self.rows):

@@ -179,27 +179,20 @@ def safe_url(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
-
-
 async def database_checks(settings: Settings) -> list[Check]:
     """The database answers `SELECT 1` and is migrated to the newest revision."""
     from bot.ops.health import database_health
     from bot.store import current_revision, head_revision
+    from bot.store.sqlite_file import sqlite_file, takes_writes
 
     url = settings.database_url
     shown = safe_url(url)
     upgrade_fix = "run `quizbot db upgrade`"
-    sqlite_file = _sqlite_file(url)
-    if sqlite_file is not None and not sqlite_file.exists():
-        # connecting would create an empty file: say so instead
-        return [Check.failed("database", f"{sqlite_file} does not exist ({shown})", upgrade_fix)]
+    sqlite_path = sqlite_file(url)
+    if sqlite_path is not None:
+        problem = sqlite_file_check(url, sqlite_path, shown)
+        if problem is not None:
+            return [problem]
     try:
         async with database_health(url) as health:
             await asyncio.wait_for(health.ping(), DATABASE_TIMEOUT)
@@ -211,6 +204,13 @@ async def database_checks(settings: Settings) -> list[Check]:
         reason = _reason(exc).replace(make_url(url).password or "\0", "***")
         return [Check.failed("database", f"cannot connect to {shown}: {reason}", fix)]
     checks = [Check.ok("database", f"reachable at {shown}")]
+    if sqlite_path is not None and not await asyncio.to_thread(takes_writes, url):
+        checks[0] = Check.failed(
+            "database",
+            f"the SQLite file {sqlite_path} is read-only ({shown})",
+            "make the file writable by the bot's user, or point DATABASE_URL at a writable one",
+        )
+        return checks
     head = head_revision()
     try:
         current = await asyncio.to_thread(current_revision, url)
@@ -228,6 +228,23 @@ async def database_checks(settings: Settings) -> list[Check]:
     else:
         checks.append(Check.ok("migrations", f"at the latest revision ({head})"))
     return checks
+
+
+def sqlite_file_check(url: str, path: Path, shown: str) -> Check | None:
+    """A SQLite file in a missing folder, or not yet created; None when it exists."""
+    if not path.parent.is_dir():
+        # `db upgrade` cannot create the folder either: advise what does
+        return Check.failed(
+            "database",
+            f"the folder {path.parent} of the SQLite file does not exist ({shown})",
+            f"create it (mkdir -p {path.parent}) or point DATABASE_URL at an existing folder",
+        )
+    if not path.exists():
+        # connecting would create an empty file: say so instead
+        return Check.failed(
+            "database", f"{path} does not exist ({shown})", "run `quizbot db upgrade`"
+        )
+    return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -250,7 +267,8 @@ def deck_checks(settings: Settings) -> list[Check]:
             Check.failed(
                 "decks",
                 f"QUESTIONS_DIR {folder} is not a folder",
-                "set QUESTIONS_DIR to the folder of deck YAML files (default: questions)",
+                "set QUESTIONS_DIR to the folder of deck YAML files, or unset it for the "
+                "shipped decks",
             )
         ]
     result = load_decks(folder)
@@ -428,8 +446,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `doctor` to the `quizbot` parser."""
+    from bot.cli.help import example
+
     doctor = sub.add_parser(
-        "doctor", help="check settings, database, decks (and tokens with --online)"
+        "doctor",
+        help="check settings, database, decks (and tokens with --online)",
+        description="Check the settings, the database and the decks, with a one-line fix "
+        "for each failure; --online asks Slack and Discord about the tokens too.",
+        epilog=example("quizbot doctor", "quizbot doctor --online --platform slack"),
     )
     doctor.add_argument(
         "--online", action="store_true", help="also ask Slack and Discord whether the tokens work"

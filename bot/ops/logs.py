@@ -121,7 +121,8 @@ def configure_logging(settings: Settings, stream: object = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # library chatter (discord.py gateway, aiohttp access, one line per SQLite call) stays
-    # at warnings
-    for noisy in ("discord", "aiohttp.access", "slack_bolt", "sqlalchemy.engine", "aiosqlite"):
+    # library chatter (discord.py gateway, aiohttp access, one line per SQLite call,
+    # alembic's plugin set-up and migration steps at every start) stays at warnings
+    noisy_loggers = ("discord", "aiohttp.access", "slack_bolt", "sqlalchemy.engine", "aiosqlite")
+    for noisy in (*noisy_loggers, "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.core.cards import LeaderboardCard, rank_label
 from bot.core.model import ScoreRow
 from bot.core.rhythm.cards import WeeklyBoardCard
+from bot.render.fonts import chart_fonts, quiet_glyphs
 from bot.render.math import THEMES
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ _MEDALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 def _name(row: ScoreRow) -> str:
     # the chart font has no emoji medals: ranks are written out
-    rank = _MEDALS.get(row.rank) or rank_label(row.rank)
+    rank = rank_label(row.rank, row.points) if row.points == 0 else None
+    rank = rank or _MEDALS.get(row.rank) or rank_label(row.rank)
     name = row.name if len(row.name) <= MAX_NAME else row.name[: MAX_NAME - 1] + "…"
     return f"{rank}  {name}"
 
@@ -61,15 +62,21 @@ def leaderboard_png(
     the row whose subject id is `highlight` marked; theme "dark" or "light"."""
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}: use one of {', '.join(THEMES)}")
-    # Imported here: matplotlib takes a noticeable time to import and only pictures need
-    # it. The Figure/FigureCanvasAgg API never touches pyplot's global state, so charts
-    # can be drawn from worker threads.
+    # matplotlib is imported in _draw: it takes a noticeable time to import and only
+    # pictures need it. The Figure/FigureCanvasAgg API never touches pyplot's global
+    # state, so charts can be drawn from worker threads.
+    quiet_glyphs()
+    return _draw(rows, highlight, theme, title)
+
+
+def _draw(rows: Sequence[ScoreRow], highlight: int | None, theme: str, title: str | None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     background, foreground = THEMES[theme]
     bar, accent = _BARS[theme]
     shown = list(rows)[:MAX_BARS]
+    family = list(chart_fonts())  # CJK names draw in a fallback font, not as boxes
     figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, facecolor=background)
     renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
     figure.text(
@@ -82,6 +89,7 @@ def leaderboard_png(
         fontweight="bold",
         color=foreground,
         parse_math=False,
+        family=family,
     )
     axes = figure.add_axes((0.36, 0.03, 0.54, 0.83))
     axes.set_axis_off()
@@ -95,20 +103,26 @@ def leaderboard_png(
     for y, row in enumerate(shown):
         mine = highlight is not None and row.subject_id == highlight
         axes.barh(y, max(row.points, 0), height=0.72, color=accent if mine else bar)
-        _label_bar(axes, renderer, y, row, top=top, bold=mine, colour=foreground)
+        _label_bar(axes, renderer, y, row, top=top, bold=mine, colour=foreground, family=family)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        # names may hold characters the bundled font lacks; they show as boxes
-        warnings.simplefilter("ignore", UserWarning)
-        figure.savefig(buffer, format="png", dpi=DPI, facecolor=background)
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor=background)
     return buffer.getvalue()
 
 
 def _label_bar(
-    axes: Axes, renderer: Any, y: int, row: ScoreRow, *, top: int, bold: bool, colour: str
+    axes: Axes,
+    renderer: Any,
+    y: int,
+    row: ScoreRow,
+    *,
+    top: int,
+    bold: bool,
+    colour: str,
+    family: list[str],
 ) -> None:
     """The name left of a bar and the points right of it."""
     style: dict[str, Any] = {
+        "family": family,
         "va": "center",
         "fontweight": "bold" if bold else "normal",
         "color": colour,

@@ -1,4 +1,4 @@
-"""`Communities`: get-or-create and save the communities (a guild, a workspace)."""
+"""`Communities`: get-or-create, list and save the communities (a guild, a workspace)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,22 @@ class Communities:
         ).returning(*CommunityRow.__table__.c)
         async with self._db.write() as conn:
             return community_from_row((await conn.execute(stmt)).mappings().one())
+
+    async def known_communities(self, platform: str) -> list[Community]:
+        """The communities of `platform`, by external id; reads only."""
+        async with self._db.reader.connect() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        select(CommunityRow.__table__)
+                        .where(CommunityRow.platform == platform)
+                        .order_by(CommunityRow.external_id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [community_from_row(row) for row in rows]
 
     async def save_community(self, community: Community) -> Community:
         """Store a community's name, timezone, week start and settings."""

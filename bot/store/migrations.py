@@ -16,10 +16,13 @@ from sqlalchemy.pool import NullPool
 
 from alembic import command
 from bot.store.database import create_engine, normalize_url
+from bot.store.sqlite_file import check_sqlite_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-ALEMBIC_INI = ROOT / "alembic.ini"
-ALEMBIC_DIR = ROOT / "alembic"
+ALEMBIC_INI = ROOT / "alembic.ini"  # a checkout's; an installed package runs without it
+ALEMBIC_DIR = Path(__file__).resolve().parents[1] / "migrations"
+"""The migration scripts: bot/migrations links to the repository's alembic/ folder, and
+a wheel holds a copy, so `db upgrade` works from any folder after a `pip install`."""
 
 T = TypeVar("T")
 
@@ -62,6 +65,7 @@ def _outside_event_loop(work: Callable[[], T]) -> T:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration up to `revision` (blocking; safe to call inside a loop)."""
+    check_sqlite_folder(url)
     config = alembic_config(url)
     _outside_event_loop(lambda: command.upgrade(config, revision))
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.errors import ChannelBusyError
 from bot.core.model import Question, Quiz, Round
 from bot.core.ports import NewQuiz, NewRound
+from bot.core.syntax import command
 from bot.store.codec import (
     options_to_json,
     question_to_json,
@@ -21,8 +22,6 @@ from bot.store.codec import (
 )
 from bot.store.db import OPEN, ROUND_COLUMNS, RUNNING, Database
 from bot.store.tables import QuestionRow, QuizRow, RoundRow
-
-CHANNEL_BUSY = "A quiz is already running in this channel; /quiz stop ends it"
 
 # Question ids per lookup of known content hashes: well under every driver's limit of
 # bound parameters.
@@ -119,7 +118,9 @@ class Quizzes:
                 round_ = await self.insert_round(conn, quiz_row["id"], first_round)
         except IntegrityError:
             if await self.running_quiz(quiz.community_id, quiz.channel_id) is not None:
-                raise ChannelBusyError(CHANNEL_BUSY) from None
+                raise ChannelBusyError(
+                    f"A quiz is already running in this channel; {command('stop')} ends it"
+                ) from None
             raise
         return quiz_from_row(quiz_row), round_
 

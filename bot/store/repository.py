@@ -39,6 +39,7 @@ class SqlStore:
         communities = Communities(self.db)
         self.community = communities.community
         self.save_community = communities.save_community
+        self.known_communities = communities.known_communities
 
         self._players = Players(self.db)
         self.player = self._players.player

@@ -412,7 +412,13 @@ async def test_math_that_unicode_cannot_show_comes_with_a_picture(
     q = bot.current_question()
     round_id = buttons(q)[0]["custom_id"].split(":")[2]
     picture = f"question-{round_id}.png"
-    assert fake.calls_to("POST", r"/channels/\d+/messages")[-1].files == [picture]
+    posted = fake.calls_to("POST", r"/channels/\d+/messages")[-1]
+    assert posted.files == [picture]
+    assert isinstance(posted.body, dict)
+    [described] = posted.body["attachments"]
+    # the picture's words, for a screen reader: the prompt and choices as Unicode
+    assert described["description"].startswith("What is ")
+    assert "A) " in described["description"] and "$" not in described["description"]
     assert [a["filename"] for a in q["attachments"]] == [picture]
     assert q["embeds"][0]["image"]["url"] == f"attachment://{picture}"
     # the text stays readable on its own, with the fraction written on one line

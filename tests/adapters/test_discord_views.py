@@ -114,5 +114,5 @@ def test_reveal_shows_answer_explanation_spread_fastest_and_teams() -> None:
     assert "B ▰▰▰▰▰▰▰▰▱▱ 3 (75%) ✓" in spread and "C ▱▱▱▱▱▱▱▱▱▱ 0 (0%)" in spread
     assert fields["⚡ Fastest correct"] == "🥇 Ann 1.2 s (+95)"
     assert "✅ Owls: B, D (2 of 3 votes) +120" in fields["👥 Team votes"]
-    assert "❌ Foxes: A (1 of 1 votes) +0" in fields["👥 Team votes"]
+    assert "❌ Foxes: A (1 of 1 vote) +0" in fields["👥 Team votes"]
     assert embed["footer"]["text"] == "Last question"

@@ -78,6 +78,7 @@ class Upload:
     channel: str | None = None
     title: str = ""
     comment: str = ""
+    alt: str = ""  # the text alternative (alt_txt) a screen reader reads
 
 
 @dataclass
@@ -278,7 +279,7 @@ class MockSlack:
             return {"ok": True, "user": user}
         if method == "files.getUploadURLExternal":
             file_id = f"F{self._next_ts().split('.')[1]}"
-            self.uploads[file_id] = Upload(file_id)
+            self.uploads[file_id] = Upload(file_id, alt=str(params.get("alt_txt") or ""))
             url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
             return {"ok": True, "upload_url": url, "file_id": file_id}
         if method == "files.completeUploadExternal":

@@ -195,7 +195,7 @@ def test_slack_http_profile_publishes_its_port_and_checks_healthz() -> None:
 
     assert slack["profiles"] == ["slack-http"]
     assert slack["command"][2] == (
-        "quizbot db upgrade && exec quizbot serve slack --http --port 3000"
+        "quizbot db upgrade && exec quizbot serve slack --http --host 0.0.0.0 --port 3000"
     )
     assert slack["ports"] == ["${SLACK_HTTP_PORT:-3000}:3000"]
     assert any("/healthz" in part for part in slack["healthcheck"]["test"])

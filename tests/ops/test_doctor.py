@@ -94,6 +94,36 @@ async def test_a_missing_sqlite_file_is_reported_not_created(
     assert not missing.exists()
 
 
+async def test_a_sqlite_file_in_a_missing_folder_is_not_sent_to_db_upgrade(
+    migrated: Values, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-folder" / "quiz.db"
+    checks = await run_checks(replace(migrated, database_url=f"sqlite+aiosqlite:///{missing}"))
+
+    database = by_name(checks)["database"]
+    assert database.status is Status.FAILED
+    assert f"the folder {missing.parent} of the SQLite file does not exist" in database.detail
+    assert "db upgrade" not in database.fix
+    assert f"mkdir -p {missing.parent}" in database.fix
+    assert "migrations" not in by_name(checks)
+
+
+async def test_a_read_only_sqlite_file_fails(migrated: Values, tmp_path: Path) -> None:
+    # mode=ro rather than chmod: the tests may run as root, who writes any file
+    path = migrated["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    url = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+    checks = await run_checks(replace(migrated, database_url=url))
+    code, text = printed(checks)
+    assert "✗ database" in text
+
+    assert code == 1
+    database = by_name(checks)["database"]
+    assert database.status is Status.FAILED
+    assert f"the SQLite file {path} is read-only" in database.detail
+    assert "writable" in database.fix
+    assert "db upgrade" not in database.fix
+
+
 async def test_an_unreachable_postgres_fails_without_showing_the_password(
     migrated: Values,
 ) -> None:

@@ -301,7 +301,7 @@ def test_cli_import_refuses_to_overwrite_without_force(
     for fmt in ("auto", "gift", "text"):
         assert main(["questions", "import", fmt, str(SAMPLES / "sample.gift"), "-o", str(out)]) == 1
         assert capsys.readouterr().err.strip() == (
-            f"error: {out}: already exists; add --force to overwrite it"
+            f"quizbot: {out}: already exists; add --force to overwrite it"
         )
         assert out.read_text(encoding="utf-8") == "keep me"
     args = ["questions", "import", "gift", str(SAMPLES / "sample.gift"), "-o", str(out)]

@@ -12,6 +12,7 @@ from bot.cli.questions import default_questions_dir, main
 from bot.core.model import QuestionKind, Scoring
 from bot.questions.loader import load_bank, load_decks, skipped_files
 from bot.questions.problems import Problem, QuestionFileError
+from bot.shipped import shipped_decks_dir
 
 SHIPPED = Path(__file__).resolve().parents[2] / "questions"
 
@@ -317,11 +318,12 @@ def test_cli_list_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert out[-1] == "4 questions in 1 deck"
 
 
-def test_default_questions_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_questions_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("QUESTIONS_DIR", raising=False)
-    assert default_questions_dir() == Path("questions")
-    monkeypatch.setenv("QUESTIONS_DIR", "/srv/decks")
-    assert default_questions_dir() == Path("/srv/decks")
+    assert default_questions_dir() == shipped_decks_dir()
+    assert (shipped_decks_dir() / "deep-learning.yaml").is_file()
+    monkeypatch.setenv("QUESTIONS_DIR", str(tmp_path))
+    assert default_questions_dir() == tmp_path
 
 
 def test_shipped_decks_are_valid_and_complete(caplog: pytest.LogCaptureFixture) -> None:

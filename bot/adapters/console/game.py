@@ -27,12 +27,14 @@ from bot.adapters.console.owners import (
 )
 from bot.adapters.console.prompt import AnswerInput, Interrupted, PipeInput, TerminalInput
 from bot.adapters.console.screen import Screen
+from bot.adapters.console.syntax import TERMINAL_SYNTAX
 from bot.adapters.console.text import leaderboard_text
 from bot.config import Settings
 from bot.core.cards import parse_letters
 from bot.core.engine import QuizEngine
 from bot.core.errors import NoQuizError
-from bot.core.model import CommunityRef, Mode, PlayerRef, QuestionKind, Scoring, StartRequest
+from bot.core.model import Mode, PlayerRef, QuestionKind, Scoring, StartRequest
+from bot.core.syntax import use_command_syntax
 from bot.runtime import run_ticker, running
 
 HINT = "Ctrl-D or Ctrl-C ends the game"
@@ -200,6 +202,7 @@ async def play_game(
     out: TextIO = sys.stdout,
 ) -> int:
     """Play one quiz in the terminal; results go to the database under "console"."""
+    use_command_syntax(TERMINAL_SYNTAX)
     interactive = stdin.isatty() and out.isatty()
     screen = Screen(out, rich=interactive)
     chat = ConsoleChat(screen, channel=terminal_channel())
@@ -234,6 +237,7 @@ async def play_game(
 
 async def stop_games(settings: Settings, out: TextIO = sys.stdout) -> int:
     """`quizbot stop`: end the console quizzes of this host."""
+    use_command_syntax(TERMINAL_SYNTAX)
     chat = ConsoleChat(out, channel="")  # shows nothing: each game prints its own end
     async with running(settings, chat, platform="console") as runtime:
         report = await stop_console_quizzes(runtime.engine)
@@ -252,9 +256,11 @@ async def show_leaderboard(
 ) -> int:
     """Print a community's leaderboard."""
     chat = ConsoleChat(out)
+    from bot.cli.communities import existing_community
+
+    use_command_syntax(TERMINAL_SYNTAX)
     async with running(settings, chat, platform=platform) as runtime:
-        card = await runtime.engine.leaderboard(
-            CommunityRef(external_id=community, name=community), period=period, teams=teams
-        )
+        ref = await existing_community(runtime.store, platform, community)
+        card = await runtime.engine.leaderboard(ref, period=period, teams=teams)
     print(leaderboard_text(card), file=out)
     return 0

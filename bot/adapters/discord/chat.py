@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 
@@ -13,7 +12,6 @@ from bot.adapters.discord.views import (
     closed_question_embed,
     closed_question_view,
     question_embed,
-    question_image_name,
     question_view,
     reveal_embed,
     summary_embed,
@@ -21,10 +19,21 @@ from bot.adapters.discord.views import (
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
 from bot.core.rhythm.cards import WeeklyBoardCard
-from bot.render import needs_image, render_math_png
 from bot.render.chart import LEADERBOARD_IMAGE
+from bot.render.pictures import (
+    MathPicture,
+    explanation_picture,
+    question_picture,
+    question_picture_name,
+    question_source,
+)
 
 log = logging.getLogger(__name__)
+
+
+def attachment(picture: MathPicture) -> discord.File:
+    """A math picture as an upload, its words as the description a screen reader reads."""
+    return discord.File(io.BytesIO(picture.png), filename=picture.filename, description=picture.alt)
 
 
 class DiscordChat:
@@ -39,42 +48,32 @@ class DiscordChat:
         # no fetch and no cache needed: a channel id is enough to post and edit
         return self.client.get_partial_messageable(int(channel_id))
 
-    async def _picture(self, card: QuestionCard) -> discord.File | None:
-        if not needs_image(card.prompt):
-            return None
-        try:
-            # matplotlib is slow to draw: keep the event loop (and other clicks) moving
-            png = await asyncio.to_thread(render_math_png, card.prompt, self.theme)
-        except Exception:
-            log.exception("drawing the math of round %s failed; posting text only", card.round_id)
-            return None
-        return discord.File(io.BytesIO(png), filename=question_image_name(card))
-
     async def post_question(self, channel_id: str, card: QuestionCard) -> str:
         """Post a question with its answer components; returns the message id."""
-        picture = await self._picture(card)
+        picture = await question_picture(card, self.theme)
         if picture is not None:
-            self._images[card.round_id] = question_image_name(card)
+            self._images[card.round_id] = picture.filename
         message = await self._channel(channel_id).send(
             embed=question_embed(card, image=picture is not None),
             view=question_view(card),
-            file=picture or MISSING,
+            file=attachment(picture) if picture is not None else MISSING,
         )
         return str(message.id)
 
     async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
         """Refresh the answers-so-far line (the engine limits how often)."""
-        image = card.round_id in self._images or needs_image(card.prompt)
+        image = card.round_id in self._images or question_source(card) is not None
         message = self._channel(channel_id).get_partial_message(int(message_ref))
         await message.edit(embed=question_embed(card, image=image))
 
     async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
-        """Close the question message (buttons off, answer marked) and post the reveal."""
+        """Close the question message (buttons off, answer marked) and post the reveal,
+        with a picture of the explanation's math when its text falls short."""
         channel = self._channel(channel_id)
         if message_ref is not None:
             image = self._images.pop(card.round_id, None)
-            if image is None and needs_image(card.prompt):
-                image = f"question-{card.round_id}.png"
+            if image is None and question_source(card) is not None:
+                image = question_picture_name(card)
             try:
                 await channel.get_partial_message(int(message_ref)).edit(
                     embed=closed_question_embed(card, image_name=image),
@@ -83,7 +82,13 @@ class DiscordChat:
             except discord.HTTPException:
                 # the reveal matters more than the old message: post it anyway
                 log.exception("closing the question message of round %s failed", card.round_id)
-        await channel.send(embed=reveal_embed(card))
+        embed = reveal_embed(card)
+        picture = await explanation_picture(card, self.theme)
+        if picture is not None:
+            embed.set_image(url=f"attachment://{picture.filename}")
+        await channel.send(
+            embed=embed, file=attachment(picture) if picture is not None else MISSING
+        )
 
     async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
         """Post the end-of-quiz summary."""

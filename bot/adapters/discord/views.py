@@ -27,6 +27,7 @@ from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoa
 from bot.core.start_options import start_usage
 from bot.render import to_chat_text
 from bot.render.chart import LEADERBOARD_IMAGE
+from bot.render.pictures import question_picture_name
 from bot.render.question import choice_mark, closed_status, open_status, question_heading
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ class AnswerSelect(
 
 def question_image_name(card: QuestionCard) -> str:
     """File name of a question's math picture, referenced from its embed."""
-    return f"question-{card.round_id}.png"
+    return question_picture_name(card)
 
 
 def question_embed(card: QuestionCard, *, image: bool = False) -> discord.Embed:

@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,6 +37,19 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+
+
+class _TokenGivenTwice(logging.Filter):
+    """Drops Bolt's "`token` will be unused" warning: Bolt reads SLACK_BOT_TOKEN from the
+    environment by itself, and the client it is given holds that same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")
+if not any(isinstance(f, _TokenGivenTwice) for f in _BOLT_LOG.filters):
+    _BOLT_LOG.addFilter(_TokenGivenTwice())
 
 
 def build_app(
@@ -123,7 +137,7 @@ async def serve_slack(
     settings: Settings,
     *,
     http: bool = False,
-    host: str = "0.0.0.0",
+    host: str = "127.0.0.1",
     port: int = 3000,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[int], None] | None = None,
@@ -209,7 +223,7 @@ def _bound_port(site: web.TCPSite, asked: int) -> int:
 
 
 def run_slack(
-    settings: Settings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000
+    settings: Settings, *, http: bool = False, host: str = "127.0.0.1", port: int = 3000
 ) -> int:
     """`quizbot serve slack`: Socket Mode with SLACK_APP_TOKEN, else (or with --http) HTTP."""
     slack_mode(settings, http=http)  # a missing setting stops here, before any I/O

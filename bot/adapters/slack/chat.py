@@ -33,11 +33,13 @@ from bot.adapters.slack.blocks import (
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
 from bot.core.rhythm.cards import WeeklyBoardCard
+from bot.render.pictures import MathPicture, explanation_picture, question_picture
 
 log = logging.getLogger(__name__)
 
 Body = Mapping[str, Any]
 
+PICTURE_THEME = "light"  # Slack's usual client theme: the colours of the math pictures
 RATE_LIMIT_RETRIES = 3
 HTTP_TIMEOUT = 10.0
 
@@ -121,6 +123,7 @@ class SlackChat:
         response = await self.client.chat_postMessage(
             channel=channel_id, text=question_text(card), blocks=question_blocks(card)
         )
+        await self._attach(channel_id, await question_picture(card, PICTURE_THEME), card.heading)
         return str(response["ts"])
 
     async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
@@ -148,6 +151,24 @@ class SlackChat:
         await self.client.chat_postMessage(
             channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
         )
+        await self._attach(channel_id, await explanation_picture(card, PICTURE_THEME), card.heading)
+
+    async def _attach(self, channel_id: str, picture: MathPicture | None, title: str) -> None:
+        """Share a math picture under the message it belongs to, as the leaderboard chart
+        is shared; its words go as `alt_txt` for a screen reader. Without files:write
+        (or on any upload error) the message's Unicode text stands alone."""
+        if picture is None:
+            return
+        try:
+            await self.client.files_upload_v2(
+                channel=channel_id,
+                file=picture.png,
+                filename=picture.filename,
+                title=f"{title} (math)",
+                alt_txt=picture.alt,
+            )
+        except SlackApiError as exc:
+            log.warning("uploading the math picture failed: %s", exc.response.get("error"))
 
     async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
         """Post the end-of-quiz podium."""

@@ -15,6 +15,7 @@ from bot.core.cards import percent, rank_label
 from bot.core.model import ScoreRow
 from bot.core.periods import zone
 from bot.core.rhythm.schedules import Schedule
+from bot.core.syntax import command
 
 
 def channel_mention(channel_id: str) -> str:
@@ -63,7 +64,7 @@ class ConfigCard:
         ]
         if self.next_post:
             lines.append(f"Next weekly board: {self.next_post}")
-        lines.append("Change one with /quiz config KEY VALUE (admins).")
+        lines.append(f"Change one with {command('config KEY VALUE')} (admins).")
         return lines
 
 
@@ -78,7 +79,10 @@ class ScheduleCard:
     def lines(self) -> list[str]:
         """One line per schedule: id, when (local), channel, what, next run."""
         if not self.schedules:
-            return ["No scheduled quizzes. Add one: /quiz schedule daily 09:00 [deck] [questions]"]
+            return [
+                "No scheduled quizzes. Add one: "
+                + command("schedule daily 09:00 [deck] [questions]")
+            ]
         return [schedule_line(s, self.timezone) for s in self.schedules]
 
 
@@ -219,4 +223,4 @@ class WeeklyBoardCard:
 def _board_row(row: ScoreRow) -> str:
     """ "🥇 Ann: 2100 pts, 83% (10/12)"."""
     accuracy = accuracy_text(row.correct, row.answered)
-    return f"{rank_label(row.rank)} {row.name}: {row.points} pts, {accuracy}"
+    return f"{rank_label(row.rank, row.points)} {row.name}: {row.points} pts, {accuracy}"

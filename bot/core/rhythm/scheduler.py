@@ -19,6 +19,7 @@ from bot.core.rhythm.cards import ScheduleCard
 from bot.core.rhythm.ports import DueSchedule, NewSchedule, RhythmStore
 from bot.core.rhythm.report import RunOutcome, ScheduleRun
 from bot.core.rhythm.schedules import MAX_SCHEDULES, ScheduleSpec, last_slot, next_slot
+from bot.core.syntax import command
 
 log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
@@ -81,7 +82,7 @@ class ScheduledQuizzes:
         stored = await self.engine.community(community)
         removed = await self.store.delete_schedule(stored.id, schedule_id)
         if removed is None:
-            raise QuizError(f"No scheduled quiz #{schedule_id} here: /quiz schedule list")
+            raise QuizError(f"No scheduled quiz #{schedule_id} here: {command('schedule list')}")
         return ScheduleCard(f"Cancelled scheduled quiz #{schedule_id}", (removed,), stored.timezone)
 
     async def reschedule(self, community: Community, now: datetime) -> None:

@@ -26,14 +26,22 @@ from bot.core.bank import QuestionBank
 from bot.core.errors import QuizError
 from bot.core.periods import WEEKDAYS, zone
 from bot.core.start_options import MAX_QUESTIONS
+from bot.core.syntax import command
 
 MAX_SCHEDULES = 20
 """Schedules one community may have at once."""
 
-USAGE = (
-    "/quiz schedule daily HH:MM [deck] [questions] | weekly DAY HH:MM [deck] [questions]"
+USAGE_FORMS = (
+    "schedule daily HH:MM [deck] [questions] | weekly DAY HH:MM [deck] [questions]"
     " | list | cancel ID"
 )
+
+
+def usage() -> str:
+    """The forms of the schedule command, as the platform in use types it."""
+    return command(USAGE_FORMS)
+
+
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
 
 
@@ -129,20 +137,22 @@ def parse_schedule_command(words: Sequence[str], bank: QuestionBank) -> Schedule
     head, rest = words[0].lower(), list(words[1:])
     if head in ("cancel", "delete", "remove"):
         if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
-            raise QuizError("Say which schedule to cancel: /quiz schedule cancel ID (see list)")
+            raise QuizError(
+                f"Say which schedule to cancel: {command('schedule cancel ID')} (see list)"
+            )
         return CancelSchedule(int(rest[0].lstrip("#")))
     if head == "daily":
         if not rest:
-            raise QuizError(f"Missing time: {USAGE}")
+            raise QuizError(f"Missing time: {usage()}")
         at, extra = parse_time(rest[0]), rest[1:]
         return AddSchedule(_with_options(ScheduleSpec(Cadence.DAILY, at), extra, bank))
     if head == "weekly":
         if len(rest) < 2:
-            raise QuizError(f"Missing day or time: {USAGE}")
+            raise QuizError(f"Missing day or time: {usage()}")
         weekday, at = parse_weekday(rest[0]), parse_time(rest[1])
         spec = ScheduleSpec(Cadence.WEEKLY, at, weekday)
         return AddSchedule(_with_options(spec, rest[2:], bank))
-    raise QuizError(f"Unknown schedule {words[0]!r}: {USAGE}")
+    raise QuizError(f"Unknown schedule {words[0]!r}: {usage()}")
 
 
 def _with_options(spec: ScheduleSpec, words: Sequence[str], bank: QuestionBank) -> ScheduleSpec:

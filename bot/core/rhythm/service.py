@@ -26,6 +26,7 @@ from bot.core.rhythm.schedules import (
 )
 from bot.core.rhythm.settings import apply_setting, config_card, normalise_key
 from bot.core.rhythm.stats import player_figures
+from bot.core.syntax import command
 
 log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
@@ -75,7 +76,7 @@ class Rhythm:
             return await self.show_config(community)
         if len(words) < 2:
             key = normalise_key(words[0])
-            raise QuizError(f"Missing value for {key}: /quiz config {key} VALUE")
+            raise QuizError(f"Missing value for {key}: {command(f'config {key} VALUE')}")
         return await self.set_config(
             community, channel_id, words[0], " ".join(words[1:]), is_admin=is_admin
         )

@@ -23,6 +23,7 @@ from bot.core.start_options import (
     MAX_SECONDS,
     MIN_SECONDS,
 )
+from bot.core.syntax import command, command_syntax
 
 KEYS = ("channel", "timezone", "week-start", "deck", "questions", "seconds", "scoring")
 """The settable keys, in the order `/quiz config` shows them."""
@@ -62,7 +63,7 @@ def apply_setting(
     key = normalise_key(key)
     raw = value.strip()
     if not raw:
-        raise QuizError(f"Missing value for {key}: /quiz config {key} VALUE")
+        raise QuizError(f"Missing value for {key}: {command(f'config {key} VALUE')}")
     word = raw.lower()
     settings = dict(community.settings)
     if key == "channel":
@@ -123,7 +124,7 @@ def _mentioned_channel(raw: str) -> str:
     """The id in a channel mention (`<#C123>`, `<#C123|name>`); QuizError otherwise."""
     match = _MENTION.match(raw)
     if not match:
-        raise QuizError(f"Bad channel {raw!r}: use here (this channel), a #channel, or off")
+        raise QuizError(f"Bad channel {raw!r}: use {command_syntax().channel_forms}")
     return match.group(1)
 
 

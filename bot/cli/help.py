@@ -1,0 +1,34 @@
+"""The `quizbot` parser class: one error prefix, and help that keeps its examples' lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, NoReturn
+
+PREFIX = "quizbot: "
+"""Every error line of every command starts so."""
+
+
+class QuizbotParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one `quizbot: ` line, like every other
+    error, and whose descriptions and examples are printed as written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """`quizbot: MESSAGE (see quizbot play --help)`, exit status 2 as argparse's."""
+        self.exit(2, f"{PREFIX}{message} (see {self.prog} --help)\n")
+
+
+def example(*lines: str) -> str:
+    """The epilog of a command's help: its examples, one a line."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def fail(message: str) -> int:
+    """Print one error line with the prefix; the exit status 1 of a user's mistake."""
+    print(f"{PREFIX}{message}", file=sys.stderr)
+    return 1
