@@ -29,9 +29,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import CloseContext, CloseDecision
-from bot.core.ratings import Rating
 from bot.core.study.closing import round_card_updates
-from bot.core.study.model import CardState, CardUpdate, StudyCard
+from bot.core.study.memory import STATES
+from bot.core.study.model import CardUpdate, StudyCard
 from bot.core.study.ports import ReminderTarget
 from bot.store.codec import Row, player_from_row
 from bot.store.db import Database, as_arrays
@@ -109,7 +109,7 @@ def card_from_row(row: Row) -> StudyCard:
     return StudyCard(
         player_id=row["player_id"],
         question_id=row["question_id"],
-        state=CardState(row["state"]),
+        state=STATES[row["state"]],
         step=row["step"],
         stability=row["stability"],
         difficulty=row["difficulty"],
@@ -125,7 +125,7 @@ def _card_values(card: StudyCard) -> dict[str, Any]:
     return {
         "player_id": card.player_id,
         "question_id": card.question_id,
-        "state": card.state.value,
+        "state": int(card.state),
         "step": card.step,
         "stability": card.stability,
         "difficulty": card.difficulty,
@@ -143,10 +143,10 @@ def _review_values(update_: CardUpdate) -> dict[str, Any]:
         "community_id": r.community_id,
         "player_id": r.player_id,
         "question_id": r.question_id,
-        "rating": Rating(r.rating).value,
-        "source": r.source.value,
+        "rating": int(r.rating),
+        "source": str(r.source),
         "reviewed_at": r.reviewed_at,
-        "state": r.state.value,
+        "state": int(r.state),
         "due": r.due,
         "stability": r.stability,
         "difficulty": r.difficulty,
