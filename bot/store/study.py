@@ -365,21 +365,31 @@ class StudyCards:
             return list(rows.scalars())
 
     async def reminder_targets(self, community_id: int, now: datetime) -> list[ReminderTarget]:
-        """Players with reminders on and cards due at `now`, with how many are due."""
-        due = (
-            select(StudyCardRow.player_id, func.count().label("due"))
-            .where(StudyCardRow.due <= literal(now, UTCDateTime()))
-            .group_by(StudyCardRow.player_id)
-            .subquery()
-        )
+        """Players with reminders on and cards due at `now`, with how many are due (a
+        range of the (player, due) index per opted-in player)."""
+        due = func.count().label("due")
         async with self._db.reader.connect() as conn:
             rows = await conn.execute(
-                select(PlayerRow.__table__, due.c.due)
-                .join(StudyReminderRow, StudyReminderRow.player_id == PlayerRow.id)
-                .join(due, due.c.player_id == PlayerRow.id)
+                select(
+                    PlayerRow.id,
+                    PlayerRow.platform,
+                    PlayerRow.external_id,
+                    PlayerRow.display_name,
+                    due,
+                )
+                .select_from(StudyReminderRow)
+                .join(PlayerRow, PlayerRow.id == StudyReminderRow.player_id)
+                .join(
+                    StudyCardRow,
+                    (StudyCardRow.player_id == StudyReminderRow.player_id)
+                    & (StudyCardRow.due <= literal(now, UTCDateTime())),
+                )
                 .where(
                     StudyReminderRow.community_id == community_id,
                     StudyReminderRow.enabled.is_(True),
+                )
+                .group_by(
+                    PlayerRow.id, PlayerRow.platform, PlayerRow.external_id, PlayerRow.display_name
                 )
                 .order_by(PlayerRow.id)
             )
