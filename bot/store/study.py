@@ -2,8 +2,8 @@
 
 `StudyCards.record_round` runs inside the transaction that closes a round (called by
 `bot.store.closing`): it reads the round question's cards of the players concerned in
-one SELECT, lets the core compute the new cards, and writes them with one executemany
-upsert, and the log lines with one executemany insert.
+one SELECT, lets the core compute the new cards, and writes them with one upsert
+(unnest arrays on PostgreSQL, an executemany on SQLite) and one log row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     DateTime,
     Float,
     Integer,
@@ -48,8 +47,20 @@ from bot.store.tables import (
 
 CARD_COLUMNS = StudyCardRow.__table__.c
 
-# On PostgreSQL a closing round's cards and log lines go in one statement each, over
-# arrays (unnest), as the scores do; elsewhere one executemany each.
+_CARD_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "content_hash",
+    "reviews",
+    "lapses",
+)
+
+# On PostgreSQL a closing round's cards go in one statement over arrays (unnest), as
+# the scores do; elsewhere in one executemany.
 _PG_UPSERT_CARDS = text(
     "INSERT INTO study_cards (player_id, question_id, state, step, stability, difficulty,"
     " due, last_review, content_hash, reviews, lapses)"
@@ -72,35 +83,6 @@ _PG_UPSERT_CARDS = text(
     bindparam("content_hash", type_=postgresql.ARRAY(String())),
     bindparam("reviews", type_=postgresql.ARRAY(Integer())),
     bindparam("lapses", type_=postgresql.ARRAY(Integer())),
-)
-_PG_INSERT_REVIEWS = text(
-    "INSERT INTO study_reviews (community_id, player_id, question_id, rating, source,"
-    " reviewed_at, state, due, stability, difficulty, content_changed)"
-    " SELECT * FROM unnest(:community_id, :player_id, :question_id, :rating, :source,"
-    " :reviewed_at, :state, :due, :stability, :difficulty, :content_changed)"
-).bindparams(
-    bindparam("community_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("question_id", type_=postgresql.ARRAY(String())),
-    bindparam("rating", type_=postgresql.ARRAY(Integer())),
-    bindparam("source", type_=postgresql.ARRAY(String())),
-    bindparam("reviewed_at", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("state", type_=postgresql.ARRAY(Integer())),
-    bindparam("due", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("stability", type_=postgresql.ARRAY(Float())),
-    bindparam("difficulty", type_=postgresql.ARRAY(Float())),
-    bindparam("content_changed", type_=postgresql.ARRAY(Boolean())),
-)
-_CARD_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "content_hash",
-    "reviews",
-    "lapses",
 )
 
 
@@ -137,21 +119,28 @@ def _card_values(card: StudyCard) -> dict[str, Any]:
     }
 
 
-def _review_values(update_: CardUpdate) -> dict[str, Any]:
-    r = update_.review
-    return {
-        "community_id": r.community_id,
-        "player_id": r.player_id,
-        "question_id": r.question_id,
-        "rating": int(r.rating),
-        "source": str(r.source),
-        "reviewed_at": r.reviewed_at,
-        "state": int(r.state),
-        "due": r.due,
-        "stability": r.stability,
-        "difficulty": r.difficulty,
-        "content_changed": r.content_changed,
-    }
+def _log_rows(updates: Sequence[CardUpdate]) -> list[dict[str, Any]]:
+    """The review log's rows: one per (community, question, source, moment), listing its
+    players and their ratings in player order."""
+    rows: dict[tuple[int, str, str, datetime], dict[str, Any]] = {}
+    for u in updates:
+        r = u.review
+        key = (r.community_id, r.question_id, str(r.source), r.reviewed_at)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {
+                "community_id": r.community_id,
+                "question_id": r.question_id,
+                "source": str(r.source),
+                "reviewed_at": r.reviewed_at,
+                "players": [],
+                "ratings": [],
+                "content_changed": False,
+            }
+        row["players"].append(r.player_id)
+        row["ratings"].append(int(r.rating))
+        row["content_changed"] = row["content_changed"] or r.content_changed
+    return list(rows.values())
 
 
 class StudyCards:
@@ -185,14 +174,13 @@ class StudyCards:
         return len(updates)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
-        """Upsert the cards and append their log lines (each one executemany)."""
+        """Upsert the cards (one statement) and append their log row(s)."""
         if not updates:
             return
         cards = [_card_values(u.card) for u in updates]
-        reviews = [_review_values(u) for u in updates]
+        await conn.execute(self._db.insert(StudyReviewRow), _log_rows(updates))
         if self._db.postgres:
             await conn.execute(_PG_UPSERT_CARDS, as_arrays(cards))
-            await conn.execute(_PG_INSERT_REVIEWS, as_arrays(reviews))
             return
         ins = self._db.insert(StudyCardRow)
         await conn.execute(
@@ -200,9 +188,8 @@ class StudyCards:
                 index_elements=["player_id", "question_id"],
                 set_={name: ins.excluded[name] for name in _CARD_FIELDS},
             ),
-            [_card_values(u.card) for u in updates],
+            cards,
         )
-        await conn.execute(self._db.insert(StudyReviewRow), [_review_values(u) for u in updates])
 
     @staticmethod
     async def _earlier_players(conn: AsyncConnection, ctx: CloseContext) -> list[int]:
@@ -293,18 +280,16 @@ class StudyCards:
         return int(due), first
 
     async def active_players(self, community_id: int, since: datetime) -> list[int]:
-        """Players with a rated answer in the community since `since`."""
+        """Players with a rated answer in the community since `since` (the log's rows
+        of that range, their player lists merged)."""
         async with self._db.reader.connect() as conn:
             rows = await conn.execute(
-                select(StudyReviewRow.player_id)
-                .distinct()
-                .where(
+                select(StudyReviewRow.players).where(
                     StudyReviewRow.community_id == community_id,
                     StudyReviewRow.reviewed_at >= literal(since, UTCDateTime()),
                 )
-                .order_by(StudyReviewRow.player_id)
             )
-            return list(rows.scalars())
+            return sorted({int(p) for players in rows.scalars() for p in players})
 
     # ---- reminders -----------------------------------------------------------------------
 
