@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    any_,
     bindparam,
     func,
     literal,
@@ -202,15 +203,18 @@ class StudyCards:
         )
         return list(rows.scalars())
 
-    @staticmethod
     async def _cards_of_question(
-        conn: AsyncConnection, question_id: str, players: Collection[int]
+        self, conn: AsyncConnection, question_id: str, players: Collection[int]
     ) -> dict[int, StudyCard]:
+        ids = sorted(players)
+        # PostgreSQL: one array parameter rather than an IN list of hundreds
+        among = (
+            StudyCardRow.player_id == any_(literal(ids, postgresql.ARRAY(BigInteger())))
+            if self._db.postgres
+            else StudyCardRow.player_id.in_(ids)
+        )
         rows = await conn.execute(
-            select(StudyCardRow.__table__).where(
-                StudyCardRow.question_id == question_id,
-                StudyCardRow.player_id.in_(sorted(players)),
-            )
+            select(StudyCardRow.__table__).where(StudyCardRow.question_id == question_id, among)
         )
         return {r["player_id"]: card_from_row(r) for r in rows.mappings()}
 
