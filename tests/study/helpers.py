@@ -43,7 +43,8 @@ async def play_rounds(
     proc: StudyProcess, clock: ManualClock, answers: list[dict[int, bool]], deck: str = "algebra"
 ) -> list[str]:
     """Play a quiz: in round r, player n answers right or wrong 8 s in (neither Easy nor
-    Hard); the round closes at its deadline, or early once everyone expected answered. Returns the question ids in order."""
+    Hard); the round closes at its deadline, or early once everyone expected answered.
+    Returns the question ids in order."""
     engine, chat = proc.process.engine, proc.process.chat
     request = StartRequest(
         decks=(deck,), questions=len(answers), seconds=SECONDS, scoring=Scoring.ACCURACY
