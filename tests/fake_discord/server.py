@@ -201,6 +201,10 @@ class FakeDiscord:
         self.channel_id = payloads.snowflake()
         self.channel = payloads.text_channel(self.channel_id, self.guild_id, "study-group")
         self.calls: list[RestCall] = []
+        self.members: dict[str, FakeUser] = {}  # every user made by `user()`, by id
+        self.viewers: dict[str, str] = {}  # ephemeral message id -> the one user who sees it
+        self.dm_channels: dict[str, str] = {}  # DM channel id -> the user at the other end
+        self.closed_dms: set[str] = set()  # users who accept no DM from the bot
         self.messages: dict[str, Json] = {}  # visible messages by id, latest state, in order
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
         self.files: dict[str, dict[str, Upload]] = {}  # message id -> attached files by name
@@ -227,6 +231,7 @@ class FakeDiscord:
         app.router.add_get(p + "/oauth2/applications/@me", self._application)
         app.router.add_put(p + "/applications/{app}/commands", self._sync_commands)
         app.router.add_put(p + "/applications/{app}/guilds/{guild}/commands", self._sync_commands)
+        app.router.add_post(p + "/users/@me/channels", self._open_dm)
         app.router.add_get(p + "/channels/{channel}", self._get_channel)
         app.router.add_post(p + "/channels/{channel}/messages", self._create_message)
         app.router.add_patch(p + "/channels/{channel}/messages/{message}", self._edit_message)
@@ -272,23 +277,29 @@ class FakeDiscord:
 
     def user(self, name: str, *, permissions: int = payloads.MEMBER_PERMISSIONS) -> FakeUser:
         """A new member of the guild."""
-        return FakeUser(payloads.snowflake(), name, permissions)
+        member = FakeUser(payloads.snowflake(), name, permissions)
+        self.members[member.id] = member
+        return member
 
     def users(self, count: int, prefix: str = "Player") -> list[FakeUser]:
         """`count` new members named Player 1, Player 2, ..."""
         return [self.user(f"{prefix} {i}") for i in range(1, count + 1)]
 
-    async def slash(self, who: FakeUser, command: str, **options: Any) -> InteractionRecord:
+    async def slash(
+        self, who: FakeUser, command: str, *, via: int | None = None, **options: Any
+    ) -> InteractionRecord:
         """Type a slash command ("quiz team join", name="Owls") and wait for the reply.
 
-        A FakeUser as an option's value is a member picked in a user option.
+        A FakeUser as an option's value is a member picked in a user option. `via`
+        sends the interaction to one gateway connection only (0: the first to identify),
+        as Discord does when two processes serve different shards.
         """
         options = {
             name: payloads.MemberOption(v.payload, v.member) if isinstance(v, FakeUser) else v
             for name, v in options.items()
         }
         data = payloads.command_options(command.split(), options)
-        record = await self._send_interaction(2, who, data)
+        record = await self._send_interaction(2, who, data, via=via)
         await self._wait(record)
         return record
 
@@ -300,27 +311,39 @@ class FakeDiscord:
         return record.choices
 
     async def click(
-        self, who: FakeUser, message_id: str, label: str, *, stale: bool = False
+        self,
+        who: FakeUser,
+        message_id: str,
+        label: str,
+        *,
+        stale: bool = False,
+        forged: bool = False,
+        via: int | None = None,
     ) -> InteractionRecord:
         """Click the button labelled `label` on a message and wait for the reply.
 
         `stale` clicks it even if disabled, as a client showing an old copy of the
-        message would.
+        message would. An ephemeral message can be clicked only by the user who sees
+        it, unless the click is `forged` (a crafted request for someone else's message).
         """
         message = self.messages[message_id]
+        self._check_visible(who, message, forged=forged)
         button = next((b for b in buttons(message) if b.get("label") == label), None)
         if button is None:
             raise AssertionError(f"no button {label!r} on message {message_id}")
         if button.get("disabled") and not stale:
             raise AssertionError(f"button {label!r} on message {message_id} is disabled")
         data = {"custom_id": button["custom_id"], "component_type": 2}
-        record = await self._send_interaction(3, who, data, message)
+        record = await self._send_interaction(3, who, data, message, via=via)
         await self._wait(record)
         return record
 
-    async def choose(self, who: FakeUser, message_id: str, labels: list[str]) -> InteractionRecord:
+    async def choose(
+        self, who: FakeUser, message_id: str, labels: list[str], *, forged: bool = False
+    ) -> InteractionRecord:
         """Pick options (by label) in the message's select menu and wait for the reply."""
         message = self.messages[message_id]
+        self._check_visible(who, message, forged=forged)
         menus = selects(message)
         if not menus:
             raise AssertionError(f"no select menu on message {message_id}")
@@ -336,6 +359,22 @@ class FakeDiscord:
         record = await self._send_interaction(3, who, data, message)
         await self._wait(record)
         return record
+
+    def _check_visible(self, who: FakeUser, message: Json, *, forged: bool) -> None:
+        viewer = self.viewers.get(str(message["id"]))
+        if viewer is not None and viewer != who.id and not forged:
+            raise AssertionError(f"{who.name} cannot see ephemeral message {message['id']}")
+
+    # ---- direct messages -----------------------------------------------------------------
+
+    def close_dms(self, who: FakeUser) -> None:
+        """The user blocks the bot (or accepts DMs from friends only): sends get 50007."""
+        self.closed_dms.add(who.id)
+
+    def direct_messages(self, who: FakeUser) -> list[Json]:
+        """The messages the bot sent the user in their DM channel, oldest first."""
+        channels = {c for c, u in self.dm_channels.items() if u == who.id}
+        return [m for m in self.messages.values() if m["channel_id"] in channels]
 
     # ---- what the channel shows ----------------------------------------------------------
 
@@ -393,11 +432,12 @@ class FakeDiscord:
 
     # ---- gateway -----------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> None:
-        """Send a DISPATCH event to every identified connection."""
+    async def dispatch(self, event: str, data: Json, *, via: int | None = None) -> None:
+        """Send a DISPATCH event to every identified connection, or only to the `via`-th."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
-        for ws in list(self._sockets):
+        sockets = list(self._sockets) if via is None else [self._sockets[via]]
+        for ws in sockets:
             if not ws.closed:
                 await ws.send_str(frame)
 
@@ -447,7 +487,13 @@ class FakeDiscord:
     # ---- interactions ------------------------------------------------------------------
 
     async def _send_interaction(
-        self, kind: int, who: FakeUser, data: Json, message: Json | None = None
+        self,
+        kind: int,
+        who: FakeUser,
+        data: Json,
+        message: Json | None = None,
+        *,
+        via: int | None = None,
     ) -> InteractionRecord:
         loop = asyncio.get_running_loop()
         interaction_id = payloads.snowflake()
@@ -476,7 +522,7 @@ class FakeDiscord:
             data=data,
             message_payload=message,
         )
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, via=via)
         return record
 
     def _check_deadline(self, record: InteractionRecord) -> None:
@@ -523,6 +569,8 @@ class FakeDiscord:
         if kind in (MESSAGE, DEFERRED_MESSAGE):
             flags = int(data.get("flags") or 0) | (LOADING if kind == DEFERRED_MESSAGE else 0)
             message = self._new_message({**data, "flags": flags}, files, webhook=True)
+            if ephemeral:
+                self.viewers[message["id"]] = record.user.id
             record.original = message
             response_message_id = message["id"]
             resource["message"] = message
@@ -553,6 +601,15 @@ class FakeDiscord:
     def _message_of(self, record: InteractionRecord) -> Json | None:
         return self.messages.get(record.message_id) if record.message_id else None
 
+    def _original(self, record: InteractionRecord) -> Json | None:
+        """What @original names: the response message, or after a component's deferred
+        update the message the component is on."""
+        if record.original is not None:
+            return record.original
+        if record.callbacks and record.callbacks[0]["type"] == DEFERRED_UPDATE:
+            return self._message_of(record)
+        return None
+
     async def _followup(self, request: web.Request) -> web.StreamResponse:
         record = self._by_token.get(request.match_info["token"])
         if record is None:
@@ -562,6 +619,8 @@ class FakeDiscord:
         body, files = await _read_body(request)
         assert isinstance(body, dict)
         message = self._new_message(body, files, webhook=True)
+        if int(body.get("flags") or 0) & EPHEMERAL:
+            self.viewers[message["id"]] = record.user.id
         record.followups.append(message)
         record.answered.set()
         return _json(message)
@@ -573,7 +632,7 @@ class FakeDiscord:
         body, files = await _read_body(request)
         assert isinstance(body, dict)
         target = request.match_info["message"]
-        message = record.original if target == "@original" else self.messages.get(target)
+        message = self._original(record) if target == "@original" else self.messages.get(target)
         if message is None:
             return _error(404, 10008, "Unknown Message")
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
@@ -655,11 +714,30 @@ class FakeDiscord:
         return _json(self.channel)
 
     async def _create_message(self, request: web.Request) -> web.StreamResponse:
-        if request.match_info["channel"] != self.channel_id:
+        channel = request.match_info["channel"]
+        recipient = self.dm_channels.get(channel)
+        if channel != self.channel_id and recipient is None:
             return _error(404, 10003, "Unknown Channel")
+        if recipient in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
-        return _json(self._new_message(body, files, webhook=False))
+        return _json(self._new_message(body, files, webhook=False, channel_id=channel))
+
+    async def _open_dm(self, request: web.Request) -> web.StreamResponse:
+        body, _ = await _read_body(request)
+        assert isinstance(body, dict)
+        member = self.members.get(str(body.get("recipient_id")))
+        if member is None:
+            return _error(400, 50035, "Invalid Form Body")
+        # opening a DM channel succeeds even when the user refuses DMs: sending fails
+        channel_id = next((c for c, u in self.dm_channels.items() if u == member.id), None)
+        if channel_id is None:
+            channel_id = payloads.snowflake()
+            self.dm_channels[channel_id] = member.id
+        return _json(
+            {"id": channel_id, "type": 1, "last_message_id": None, "recipients": [member.payload]}
+        )
 
     async def _edit_message(self, request: web.Request) -> web.StreamResponse:
         message = self.messages.get(request.match_info["message"])
@@ -681,12 +759,15 @@ class FakeDiscord:
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         return _error(404, 0, f"404: Not Found ({request.method} {request.path})")
 
-    def _new_message(self, body: Json, files: list[Upload], *, webhook: bool) -> Json:
+    def _new_message(
+        self, body: Json, files: list[Upload], *, webhook: bool, channel_id: str | None = None
+    ) -> Json:
         attachments = [payloads.attachment(f.filename, len(f.data), f.content_type) for f in files]
+        in_dm = channel_id is not None and channel_id in self.dm_channels
         message = payloads.message(
             payloads.snowflake(),
-            self.channel_id,
-            self.guild_id,
+            channel_id or self.channel_id,
+            None if in_dm else self.guild_id,
             self.bot_user,
             body,
             attachments=attachments,
