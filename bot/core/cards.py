@@ -150,6 +150,9 @@ class TeamResult:
     points: int
 
 
+WEAK_PICK_NOTE = "picked because the group is likely to forget it"
+
+
 @dataclass(frozen=True)
 class RevealCard:
     """The answer of a closed round with the explanation and how the votes split."""
@@ -170,6 +173,13 @@ class RevealCard:
     mode: Mode
     title: str | None = None
     ending: str | None = None  # why the quiz ends after this round, if it does
+    # study mode's `pick weakest` drew this question for the group's low predicted recall
+    picked_weak: bool = False
+
+    @property
+    def picked_note(self) -> str | None:
+        """The line a reveal shows when the question was picked for the group's recall."""
+        return WEAK_PICK_NOTE if self.picked_weak else None
 
     @property
     def heading(self) -> str:
@@ -401,4 +411,5 @@ def reveal_card(closed: ClosedRound) -> RevealCard:
         mode=ctx.quiz.options.mode,
         title=question.title,
         ending=decision.ending,
+        picked_weak=question.question_id in ctx.quiz.options.weak_picks,
     )

@@ -178,6 +178,8 @@ class QuizOptions:
     # Players known to take part from the start (the console's single player);
     # a round closes early once all of them, and everyone seen so far, answered.
     roster: tuple[int, ...] = ()
+    # Questions study mode's `pick weakest` drew for the group's low predicted recall.
+    weak_picks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def options_to_json(options: QuizOptions) -> dict[str, Any]:
         "allow_change": options.allow_change,
         "partial": options.partial,
         "roster": list(options.roster),
+        "weak_picks": list(options.weak_picks),
     }
 
 
@@ -92,6 +93,7 @@ def options_from_json(data: Mapping[str, Any]) -> QuizOptions:
         allow_change=bool(data.get("allow_change", False)),
         partial=bool(data.get("partial", False)),
         roster=tuple(int(p) for p in data.get("roster", ())),
+        weak_picks=tuple(str(q) for q in data.get("weak_picks", ())),
     )
 
 

@@ -1,0 +1,1 @@
+"""Study mode: every answer feeds a personal FSRS schedule; private reviews; mastery."""
