@@ -20,6 +20,7 @@ from bot.core.engine import QuizEngine
 from bot.core.ports import ChatPort, Clock
 from bot.core.rhythm.ports import BoardPort
 from bot.core.rhythm.service import Rhythm
+from bot.core.study.ports import Reviews
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
 from bot.ops.shutdown import Shutdown
@@ -66,6 +67,7 @@ class Runtime:
     store: SqlStore
     engine: QuizEngine
     rhythm: Rhythm | None = None  # config, schedules, stats and the weekly board
+    reviews: Reviews | None = None  # study mode: private reviews, recall stats, reminders
     metrics: Metrics = field(default_factory=Metrics)
 
 
