@@ -7,7 +7,7 @@ and Slack (and their tests) read alike. Markup stays with the adapters.
 from __future__ import annotations
 
 from bot.core.cards import kind_hint, letters
-from bot.core.study.model import ReviewFeedback, ReviewQuestionCard, ReviewStep
+from bot.core.study.model import ReviewFeedback, ReviewQuestionCard, ReviewStep, ReviewSummary
 
 RIGHT_HEADING = "✅ Right"
 WRONG_HEADING = "❌ Not quite"
@@ -46,6 +46,15 @@ def feedback_answer(feedback: ReviewFeedback) -> str:
     if not feedback.right and feedback.selected:
         line += f" (you picked {letters(feedback.selected)})"
     return line
+
+
+def summary_lines(summary: ReviewSummary, next_due: str) -> list[str]:
+    """The summary's lines, with the next due time as the platform shows a time."""
+    return [
+        f"{summary.right_first_time}/{summary.answered} right at the first try",
+        f"{summary.due_tomorrow} due by the end of tomorrow",
+        f"Next due: {next_due if summary.next_due else 'nothing scheduled'}",
+    ]
 
 
 def step_notice(step: ReviewStep) -> str | None:

@@ -24,6 +24,7 @@ from bot.render.review import (
     feedback_heading,
     question_footer,
     question_heading,
+    summary_lines,
 )
 
 QUESTION_COLOUR = discord.Colour.blurple()
@@ -79,10 +80,8 @@ def question_embed(card: ReviewQuestionCard) -> discord.Embed:
 
 def summary_embed(summary: ReviewSummary) -> discord.Embed:
     """How the review went and when cards are due next."""
-    next_due = (
-        discord.utils.format_dt(summary.next_due, "R") if summary.next_due else "nothing scheduled"
-    )
-    lines = [*summary.lines()[:2], f"Next due: {next_due}"]
+    next_due = discord.utils.format_dt(summary.next_due, "R") if summary.next_due else ""
+    lines = summary_lines(summary, next_due)
     return discord.Embed(title=SUMMARY_HEADING, description="\n".join(lines), colour=SUMMARY_COLOUR)
 
 
