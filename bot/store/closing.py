@@ -32,6 +32,7 @@ from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.codec import answer_from_row, community_from_row, round_from_row
 from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
 from bot.store.quizzes import Quizzes
+from bot.store.study import StudyCards
 from bot.store.tables import (
     AnswerRow,
     CommunityRow,
@@ -97,6 +98,7 @@ class RoundCloser:
     def __init__(self, db: Database, quizzes: Quizzes) -> None:
         self._db = db
         self._quizzes = quizzes
+        self._study = StudyCards(db)
 
     async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
         """Close an open round and apply `decide` in the same transaction.
@@ -195,6 +197,8 @@ class RoundCloser:
         scores = _score_rows(quiz.community_id, decision)
         if scores:
             await self._add_scores(conn, quiz.community_id, scores)
+        # study mode: every answer (and every expected player's silence) rates a card
+        await self._study.record_round(conn, context, decision)
         next_round = None
         if decision.next_round is not None:
             next_round = await self._quizzes.insert_round(conn, quiz.id, decision.next_round)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -304,3 +305,99 @@ class ScheduleRow(Base):
         # The ticker's due scan: a range of this index, whatever the number of schedules.
         Index("ix_schedules_platform_next_run_at", "platform", "next_run_at"),
     )
+
+
+# ---- study mode: FSRS cards, their review log, review sessions, reminders -------------
+
+
+class StudyCardRow(Base):
+    """A player's FSRS card for one question (the fields of `fsrs.Card`)."""
+
+    __tablename__ = "study_cards"
+
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column()
+    last_review: Mapped[datetime | None] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    reviews: Mapped[int] = mapped_column(Integer, server_default="0")
+    lapses: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (
+        # a player's due cards, and the next due time, are a range of this index
+        Index("ix_study_cards_player_id_due", "player_id", "due"),
+    )
+
+
+class StudyReviewRow(Base):
+    """One rated answer and the card it left: the review log."""
+
+    __tablename__ = "study_reviews"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    question_id: Mapped[str] = mapped_column(String(200))
+    rating: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))
+    reviewed_at: Mapped[datetime] = mapped_column()
+    state: Mapped[int] = mapped_column(Integer)
+    due: Mapped[datetime] = mapped_column()
+    stability: Mapped[float] = mapped_column(Float)
+    difficulty: Mapped[float] = mapped_column(Float)
+    content_changed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    __table_args__ = (
+        # the community's active members are a range of this index
+        Index("ix_study_reviews_community_id_reviewed_at", "community_id", "reviewed_at"),
+        Index("ix_study_reviews_player_id_question_id", "player_id", "question_id"),
+    )
+
+
+class ReviewSessionRow(Base):
+    """A player's private review session; all of its state, so any process goes on."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
+    status: Mapped[str] = mapped_column(String(8))
+    queue: Mapped[list[Any]] = mapped_column()
+    current: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    due_ids: Mapped[list[Any]] = mapped_column()
+    size: Mapped[int] = mapped_column(Integer)
+    item: Mapped[int] = mapped_column(Integer, server_default="0")
+    right: Mapped[int] = mapped_column(Integer, server_default="0")
+    missed: Mapped[list[Any]] = mapped_column()
+    deck: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (
+        # one open session per player and community, enforced by the database
+        Index(
+            "uq_review_sessions_open_player",
+            "community_id",
+            "player_id",
+            unique=True,
+            sqlite_where=status == "open",
+            postgresql_where=status == "open",
+        ),
+    )
+
+
+class StudyReminderRow(Base):
+    """A player's opt-in to the daily reminder of due cards in one community."""
+
+    __tablename__ = "study_reminders"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(Text)  # why it was turned off, if not by hand

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.core.model import CommunityRef, Player, PlayerRef
+from bot.core.model import Community, CommunityRef, Player, PlayerRef
+from bot.core.rhythm.ports import JobClaim, JobStatus
 from bot.core.study.model import (
     CardUpdate,
     MasteryCard,
@@ -97,20 +98,55 @@ class StudyStore(Protocol):
         returned None (nothing written)."""
         ...
 
-    async def set_reminders(self, community_id: int, player_id: int, on: bool) -> None:
-        """Turn a player's daily reminder in a community on or off."""
+    async def set_reminders(
+        self,
+        community_id: int,
+        player_id: int,
+        on: bool,
+        now: datetime,
+        detail: str | None = None,
+    ) -> None:
+        """Turn a player's daily reminder in a community on or off (`detail`: why, when
+        it was not the player's choice)."""
         ...
 
     async def reminders_on(self, community_id: int, player_id: int) -> bool:
         """Whether the player asked for reminders in the community."""
         ...
 
-    async def reminder_communities(self, platform: str) -> list[int]:
-        """Ids of a platform's communities where someone asked for reminders."""
+    async def reminder_communities(self, platform: str) -> list[Community]:
+        """A platform's communities where someone asked for reminders."""
         ...
 
     async def reminder_targets(self, community_id: int, now: datetime) -> list[ReminderTarget]:
         """Players of a community with reminders on and at least one card due at `now`."""
+        ...
+
+
+class JobClaims(Protocol):
+    """The jobs table's once-only claims (the weekly board's), for daily reminders;
+    `bot.core.rhythm.RhythmStore` has them."""
+
+    async def claim_job(
+        self,
+        community_id: int,
+        kind: str,
+        key: str,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> JobClaim | None:
+        """Claim a job by inserting its key; None if another process has it."""
+        ...
+
+    async def finish_job(
+        self, claim: JobClaim, status: JobStatus, now: datetime, detail: str | None = None
+    ) -> bool:
+        """Mark a held job done, skipped or failed."""
+        ...
+
+    async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
+        """Release a held job after a failure, for a retry from `retry_at` on."""
         ...
 
 
@@ -156,6 +192,7 @@ __all__ = [
     "DecideReview",
     "DirectMessagePort",
     "DirectMessageRefused",
+    "JobClaims",
     "ReminderTarget",
     "ReviewAnswer",
     "Reviews",
