@@ -4,9 +4,10 @@ It answers what the bot uses (auth.test, chat.postMessage, chat.update,
 chat.postEphemeral, users.info, conversations.open) under /api/, and the response_url of
 every request the tests send under /response/: a response_url of a click replaces or
 deletes the clicked message with `replace_original` / `delete_original`, ephemeral ones
-included, and works five times, as Slack's does. It keeps the channel's messages as Slack would show them
-(chat.update applied), so tests can assert what a user sees, and it can answer a method
-with 429 and Retry-After, or with an error, a given number of times.
+included, and works five times, as Slack's does. It keeps the channel's messages as
+Slack would show them (chat.update applied), so tests can assert what a user sees, and
+it can answer a method with 429 and Retry-After, or with an error, a given number of
+times.
 """
 
 from __future__ import annotations
