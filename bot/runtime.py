@@ -20,7 +20,8 @@ from bot.core.engine import QuizEngine
 from bot.core.ports import ChatPort, Clock
 from bot.core.rhythm.ports import BoardPort
 from bot.core.rhythm.service import Rhythm
-from bot.core.study.ports import Reviews
+from bot.core.study.ports import DirectMessagePort
+from bot.core.study.review import ReviewEngine
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, PrometheusEvents, ops_server
 from bot.ops.shutdown import Shutdown
@@ -67,7 +68,7 @@ class Runtime:
     store: SqlStore
     engine: QuizEngine
     rhythm: Rhythm | None = None  # config, schedules, stats and the weekly board
-    reviews: Reviews | None = None  # study mode: private reviews, recall stats, reminders
+    study: ReviewEngine | None = None  # review sessions, mastery, pick weakest, reminders
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -109,11 +110,13 @@ async def running(
                     ops_server(metrics, health, port=settings.metrics_port, platform=platform)
                 )
             settle_heap()
+            rhythm = rhythm_for(engine)
             yield Runtime(
                 settings=settings,
                 store=store,
                 engine=engine,
-                rhythm=rhythm_for(engine),
+                rhythm=rhythm,
+                study=study_for(engine, rhythm),
                 metrics=metrics,
             )
             await engine.shutdown()
@@ -148,6 +151,26 @@ def rhythm_for(engine: QuizEngine) -> Rhythm | None:
         board=board,
         picture=partial(weekly_board_png, theme=theme),
     )
+
+
+def study_for(engine: QuizEngine, rhythm: Rhythm | None) -> ReviewEngine | None:
+    """Study mode on the engine's SQL store: reviews, `pick weakest` for the engine's
+    draws, mastery on the rhythm's stats, and reminders by DM when the engine's chat
+    also implements DirectMessagePort."""
+    from bot.core.study.picking import WeakestPicker
+    from bot.core.study.reminders import StudyReminders
+    from bot.store.reviews import SqlStudyStore
+
+    if not isinstance(engine.store, SqlStore):
+        return None
+    store = SqlStudyStore(engine.store)
+    reviews = ReviewEngine(engine, store)
+    engine.picker = WeakestPicker(store, engine.clock, engine.rng)
+    if rhythm is not None:
+        rhythm.study = reviews
+        dm = engine.chat if isinstance(engine.chat, DirectMessagePort) else None
+        rhythm.reminders = StudyReminders(engine.platform, store, rhythm.store, dm)
+    return reviews
 
 
 async def run_ticker(

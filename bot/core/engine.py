@@ -66,6 +66,7 @@ from bot.core.ports import (
     NewRound,
     NoEvents,
     OpenRoundCount,
+    QuestionPicker,
     Store,
 )
 
@@ -106,6 +107,8 @@ class QuizEngine:
         self._early = EarlyCloseBook()
         # bounded: a round revealed by another process never has its lock dropped here
         self._chat_locks: LRU[int, asyncio.Lock] = LRU(CACHE_SIZE)
+        # study mode's `pick weakest`, set by the composition root
+        self.picker: QuestionPicker | None = None
 
     # ---- identities -------------------------------------------------------------
 
@@ -165,9 +168,18 @@ class QuizEngine:
         host_id = await self.player_id(host)
         roster_ids = tuple([await self.player_id(p) for p in roster])
         options = self.resolve_options(request, stored, roster_ids)
-        questions = await self.draw_questions(
-            stored.id, channel_id, options.decks, options.questions
-        )
+        picked = None
+        if self.picker is not None:
+            picked = await self.picker.pick(
+                stored, self.bank.questions(options.decks), options.questions
+            )
+        if picked:
+            questions, weak = picked
+            options = replace(options, weak_picks=weak)
+        else:
+            questions = await self.draw_questions(
+                stored.id, channel_id, options.decks, options.questions
+            )
         now = self.clock.now()
         new_quiz = NewQuiz(
             community_id=stored.id,

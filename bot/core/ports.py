@@ -9,7 +9,7 @@ implement these from outside.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +20,7 @@ from bot.core.model import (
     Answer,
     Community,
     Player,
+    Question,
     Quiz,
     QuizOptions,
     QuizStatus,
@@ -292,6 +293,17 @@ class Store(CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, 
     """The only door to the game's storage, every role in one; each method is one
     transaction unless it says otherwise. The weekly rhythm's storage is the separate
     `bot.core.rhythm.RhythmStore`."""
+
+
+class QuestionPicker(Protocol):
+    """A community's own way to draw a quiz's questions (study mode's `pick weakest`)."""
+
+    async def pick(
+        self, community: Community, pool: Sequence[Question], count: int
+    ) -> tuple[list[Question], tuple[str, ...]] | None:
+        """`count` questions of `pool` and the ids picked for the group's low recall;
+        None to draw at random as usual."""
+        ...
 
 
 class ChatPort(Protocol):

@@ -20,9 +20,8 @@ from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
 from bot.core.rhythm.service import Rhythm
 from bot.core.study.review import ReviewEngine
-from bot.runtime import rhythm_for
+from bot.runtime import rhythm_for, study_for
 from bot.store import SqlStore
-from bot.store.reviews import SqlStudyStore
 from tests.fake_discord.payloads import Json
 from tests.fake_discord.server import FakeDiscord, embed_text
 
@@ -191,7 +190,8 @@ async def start_bot(
     )
     rhythm = rhythm_for(engine)
     assert rhythm is not None, "the weekly rhythm needs the SQL store"
-    reviews = ReviewEngine(engine, SqlStudyStore(store))
+    reviews = study_for(engine, rhythm)  # as the runtime wires it: reminders DM via the client
+    assert reviews is not None
     bot.attach(engine, rhythm, reviews)
     task = asyncio.create_task(bot.start(fake.token))
     ready = asyncio.create_task(bot.wait_until_ready())

@@ -24,7 +24,8 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
-from bot.runtime import rhythm_for
+from bot.core.study.review import ReviewEngine
+from bot.runtime import rhythm_for, study_for
 from bot.store import SqlStore
 from tests.mock_slack.requests import SlackRequests, User
 from tests.mock_slack.server import Message, MockSlack
@@ -143,6 +144,7 @@ class SlackHarness:
     slack: SlackRequests
     app: Any
     session: aiohttp.ClientSession
+    reviews: ReviewEngine  # study mode, wired as the runtime wires it
 
     @classmethod
     async def open(
@@ -174,7 +176,10 @@ class SlackHarness:
             rng=random.Random(seed),
             refresh_interval=0.01,
         )
-        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm_for(engine))
+        rhythm = rhythm_for(engine)
+        reviews = study_for(engine, rhythm)
+        assert reviews is not None
+        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm, reviews=reviews)
         runner = web.AppRunner(http_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -183,7 +188,7 @@ class SlackHarness:
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         slack = SlackRequests(f"http://127.0.0.1:{port}/slack/events", mock, SECRET)
-        return cls(mock, database_url, store, clock, engine, runner, slack, app, session)
+        return cls(mock, database_url, store, clock, engine, runner, slack, app, session, reviews)
 
     async def close(self, *, mock: bool = True) -> None:
         """Stop this process (and the mock, unless a restart keeps it)."""

@@ -28,6 +28,9 @@ async def test_config_alone_shows_the_defaults(store: SqlStore) -> None:
         "questions: 5 (default)",
         "seconds: 30 (default)",
         "scoring: speed (default)",
+        "pick: random (default)",
+        "desired-retention: 0.90 (default)",
+        "morning: 09:00 (default)",
         "Change one with /quiz config KEY VALUE (admins).",
     ]
 

@@ -121,7 +121,7 @@ class QuizBot(discord.Client):
 
     async def play(self, chat: DiscordChat, runtime: Runtime, stop: asyncio.Event) -> None:
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
-        self.attach(runtime.engine, runtime.rhythm, runtime.reviews)
+        self.attach(runtime.engine, runtime.rhythm, runtime.study)
         closer = asyncio.create_task(self._close_when(stop))
         try:
             await self.connect()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.review_views import mastery_embed, mastery_field
+from bot.adapters.discord.review_views import mastery_embed
 from bot.adapters.discord.views import (
     Reply,
     config_embed,
@@ -268,17 +268,13 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         self, interaction: discord.Interaction[Any], player: discord.Member | None, group: bool
     ) -> Reply:
         community, me = community_of(interaction), player_of(interaction)
-        reviews = self.bot.reviews
         if group:
-            if reviews is None:
+            if self.bot.reviews is None:
                 raise QuizError("Study stats are not available on this bot")
-            return Reply(embed=mastery_embed(await reviews.mastery(community, me, group=True)))
+            card = await self.bot.reviews.mastery(community, me, group=True)
+            return Reply(embed=mastery_embed(card))
         target = member_of(player) if player is not None else None
-        embed = stats_embed(await self.bot.rhythm.stats(community, me, target))
-        if reviews is not None:
-            name, value = mastery_field(await reviews.mastery(community, target or me))
-            embed.add_field(name=name, value=value, inline=False)
-        return Reply(embed=embed)
+        return Reply(embed=stats_embed(await self.bot.rhythm.stats(community, me, target)))
 
     @app_commands.command(description="The question decks")
     async def decks(self, interaction: discord.Interaction[Any]) -> None:

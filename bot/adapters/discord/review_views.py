@@ -32,7 +32,6 @@ RIGHT_COLOUR = discord.Colour.green()
 WRONG_COLOUR = discord.Colour.red()
 SUMMARY_COLOUR = discord.Colour.gold()
 _DESCRIPTION_LIMIT = 4096
-_FIELD_LIMIT = 1024
 
 
 def clip(text: str, limit: int = _DESCRIPTION_LIMIT) -> str:
@@ -83,11 +82,6 @@ def summary_embed(summary: ReviewSummary) -> discord.Embed:
     next_due = discord.utils.format_dt(summary.next_due, "R") if summary.next_due else ""
     lines = summary_lines(summary, next_due)
     return discord.Embed(title=SUMMARY_HEADING, description="\n".join(lines), colour=SUMMARY_COLOUR)
-
-
-def mastery_field(card: MasteryCard) -> tuple[str, str]:
-    """The name and value of an embed field with the recall per tag."""
-    return f"🧠 {card.title}", clip("\n".join(card.lines()), _FIELD_LIMIT)
 
 
 def mastery_embed(card: MasteryCard) -> discord.Embed:

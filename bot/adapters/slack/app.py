@@ -147,7 +147,7 @@ async def serve_slack(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             socket_mode=mode == "socket",
             rhythm=runtime.rhythm,
-            reviews=runtime.reviews,
+            reviews=runtime.study,
         )
         if mode == "socket":
             await _serve_socket_mode(

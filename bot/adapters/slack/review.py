@@ -206,19 +206,16 @@ class SlackReviews:
         *,
         group: bool,
     ) -> None:
-        """`/quiz stats [@member]` with recall per tag, or `/quiz stats group`."""
+        """`/quiz stats [@member]` (its card has the recall per tag), or `/quiz stats group`."""
         community, player = _community(body), _player(body)
         if group:
             card = await self._reviews().mastery(community, player, group=True)
             active = f"Active members (answered in the last 14 days): {card.players}"
             await self.replies.ephemeral(body, f"{mastery_text(card)}\n{active}")
             return
+        # the stats card carries the recall lines when study mode is on
         stats = await rhythm.stats(community, player, target)
-        text = card_text(stats.heading, stats.lines())
-        if self.reviews is not None:
-            mastery = await self.reviews.mastery(community, target or player)
-            text = f"{text}\n\n{mastery_text(mastery)}"
-        await self.replies.ephemeral(body, text)
+        await self.replies.ephemeral(body, card_text(stats.heading, stats.lines()))
 
 
 def ticked_positions(body: Body, session_id: int, item: int) -> list[int]:

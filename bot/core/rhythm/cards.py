@@ -15,6 +15,7 @@ from bot.core.cards import percent, rank_label
 from bot.core.model import ScoreRow
 from bot.core.periods import zone
 from bot.core.rhythm.schedules import Schedule
+from bot.core.study.model import MasteryCard
 
 
 def channel_mention(channel_id: str) -> str:
@@ -122,6 +123,8 @@ class StatsCard:
     week_points: int
     all_rank: int | None
     all_points: int
+    # study mode: predicted recall per tag, cards due today, the weakest tag
+    mastery: MasteryCard | None = None
 
     @property
     def heading(self) -> str:
@@ -152,6 +155,9 @@ class StatsCard:
             lines.append("By deck: " + "; ".join(_breakdown(b) for b in self.decks))
         if self.tags:
             lines.append("By tag: " + "; ".join(_breakdown(b) for b in self.tags))
+        if self.mastery is not None and self.mastery.tags:
+            lines.append("Recall now by tag:")
+            lines.extend(f"  {line}" for line in self.mastery.lines())
         return lines
 
 

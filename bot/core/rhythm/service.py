@@ -26,6 +26,8 @@ from bot.core.rhythm.schedules import (
 )
 from bot.core.rhythm.settings import apply_setting, config_card, normalise_key
 from bot.core.rhythm.stats import player_figures
+from bot.core.study.reminders import StudyReminders
+from bot.core.study.review import ReviewEngine
 
 log = logging.getLogger("bot.core.rhythm")  # one log name for all of the rhythm
 
@@ -45,6 +47,9 @@ class Rhythm:
         self.store = store
         self.boards = WeeklyBoards(engine, store, board, picture)
         self.scheduled = ScheduledQuizzes(engine, store)
+        # study mode, set by the composition root: mastery on stats, daily reminders
+        self.study: ReviewEngine | None = None
+        self.reminders: StudyReminders | None = None
 
     @property
     def platform(self) -> str:
@@ -166,6 +171,7 @@ class Rhythm:
             week_points=week.me.points if week.me else 0,
             all_rank=total.me.rank if total.me else None,
             all_points=total.me.points if total.me else 0,
+            mastery=await self.study.mastery(community, target) if self.study else None,
         )
 
     # ---- the weekly board and the ticker's entry point ------------------------------------
@@ -179,6 +185,8 @@ class Rhythm:
         moment = now or self._now()
         boards = await self.boards.post_due(moment)
         schedules = await self.scheduled.start_due(moment)
+        if self.reminders is not None:
+            await self.reminders.send_due(moment)
         return RhythmReport(tuple(boards), tuple(schedules))
 
 

@@ -23,8 +23,25 @@ from bot.core.start_options import (
     MAX_SECONDS,
     MIN_SECONDS,
 )
+from bot.core.study.memory import (
+    DESIRED_RETENTION,
+    MAX_RETENTION,
+    MIN_RETENTION,
+    retention_of,
+)
 
-KEYS = ("channel", "timezone", "week-start", "deck", "questions", "seconds", "scoring")
+KEYS = (
+    "channel",
+    "timezone",
+    "week-start",
+    "deck",
+    "questions",
+    "seconds",
+    "scoring",
+    "pick",
+    "desired-retention",
+    "morning",
+)
 """The settable keys, in the order `/quiz config` shows them."""
 
 CHANNEL = "channel"  # settings key: the channel of the weekly board
@@ -93,8 +110,59 @@ def apply_setting(
     if word in RESET_WORDS:
         settings.pop(key, None)
         return replace(community, settings=settings)
-    settings[key] = _quiz_default(key, raw, bank)
+    settings[key] = _study_setting(key, raw) if key in STUDY_KEYS else _quiz_default(key, raw, bank)
     return replace(community, settings=settings)
+
+
+# ---- study mode's settings -------------------------------------------------------------
+
+PICK = "pick"  # settings key: how a quiz draws its questions, random or weakest
+PICK_RANDOM, PICK_WEAKEST = "random", "weakest"
+MORNING = "morning"  # settings key: local time of the daily study reminder
+DEFAULT_MORNING = "09:00"
+STUDY_KEYS = frozenset({PICK, DESIRED_RETENTION, MORNING})
+_HH_MM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _study_setting(key: str, raw: str) -> str | float:
+    """The checked value of pick, desired-retention or morning."""
+    word = raw.lower()
+    if key == PICK:
+        if word not in (PICK_RANDOM, PICK_WEAKEST):
+            raise QuizError(f"Bad pick {raw!r}: use random or weakest")
+        return word
+    if key == DESIRED_RETENTION:
+        try:
+            value = float(word.rstrip("%")) / (100 if word.endswith("%") else 1)
+        except ValueError:
+            value = -1.0
+        if not MIN_RETENTION <= value <= MAX_RETENTION:
+            raise QuizError(
+                f"Bad desired-retention {raw!r}: use a number from {MIN_RETENTION:.2f}"
+                f" to {MAX_RETENTION:.2f}, e.g. 0.9"
+            )
+        return round(value, 4)
+    match = _HH_MM.match(word)
+    if not match:
+        raise QuizError(f"Bad morning {raw!r}: use a local time as HH:MM, e.g. 09:00")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def pick_mode(community: Community) -> str:
+    """How the community's quizzes draw questions: random (the default) or weakest."""
+    return PICK_WEAKEST if community.settings.get(PICK) == PICK_WEAKEST else PICK_RANDOM
+
+
+def morning_text(community: Community) -> str:
+    """The local "HH:MM" of the community's daily study reminder."""
+    value = community.settings.get(MORNING)
+    return value if isinstance(value, str) and _HH_MM.match(value) else DEFAULT_MORNING
+
+
+def morning_time(community: Community) -> tuple[int, int]:
+    """The local (hour, minute) of the community's daily study reminder."""
+    hour, minute = morning_text(community).split(":")
+    return int(hour), int(minute)
 
 
 def _quiz_default(key: str, raw: str, bank: QuestionBank) -> str | int:
@@ -145,6 +213,11 @@ def config_card(community: Community, now: datetime, changed: str | None = None)
         ConfigEntry("questions", str(s.get("questions", DEFAULT_QUESTIONS)), "questions" not in s),
         ConfigEntry("seconds", str(s.get("seconds", DEFAULT_SECONDS)), "seconds" not in s),
         ConfigEntry("scoring", str(s.get("scoring", Scoring.SPEED.value)), "scoring" not in s),
+        ConfigEntry("pick", pick_mode(community), PICK not in s),
+        ConfigEntry(
+            "desired-retention", f"{retention_of(community):.2f}", DESIRED_RETENTION not in s
+        ),
+        ConfigEntry("morning", morning_text(community), MORNING not in s),
     )
     next_post = None
     if channel:
