@@ -17,6 +17,7 @@ import pytest
 from bot.adapters.discord.chat import DiscordChat
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.study.ports import DirectMessageRefused
+from bot.core.study.reminders import ReminderOutcome
 from bot.render import to_chat_text
 from bot.render.review import NOT_YOURS, RESUMED, STALE
 from bot.store import SqlStore
@@ -236,3 +237,25 @@ async def test_missed_quiz_questions_come_back_in_the_review(
     _, message = await start(fake, ann, questions=1, deck="algebra")
     assert prompt_of(message) == missed[0]
     assert "due for review" in embed_text(question_embed(message))
+
+
+async def test_a_refused_reminder_dm_turns_reminders_off(fake: FakeDiscord, bot: Harness) -> None:
+    ann, ben = fake.user("Ann"), fake.user("Ben")
+    for user in (ann, ben):
+        await fake.slash(user, "quiz review", remind="on")
+        _, message = await start(fake, user, questions=1, deck="algebra")
+        await fake.click(user, message["id"], wrong_letter(message))  # due again in a minute
+    bot.clock.advance(120)
+    fake.close_dms(ben)
+    assert bot.rhythm.reminders is not None
+
+    runs = await bot.rhythm.reminders.send_due(bot.clock.now())
+
+    assert sorted(r.outcome for r in runs) == [ReminderOutcome.REFUSED, ReminderOutcome.SENT]
+    assert [m["content"] for m in fake.direct_messages(ann)] == ["1 question is due. /quiz review"]
+    assert not fake.direct_messages(ben)
+    community = await bot.engine.community(CommunityRef(fake.guild_id, "Study Group"))
+    ben_id = await bot.engine.player_id(player(ben))
+    assert not await bot.reviews.store.reminders_on(community.id, ben_id)
+    # the same morning again: nothing is sent twice
+    assert await bot.rhythm.reminders.send_due(bot.clock.now()) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -63,7 +62,6 @@ class SlackRequests:
         self.channel = channel
         self.team_id = team_id
         self._session: aiohttp.ClientSession | None = None
-        self._ids = itertools.count(1)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -102,7 +100,7 @@ class SlackRequests:
     def command_body(self, user: User, text: str, *, channel: str | None = None) -> str:
         """The form body of `/quiz {text}` typed by `user`."""
         channel = channel or self.channel
-        n = next(self._ids)
+        n = self.mock.request_id()
         return urlencode(
             {
                 "token": "legacy-verification-token",
@@ -143,7 +141,7 @@ class SlackRequests:
         """
         if isinstance(message, Ephemeral):
             return self._ephemeral_actions_body(user, message, action)
-        n = next(self._ids)
+        n = self.mock.request_id()
         self.mock.clicked[f"a{n}"] = message
         payload = {
             "type": "block_actions",
@@ -177,7 +175,7 @@ class SlackRequests:
     def _ephemeral_actions_body(
         self, user: User, message: Ephemeral, action: dict[str, Any]
     ) -> str:
-        n = next(self._ids)
+        n = self.mock.request_id()
         self.mock.clicked[f"a{n}"] = message
         payload = {
             "type": "block_actions",

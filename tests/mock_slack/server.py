@@ -66,6 +66,7 @@ class Ephemeral:
     blocks: list[dict[str, Any]]
     via: str  # "chat.postEphemeral" or "response_url"
     ts: str = ""
+    key: str = ""  # the response_url that posted it (a command's or a click's)
     replaced: int = 0  # times a response_url replaced it
     deleted: bool = False
 
@@ -129,6 +130,7 @@ class MockSlack:
         self.clicked: dict[str, Message | Ephemeral] = {}
         self.dm_refusals: dict[str, str] = {}  # user id -> the error a DM to them gets
         self._response_uses: dict[str, int] = defaultdict(int)
+        self._request_ids = itertools.count(1)  # shared by every sender: unique response_urls
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -160,6 +162,15 @@ class MockSlack:
     def base_url(self) -> str:
         """The Web API base URL, for AsyncWebClient(base_url=...)."""
         return f"http://127.0.0.1:{self.port}/api/"
+
+    def request_id(self) -> int:
+        """A number no other request sent to any app process has had."""
+        return next(self._request_ids)
+
+    def ephemeral_from(self, response_url: str) -> Ephemeral | None:
+        """The ephemeral message a response_url posted, if it did."""
+        key = response_url.rsplit("/", 1)[-1]
+        return next((e for e in self.ephemerals if e.key == key), None)
 
     def response_url(self, channel: str, user: str, key: str) -> str:
         """A response_url for one request the tests send on behalf of `user`."""
@@ -359,7 +370,7 @@ class MockSlack:
             self.messages[(channel, ts)] = Message(channel, ts, text, blocks)
         else:
             self.ephemerals.append(
-                Ephemeral(channel, user, text, blocks, "response_url", self._next_ts())
+                Ephemeral(channel, user, text, blocks, "response_url", self._next_ts(), key)
             )
         await self._record(call)
         return web.Response(text="ok")
