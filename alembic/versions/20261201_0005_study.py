@@ -87,13 +87,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('study_reviews', schema=None) as batch_op:
         batch_op.create_index('ix_study_reviews_community_id_reviewed_at', ['community_id', 'reviewed_at'], unique=False)
-        batch_op.create_index('ix_study_reviews_player_id_question_id', ['player_id', 'question_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('study_reviews', schema=None) as batch_op:
-        batch_op.drop_index('ix_study_reviews_player_id_question_id')
         batch_op.drop_index('ix_study_reviews_community_id_reviewed_at')
 
     op.drop_table('study_reviews')

@@ -130,9 +130,11 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
     """Commands of the chat adapters, operations and the weekly rhythm."""
     from bot.cli import rhythm as rhythm_cli
     from bot.cli import serve as ops_cli
+    from bot.cli import study as study_cli
 
     ops_cli.register(sub)
     rhythm_cli.register(sub)
+    study_cli.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

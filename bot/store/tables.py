@@ -353,8 +353,8 @@ class StudyReviewRow(Base):
 
     __table_args__ = (
         # the community's active members are a range of this index
+        # (the only index: every closing round appends hundreds of lines here)
         Index("ix_study_reviews_community_id_reviewed_at", "community_id", "reviewed_at"),
-        Index("ix_study_reviews_player_id_question_id", "player_id", "question_id"),
     )
 
 

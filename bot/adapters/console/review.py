@@ -1,0 +1,116 @@
+"""`quizbot review`: a private review session in the terminal, on the same engine and
+database as the bots.
+
+It reads one answer a line ("b", "a,c"), at a terminal or from a pipe, so a review can
+be scripted. The session lives in the database: input that ends early leaves it open,
+and the next `quizbot review` (or /quiz review on a chat, for the same player and
+community) resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot.adapters.console.chat import ConsoleChat
+from bot.adapters.console.owners import COMMUNITY
+from bot.config import Settings
+from bot.core.cards import kind_hint, letter, letters, parse_letters
+from bot.core.model import PlayerRef, QuestionKind
+from bot.core.ports import Clock
+from bot.core.study.model import ReviewFeedback, ReviewQuestionCard, ReviewStep, ReviewSummary
+from bot.core.study.ports import Reviews
+from bot.runtime import running
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """What `quizbot review` was asked for."""
+
+    player: str
+    questions: int = 10
+    deck: str | None = None
+    seed: int | None = None
+
+
+def question_text(card: ReviewQuestionCard) -> str:
+    """A review question as terminal lines."""
+    tag = "again" if card.retry else "due" if card.due else "new"
+    head = f"━━ Review {card.number} · {card.remaining} left · {tag} ━━"
+    lines = [head, *([card.title] if card.title else []), card.prompt]
+    lines += [f"  {letter(i)}) {text}" for i, text in enumerate(card.choices)]
+    lines.append(f"({kind_hint(card.kind)})")
+    return "\n".join(lines)
+
+
+def feedback_text(feedback: ReviewFeedback) -> str:
+    """The verdict on an answer, the answer, the explanation."""
+    verdict = (
+        "✓ Right"
+        if feedback.right
+        else f"✗ Not this time (you picked {letters(feedback.selected)})"
+    )
+    lines = [verdict, f"✔ Answer: {feedback.correct_text}"]
+    if feedback.explanation:
+        lines.append(feedback.explanation)
+    if feedback.comes_back:
+        lines.append("(it comes back at the end of this review)")
+    return "\n".join(lines)
+
+
+def summary_text(summary: ReviewSummary) -> str:
+    """The end of a review."""
+    return "\n".join(["━━ Review done ━━", *summary.lines()])
+
+
+async def run_review(
+    reviews: Reviews, player: PlayerRef, options: ReviewOptions, stdin: TextIO, out: TextIO
+) -> int:
+    """Start (or resume) the player's review and answer it line by line from `stdin`."""
+
+    def show(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    step: ReviewStep = await reviews.start_review(
+        COMMUNITY, player, options.questions, options.deck
+    )
+    if step.resumed:
+        show("(resuming your open review)")
+    while step.question is not None:
+        card = step.question
+        show(question_text(card))
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            show("(review paused: quizbot review resumes it)")
+            return 0
+        positions = parse_letters(line.strip(), len(card.choices))
+        if positions is None or (card.kind is not QuestionKind.MULTIPLE and len(positions) > 1):
+            show(f"'{line.strip()}' is not a choice: type a letter such as a")
+            continue
+        step = await reviews.answer(COMMUNITY, player, card.session_id, card.item, positions)
+        if step.feedback is not None:
+            show(feedback_text(step.feedback))
+    assert step.summary is not None
+    show(summary_text(step.summary))
+    return 0
+
+
+async def review_game(
+    settings: Settings,
+    options: ReviewOptions,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    *,
+    clock: Clock | None = None,
+) -> int:
+    """`quizbot review`: one review session in the terminal under "console"."""
+    rng = random.Random(options.seed) if options.seed is not None else None
+    player = PlayerRef(external_id=options.player, display_name=options.player)
+    async with running(settings, ConsoleChat(out, channel=""), platform="console",
+                       clock=clock, rng=rng) as runtime:  # fmt: skip
+        if runtime.study is None:
+            raise RuntimeError("study mode needs the SQL store")
+        return await run_review(runtime.study, player, options, stdin, out)
