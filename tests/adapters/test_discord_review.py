@@ -95,8 +95,16 @@ async def test_a_private_review_end_to_end(fake: FakeDiscord, bot: Harness) -> N
     assert question_embed(message)["title"].startswith("Review 1 · 2 left")
     assert [b["label"] for b in buttons(message)] == list(sorted(letters(message).values()))
     first = prompt_of(message)
+    player_id = await bot.engine.player_id(player(ann))
+    cards_at_ack: list[int] = []
 
+    async def count_cards(_: InteractionRecord) -> None:
+        cards_at_ack.append(len(await bot.reviews.store.cards([player_id])))
+
+    fake.on_first_response = count_cards
     wrong = await fake.click(ann, message["id"], wrong_letter(message))
+    fake.on_first_response = None
+    assert cards_at_ack == [1], "the click is acknowledged once its answer is committed"
     assert wrong.callbacks[0]["type"] == UPDATE_MESSAGE, "the same message is edited"
     edited = fake.messages[message["id"]]
     feedback, question = edited["embeds"]
@@ -123,7 +131,6 @@ async def test_a_private_review_end_to_end(fake: FakeDiscord, bot: Harness) -> N
     assert int(done["flags"]) & EPHEMERAL
     assert len(fake.edits[message["id"]]) == 3
     # every answer reached the player's cards
-    player_id = await bot.engine.player_id(player(ann))
     cards = await bot.reviews.store.cards([player_id])
     assert len(cards) == 2
 

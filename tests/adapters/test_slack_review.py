@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -67,6 +68,7 @@ async def test_a_private_review_end_to_end(harness: SlackHarness) -> None:
     assert not h.messages(), "a review posts nothing in the channel"
     assert message.plain.startswith("*Review 1 · 2 left*")
     first = question_shown(message)
+    player = await h.engine.player_id(PlayerRef(ADA.id, ADA.name))
 
     await answer(h, ADA, message, wrong_letter_of(message))
     assert "*❌ Not quite*" in message.plain
@@ -84,8 +86,26 @@ async def test_a_private_review_end_to_end(harness: SlackHarness) -> None:
     # one ephemeral message, replaced three times; nothing went through chat.update
     assert len(h.mock.ephemerals_for(ADA.id)) == 1 and message.replaced == 3
     assert not h.mock.calls_to("chat.update")
-    player = await h.engine.player_id(PlayerRef(ADA.id, ADA.name))
     assert len(await h.reviews.store.cards([player])) == 2
+
+
+async def test_a_click_is_acknowledged_once_its_answer_is_committed(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    message = await review(h, ADA, "review 1 science")
+    player = await h.engine.player_id(PlayerRef(ADA.id, ADA.name))
+    answer_now = h.reviews.answer
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # a busy database, well within Slack's 3 s
+        return await answer_now(*args, **kwargs)
+
+    h.reviews.answer = slow  # type: ignore[method-assign]
+    acked = await h.slack.click(ADA, message, right_letters(message)[0])
+    assert acked.status == 200 and acked.seconds >= 0.3
+    assert len(await h.reviews.store.cards([player])) == 1
+    await h.mock.wait_for(lambda: message.replaced == 1)
 
 
 async def test_another_member_cannot_answer_it(harness: SlackHarness) -> None:

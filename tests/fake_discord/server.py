@@ -205,6 +205,8 @@ class FakeDiscord:
         self.viewers: dict[str, str] = {}  # ephemeral message id -> the one user who sees it
         self.dm_channels: dict[str, str] = {}  # DM channel id -> the user at the other end
         self.closed_dms: set[str] = set()  # users who accept no DM from the bot
+        # called with each interaction as its first response arrives, before it is applied
+        self.on_first_response: Callable[[InteractionRecord], Awaitable[None]] | None = None
         self.messages: dict[str, Json] = {}  # visible messages by id, latest state, in order
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
         self.files: dict[str, dict[str, Upload]] = {}  # message id -> attached files by name
@@ -559,6 +561,8 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
+        if self.on_first_response is not None:
+            await self.on_first_response(record)
         record.callbacks.append(body)
         record.first_response_at = now
         kind = body["type"]
