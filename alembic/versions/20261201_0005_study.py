@@ -71,18 +71,13 @@ def upgrade() -> None:
     op.create_table('study_reviews',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('player_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('question_id', sa.String(length=200), nullable=False),
-    sa.Column('rating', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=8), nullable=False),
     sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('state', sa.Integer(), nullable=False),
-    sa.Column('due', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('stability', sa.Float(), nullable=False),
-    sa.Column('difficulty', sa.Float(), nullable=False),
+    sa.Column('players', sa.JSON(), nullable=False),
+    sa.Column('ratings', sa.JSON(), nullable=False),
     sa.Column('content_changed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_study_reviews_community_id_communities')),
-    sa.ForeignKeyConstraint(['player_id'], ['players.id'], name=op.f('fk_study_reviews_player_id_players')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_study_reviews'))
     )
     with op.batch_alter_table('study_reviews', schema=None) as batch_op:

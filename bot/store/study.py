@@ -2,8 +2,8 @@
 
 `StudyCards.record_round` runs inside the transaction that closes a round (called by
 `bot.store.closing`): it reads the round question's cards of the players concerned in
-one SELECT, lets the core compute the new cards, and writes them with one executemany
-upsert, and the log lines with one executemany insert.
+one SELECT, lets the core compute the new cards, and writes them with one upsert
+(unnest arrays on PostgreSQL, an executemany on SQLite) and one log row.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     DateTime,
     Float,
     Integer,
     String,
+    any_,
     bindparam,
     func,
     literal,
@@ -29,9 +29,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import CloseContext, CloseDecision
-from bot.core.ratings import Rating
 from bot.core.study.closing import round_card_updates
-from bot.core.study.model import CardState, CardUpdate, StudyCard
+from bot.core.study.memory import STATES
+from bot.core.study.model import CardUpdate, StudyCard
 from bot.core.study.ports import ReminderTarget
 from bot.store.codec import Row, player_from_row
 from bot.store.db import Database, as_arrays
@@ -48,8 +48,20 @@ from bot.store.tables import (
 
 CARD_COLUMNS = StudyCardRow.__table__.c
 
-# On PostgreSQL a closing round's cards and log lines go in one statement each, over
-# arrays (unnest), as the scores do; elsewhere one executemany each.
+_CARD_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "content_hash",
+    "reviews",
+    "lapses",
+)
+
+# On PostgreSQL a closing round's cards go in one statement over arrays (unnest), as
+# the scores do; elsewhere in one executemany.
 _PG_UPSERT_CARDS = text(
     "INSERT INTO study_cards (player_id, question_id, state, step, stability, difficulty,"
     " due, last_review, content_hash, reviews, lapses)"
@@ -73,35 +85,6 @@ _PG_UPSERT_CARDS = text(
     bindparam("reviews", type_=postgresql.ARRAY(Integer())),
     bindparam("lapses", type_=postgresql.ARRAY(Integer())),
 )
-_PG_INSERT_REVIEWS = text(
-    "INSERT INTO study_reviews (community_id, player_id, question_id, rating, source,"
-    " reviewed_at, state, due, stability, difficulty, content_changed)"
-    " SELECT * FROM unnest(:community_id, :player_id, :question_id, :rating, :source,"
-    " :reviewed_at, :state, :due, :stability, :difficulty, :content_changed)"
-).bindparams(
-    bindparam("community_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("question_id", type_=postgresql.ARRAY(String())),
-    bindparam("rating", type_=postgresql.ARRAY(Integer())),
-    bindparam("source", type_=postgresql.ARRAY(String())),
-    bindparam("reviewed_at", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("state", type_=postgresql.ARRAY(Integer())),
-    bindparam("due", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("stability", type_=postgresql.ARRAY(Float())),
-    bindparam("difficulty", type_=postgresql.ARRAY(Float())),
-    bindparam("content_changed", type_=postgresql.ARRAY(Boolean())),
-)
-_CARD_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "content_hash",
-    "reviews",
-    "lapses",
-)
 
 
 def card_from_row(row: Row) -> StudyCard:
@@ -109,7 +92,7 @@ def card_from_row(row: Row) -> StudyCard:
     return StudyCard(
         player_id=row["player_id"],
         question_id=row["question_id"],
-        state=CardState(row["state"]),
+        state=STATES[row["state"]],
         step=row["step"],
         stability=row["stability"],
         difficulty=row["difficulty"],
@@ -125,7 +108,7 @@ def _card_values(card: StudyCard) -> dict[str, Any]:
     return {
         "player_id": card.player_id,
         "question_id": card.question_id,
-        "state": card.state.value,
+        "state": int(card.state),
         "step": card.step,
         "stability": card.stability,
         "difficulty": card.difficulty,
@@ -137,21 +120,28 @@ def _card_values(card: StudyCard) -> dict[str, Any]:
     }
 
 
-def _review_values(update_: CardUpdate) -> dict[str, Any]:
-    r = update_.review
-    return {
-        "community_id": r.community_id,
-        "player_id": r.player_id,
-        "question_id": r.question_id,
-        "rating": Rating(r.rating).value,
-        "source": r.source.value,
-        "reviewed_at": r.reviewed_at,
-        "state": r.state.value,
-        "due": r.due,
-        "stability": r.stability,
-        "difficulty": r.difficulty,
-        "content_changed": r.content_changed,
-    }
+def _log_rows(updates: Sequence[CardUpdate]) -> list[dict[str, Any]]:
+    """The review log's rows: one per (community, question, source, moment), listing its
+    players and their ratings in player order."""
+    rows: dict[tuple[int, str, str, datetime], dict[str, Any]] = {}
+    for u in updates:
+        r = u.review
+        key = (r.community_id, r.question_id, str(r.source), r.reviewed_at)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {
+                "community_id": r.community_id,
+                "question_id": r.question_id,
+                "source": str(r.source),
+                "reviewed_at": r.reviewed_at,
+                "players": [],
+                "ratings": [],
+                "content_changed": False,
+            }
+        row["players"].append(r.player_id)
+        row["ratings"].append(int(r.rating))
+        row["content_changed"] = row["content_changed"] or r.content_changed
+    return list(rows.values())
 
 
 class StudyCards:
@@ -185,14 +175,13 @@ class StudyCards:
         return len(updates)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
-        """Upsert the cards and append their log lines (each one executemany)."""
+        """Upsert the cards (one statement) and append their log row(s)."""
         if not updates:
             return
         cards = [_card_values(u.card) for u in updates]
-        reviews = [_review_values(u) for u in updates]
+        await conn.execute(self._db.insert(StudyReviewRow), _log_rows(updates))
         if self._db.postgres:
             await conn.execute(_PG_UPSERT_CARDS, as_arrays(cards))
-            await conn.execute(_PG_INSERT_REVIEWS, as_arrays(reviews))
             return
         ins = self._db.insert(StudyCardRow)
         await conn.execute(
@@ -200,9 +189,8 @@ class StudyCards:
                 index_elements=["player_id", "question_id"],
                 set_={name: ins.excluded[name] for name in _CARD_FIELDS},
             ),
-            [_card_values(u.card) for u in updates],
+            cards,
         )
-        await conn.execute(self._db.insert(StudyReviewRow), [_review_values(u) for u in updates])
 
     @staticmethod
     async def _earlier_players(conn: AsyncConnection, ctx: CloseContext) -> list[int]:
@@ -215,15 +203,18 @@ class StudyCards:
         )
         return list(rows.scalars())
 
-    @staticmethod
     async def _cards_of_question(
-        conn: AsyncConnection, question_id: str, players: Collection[int]
+        self, conn: AsyncConnection, question_id: str, players: Collection[int]
     ) -> dict[int, StudyCard]:
+        ids = sorted(players)
+        # PostgreSQL: one array parameter rather than an IN list of hundreds
+        among = (
+            StudyCardRow.player_id == any_(literal(ids, postgresql.ARRAY(BigInteger())))
+            if self._db.postgres
+            else StudyCardRow.player_id.in_(ids)
+        )
         rows = await conn.execute(
-            select(StudyCardRow.__table__).where(
-                StudyCardRow.question_id == question_id,
-                StudyCardRow.player_id.in_(sorted(players)),
-            )
+            select(StudyCardRow.__table__).where(StudyCardRow.question_id == question_id, among)
         )
         return {r["player_id"]: card_from_row(r) for r in rows.mappings()}
 
@@ -293,18 +284,16 @@ class StudyCards:
         return int(due), first
 
     async def active_players(self, community_id: int, since: datetime) -> list[int]:
-        """Players with a rated answer in the community since `since`."""
+        """Players with a rated answer in the community since `since` (the log's rows
+        of that range, their player lists merged)."""
         async with self._db.reader.connect() as conn:
             rows = await conn.execute(
-                select(StudyReviewRow.player_id)
-                .distinct()
-                .where(
+                select(StudyReviewRow.players).where(
                     StudyReviewRow.community_id == community_id,
                     StudyReviewRow.reviewed_at >= literal(since, UTCDateTime()),
                 )
-                .order_by(StudyReviewRow.player_id)
             )
-            return list(rows.scalars())
+            return sorted({int(p) for players in rows.scalars() for p in players})
 
     # ---- reminders -----------------------------------------------------------------------
 
@@ -365,21 +354,31 @@ class StudyCards:
             return list(rows.scalars())
 
     async def reminder_targets(self, community_id: int, now: datetime) -> list[ReminderTarget]:
-        """Players with reminders on and cards due at `now`, with how many are due."""
-        due = (
-            select(StudyCardRow.player_id, func.count().label("due"))
-            .where(StudyCardRow.due <= literal(now, UTCDateTime()))
-            .group_by(StudyCardRow.player_id)
-            .subquery()
-        )
+        """Players with reminders on and cards due at `now`, with how many are due (a
+        range of the (player, due) index per opted-in player)."""
+        due = func.count().label("due")
         async with self._db.reader.connect() as conn:
             rows = await conn.execute(
-                select(PlayerRow.__table__, due.c.due)
-                .join(StudyReminderRow, StudyReminderRow.player_id == PlayerRow.id)
-                .join(due, due.c.player_id == PlayerRow.id)
+                select(
+                    PlayerRow.id,
+                    PlayerRow.platform,
+                    PlayerRow.external_id,
+                    PlayerRow.display_name,
+                    due,
+                )
+                .select_from(StudyReminderRow)
+                .join(PlayerRow, PlayerRow.id == StudyReminderRow.player_id)
+                .join(
+                    StudyCardRow,
+                    (StudyCardRow.player_id == StudyReminderRow.player_id)
+                    & (StudyCardRow.due <= literal(now, UTCDateTime())),
+                )
                 .where(
                     StudyReminderRow.community_id == community_id,
                     StudyReminderRow.enabled.is_(True),
+                )
+                .group_by(
+                    PlayerRow.id, PlayerRow.platform, PlayerRow.external_id, PlayerRow.display_name
                 )
                 .order_by(PlayerRow.id)
             )

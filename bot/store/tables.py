@@ -334,26 +334,27 @@ class StudyCardRow(Base):
 
 
 class StudyReviewRow(Base):
-    """One rated answer and the card it left: the review log."""
+    """The review log: one row per rated event (a closed round, a review answer) of one
+    question, with its players and their ratings as parallel arrays.
+
+    One row per round rather than per answer: a 500-answer close writes one log row,
+    not 500 (see docs/PERFORMANCE.md). The cards themselves hold the state each left.
+    """
 
     __tablename__ = "study_reviews"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
     question_id: Mapped[str] = mapped_column(String(200))
-    rating: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(8))
     reviewed_at: Mapped[datetime] = mapped_column()
-    state: Mapped[int] = mapped_column(Integer)
-    due: Mapped[datetime] = mapped_column()
-    stability: Mapped[float] = mapped_column(Float)
-    difficulty: Mapped[float] = mapped_column(Float)
+    players: Mapped[list[Any]] = mapped_column()  # player ids
+    ratings: Mapped[list[Any]] = mapped_column()  # their ratings, 1 Again ... 4 Easy
+    # the question was edited since some of these cards' last review (they are kept)
     content_changed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     __table_args__ = (
-        # the community's active members are a range of this index
-        # (the only index: every closing round appends hundreds of lines here)
+        # the community's active members are read from a range of this index
         Index("ix_study_reviews_community_id_reviewed_at", "community_id", "reviewed_at"),
     )
 

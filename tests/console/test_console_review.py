@@ -89,14 +89,17 @@ async def ann_cards(url: str) -> tuple[dict[str, datetime], dict[str, list[tuple
             )
             logs = await conn.execute(
                 select(
-                    StudyReviewRow.question_id, StudyReviewRow.rating, StudyReviewRow.reviewed_at
-                )
-                .where(StudyReviewRow.player_id == ann)
-                .order_by(StudyReviewRow.id)
+                    StudyReviewRow.question_id,
+                    StudyReviewRow.players,
+                    StudyReviewRow.ratings,
+                    StudyReviewRow.reviewed_at,
+                ).order_by(StudyReviewRow.id)
             )
             history: dict[str, list[tuple[int, datetime]]] = {}
-            for qid, rating, at in logs:
-                history.setdefault(qid, []).append((rating, at))
+            for qid, players, ratings, at in logs:
+                for player, rating in zip(players, ratings, strict=True):
+                    if player == ann:
+                        history.setdefault(qid, []).append((rating, at))
             return {qid: due for qid, due in cards}, history
     finally:
         await store.close()

@@ -43,7 +43,7 @@ async def play_rounds(
     proc: StudyProcess, clock: ManualClock, answers: list[dict[int, bool]], deck: str = "algebra"
 ) -> list[str]:
     """Play a quiz: in round r, player n answers right or wrong 8 s in (neither Easy nor
-    Hard); the round closes at its deadline. Returns the question ids in order."""
+    Hard); the round closes at its deadline, or early once everyone expected answered. Returns the question ids in order."""
     engine, chat = proc.process.engine, proc.process.chat
     request = StartRequest(
         decks=(deck,), questions=len(answers), seconds=SECONDS, scoring=Scoring.ACCURACY
@@ -61,6 +61,8 @@ async def play_rounds(
             pick = right(card.choices) if correct else wrong(card.choices)
             await engine.record_answer(card.round_id, user(n), pick)
         await engine.idle()
+        if chat.reveals and chat.reveals[-1].round_id == card.round_id:
+            continue  # everyone expected answered: the round closed early
         clock.set(start + timedelta(seconds=SECONDS + 1))
         await engine.close_due_rounds()
         await engine.idle()

@@ -126,3 +126,37 @@ async def test_nothing_to_review_is_one_clear_error(store: SqlStore) -> None:
         )
     with pytest.raises(QuizError, match=r"Nothing to review.*next due"):
         await proc.reviews.start_review(GUILD, user(1), deck="history")
+
+
+async def test_an_edited_question_keeps_its_cards_and_the_log_notes_it(store: SqlStore) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from bot.store.tables import StudyReviewRow
+
+    clock = ManualClock(T0)
+    proc = make_study(store, clock)
+    bank = proc.process.engine.bank
+    await store.sync_questions(bank.all_questions())
+    asked = await play_rounds(proc, clock, [{1: False}], deck="history")
+    edited = replace(bank.question(asked[0]), prompt="history, reworded?")  # type: ignore[type-var]
+    await store.sync_questions([edited])
+    clock.set(clock.now() + timedelta(hours=1))
+    await play_rounds(proc, clock, [{1: True}] * 5, deck="history")
+    ann = await store.player("test", "u1", "User 1")
+    card = next(c for c in await proc.study.cards([ann.id]) if c.question_id == asked[0])
+    assert card.reviews == 2 and card.lapses == 1  # the same card, reviewed twice
+    assert card.content_hash == edited.content_hash()
+    async with store.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(StudyReviewRow.content_changed, StudyReviewRow.players)
+                .where(StudyReviewRow.question_id == asked[0])
+                .order_by(StudyReviewRow.id)
+            )
+        ).all()
+    assert [(changed, players) for changed, players in rows] == [
+        (False, [ann.id]),
+        (True, [ann.id]),
+    ]

@@ -78,6 +78,9 @@ class StudyReminders:
         self.store = store
         self.jobs = jobs
         self.dm = dm
+        # community id -> the local day this process has gone through: one pass a day,
+        # not one query per tick all day long (a failed DM keeps the day open)
+        self._done: dict[int, str] = {}
 
     async def send_due(self, now: datetime) -> list[ReminderRun]:
         """Remind every opted-in player with due cards whose community's morning came."""
@@ -86,12 +89,16 @@ class StudyReminders:
         runs: list[ReminderRun] = []
         for community in await self.store.reminder_communities(self.platform):
             day = morning_has_come(community, now)
-            if day is None:
+            if day is None or self._done.get(community.id) == day:
                 continue
+            failed = False
             for target in await self.store.reminder_targets(community.id, now):
                 run = await self._remind(community, day, target, now)
                 if run is not None:
                     runs.append(run)
+                    failed = failed or run.outcome is ReminderOutcome.FAILED
+            if not failed:
+                self._done[community.id] = day
         return runs
 
     async def _remind(
