@@ -110,7 +110,12 @@ def test_sync_to_one_guild_registers_the_quiz_group(
         "config",
         "schedule",
         "stats",
+        "review",
     }
+    review = {o["name"]: o for o in sub["review"]["options"]}
+    assert list(review) == ["questions", "deck", "remind"]
+    assert review["deck"]["autocomplete"] is True
+    assert [c["value"] for c in review["remind"]["choices"]] == ["on", "off"]
     assert {o["name"] for o in sub["team"]["options"]} == {"create", "join", "leave", "list"}
     schedule = {o["name"]: o for o in sub["schedule"]["options"]}
     assert list(schedule) == ["daily", "weekly", "list", "cancel"]
@@ -123,7 +128,8 @@ def test_sync_to_one_guild_registers_the_quiz_group(
     assert list(config) == ["key", "value"]
     assert not config["key"].get("required") and not config["value"].get("required")
     assert "timezone" in [c["value"] for c in config["key"]["choices"]]
-    (player,) = sub["stats"]["options"]
+    player, group = sub["stats"]["options"]
+    assert (group["name"], group["type"]) == ("group", 5)
     assert (player["name"], player["type"], player.get("required")) == ("player", 6, False)
     start = {o["name"]: o for o in sub["start"]["options"]}
     assert list(start) == ["deck", "questions", "seconds", "mode", "scoring", "changes", "partial"]

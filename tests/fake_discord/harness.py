@@ -19,7 +19,8 @@ from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
 from bot.core.rhythm.service import Rhythm
-from bot.runtime import rhythm_for
+from bot.core.study.review import ReviewEngine
+from bot.runtime import rhythm_for, study_for
 from bot.store import SqlStore
 from tests.fake_discord.payloads import Json
 from tests.fake_discord.server import FakeDiscord, embed_text
@@ -121,6 +122,7 @@ class Harness:
     engine: QuizEngine
     task: asyncio.Task[None]
     rhythm: Rhythm  # built as the runtime builds it: boards go through the client
+    reviews: ReviewEngine  # study mode, on the same engine and store
 
     async def tick(self, seconds: float) -> int:
         """Move the quiz clock on and close due rounds, as the runtime's ticker does."""
@@ -188,7 +190,9 @@ async def start_bot(
     )
     rhythm = rhythm_for(engine)
     assert rhythm is not None, "the weekly rhythm needs the SQL store"
-    bot.attach(engine, rhythm)
+    reviews = study_for(engine, rhythm)  # as the runtime wires it: reminders DM via the client
+    assert reviews is not None
+    bot.attach(engine, rhythm, reviews)
     task = asyncio.create_task(bot.start(fake.token))
     ready = asyncio.create_task(bot.wait_until_ready())
     done, _ = await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
@@ -197,4 +201,4 @@ async def start_bot(
         if task in done:
             task.result()  # raises the login or connection error
         raise AssertionError("the client did not get READY from the fake")
-    return Harness(fake, store, clock, bot, engine, task, rhythm)
+    return Harness(fake, store, clock, bot, engine, task, rhythm, reviews)

@@ -250,6 +250,12 @@ class FakeDiscord:
         self.guilds: dict[str, FakeGuild] = {self.guild_id: FakeGuild(self.guild_id, self.channel)}
         self.identifies: list[tuple[int, int]] = []  # the shard of every IDENTIFY, in order
         self.calls: list[RestCall] = []
+        self.members: dict[str, FakeUser] = {}  # every user made by `user()`, by id
+        self.viewers: dict[str, str] = {}  # ephemeral message id -> the one user who sees it
+        self.dm_channels: dict[str, str] = {}  # DM channel id -> the user at the other end
+        self.closed_dms: set[str] = set()  # users who accept no DM from the bot
+        # called with each interaction as its first response arrives, before it is applied
+        self.on_first_response: Callable[[InteractionRecord], Awaitable[None]] | None = None
         self.messages: dict[str, Json] = {}  # visible messages by id, latest state, in order
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
         self.files: dict[str, dict[str, Upload]] = {}  # message id -> attached files by name
@@ -277,6 +283,7 @@ class FakeDiscord:
         app.router.add_get(p + "/oauth2/applications/@me", self._application)
         app.router.add_put(p + "/applications/{app}/commands", self._sync_commands)
         app.router.add_put(p + "/applications/{app}/guilds/{guild}/commands", self._sync_commands)
+        app.router.add_post(p + "/users/@me/channels", self._open_dm)
         app.router.add_get(p + "/channels/{channel}", self._get_channel)
         app.router.add_post(p + "/channels/{channel}/messages", self._create_message)
         app.router.add_patch(p + "/channels/{channel}/messages/{message}", self._edit_message)
@@ -341,26 +348,35 @@ class FakeDiscord:
 
     def user(self, name: str, *, permissions: int = payloads.MEMBER_PERMISSIONS) -> FakeUser:
         """A new member of the guild."""
-        return FakeUser(payloads.snowflake(), name, permissions)
+        member = FakeUser(payloads.snowflake(), name, permissions)
+        self.members[member.id] = member
+        return member
 
     def users(self, count: int, prefix: str = "Player") -> list[FakeUser]:
         """`count` new members named Player 1, Player 2, ..."""
         return [self.user(f"{prefix} {i}") for i in range(1, count + 1)]
 
     async def slash(
-        self, who: FakeUser, command: str, *, guild: FakeGuild | None = None, **options: Any
+        self,
+        who: FakeUser,
+        command: str,
+        *,
+        guild: FakeGuild | None = None,
+        via: int | None = None,
+        **options: Any,
     ) -> InteractionRecord:
         """Type a slash command ("quiz team join", name="Owls") and wait for the reply.
 
         A FakeUser as an option's value is a member picked in a user option; `guild`:
-        typed there (default: the first guild).
+        typed there (default: the first guild). `via` sends the interaction to one
+        gateway connection only (0: the first to identify), whatever its shard.
         """
         options = {
             name: payloads.MemberOption(v.payload, v.member) if isinstance(v, FakeUser) else v
             for name, v in options.items()
         }
         data = payloads.command_options(command.split(), options)
-        record = await self._send_interaction(2, who, data, guild=guild)
+        record = await self._send_interaction(2, who, data, guild=guild, via=via)
         await self._wait(record)
         return record
 
@@ -372,21 +388,30 @@ class FakeDiscord:
         return record.choices
 
     async def click(
-        self, who: FakeUser, message_id: str, label: str, *, stale: bool = False
+        self,
+        who: FakeUser,
+        message_id: str,
+        label: str,
+        *,
+        stale: bool = False,
+        forged: bool = False,
+        via: int | None = None,
     ) -> InteractionRecord:
         """Click the button labelled `label` on a message and wait for the reply.
 
         `stale` clicks it even if disabled, as a client showing an old copy of the
-        message would.
+        message would. An ephemeral message can be clicked only by the user who sees
+        it, unless the click is `forged` (a crafted request for someone else's message).
         """
         message = self.messages[message_id]
+        self._check_visible(who, message, forged=forged)
         button = next((b for b in buttons(message) if b.get("label") == label), None)
         if button is None:
             raise AssertionError(f"no button {label!r} on message {message_id}")
         if button.get("disabled") and not stale:
             raise AssertionError(f"button {label!r} on message {message_id} is disabled")
         data = {"custom_id": button["custom_id"], "component_type": 2}
-        record = await self._send_interaction(3, who, data, message)
+        record = await self._send_interaction(3, who, data, message, via=via)
         await self._wait(record)
         return record
 
@@ -401,9 +426,12 @@ class FakeDiscord:
         that posts nothing itself)."""
         return self._new_message(body, [], webhook=False, guild=guild)
 
-    async def choose(self, who: FakeUser, message_id: str, labels: list[str]) -> InteractionRecord:
+    async def choose(
+        self, who: FakeUser, message_id: str, labels: list[str], *, forged: bool = False
+    ) -> InteractionRecord:
         """Pick options (by label) in the message's select menu and wait for the reply."""
         message = self.messages[message_id]
+        self._check_visible(who, message, forged=forged)
         menus = selects(message)
         if not menus:
             raise AssertionError(f"no select menu on message {message_id}")
@@ -419,6 +447,22 @@ class FakeDiscord:
         record = await self._send_interaction(3, who, data, message)
         await self._wait(record)
         return record
+
+    def _check_visible(self, who: FakeUser, message: Json, *, forged: bool) -> None:
+        viewer = self.viewers.get(str(message["id"]))
+        if viewer is not None and viewer != who.id and not forged:
+            raise AssertionError(f"{who.name} cannot see ephemeral message {message['id']}")
+
+    # ---- direct messages -----------------------------------------------------------------
+
+    def close_dms(self, who: FakeUser) -> None:
+        """The user blocks the bot (or accepts DMs from friends only): sends get 50007."""
+        self.closed_dms.add(who.id)
+
+    def direct_messages(self, who: FakeUser) -> list[Json]:
+        """The messages the bot sent the user in their DM channel, oldest first."""
+        channels = {c for c, u in self.dm_channels.items() if u == who.id}
+        return [m for m in self.messages.values() if m["channel_id"] in channels]
 
     # ---- what the channel shows ----------------------------------------------------------
 
@@ -478,15 +522,22 @@ class FakeDiscord:
 
     # ---- gateway -----------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> list[tuple[int, int]]:
+    async def dispatch(
+        self, event: str, data: Json, *, via: int | None = None
+    ) -> list[tuple[int, int]]:
         """Send a DISPATCH event to the connections of its guild's shard (every
-        connection, for an event of no guild); returns the (shard, count) of each."""
+        connection, for an event of no guild), or only to the `via`-th connection;
+        returns the (shard, count) of each connection it went to."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
         guild = data.get("guild_id")
+        sockets = list(self._sockets.items())
+        if via is not None:
+            sockets = [sockets[via]]
         sent = []
-        for ws, (shard, count) in list(self._sockets.items()):
-            if ws.closed or (guild is not None and (int(guild) >> 22) % count != shard):
+        for ws, (shard, count) in sockets:
+            routed = via is not None or guild is None or (int(guild) >> 22) % count == shard
+            if ws.closed or not routed:
                 continue
             await ws.send_str(frame)
             sent.append((shard, count))
@@ -550,6 +601,7 @@ class FakeDiscord:
         message: Json | None = None,
         *,
         guild: FakeGuild | None = None,
+        via: int | None = None,
     ) -> InteractionRecord:
         if guild is None:
             guild_id = message.get("guild_id") if message is not None else None
@@ -583,7 +635,7 @@ class FakeDiscord:
             message_payload=message,
         )
         record.sent_at = loop.time()
-        record.delivered_to = await self.dispatch("INTERACTION_CREATE", payload)
+        record.delivered_to = await self.dispatch("INTERACTION_CREATE", payload, via=via)
         return record
 
     def _check_deadline(self, record: InteractionRecord) -> None:
@@ -620,6 +672,8 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
+        if self.on_first_response is not None:
+            await self.on_first_response(record)
         record.callbacks.append(body)
         record.first_response_at = now
         record.acknowledged.set()
@@ -633,6 +687,8 @@ class FakeDiscord:
             message = self._new_message(
                 {**data, "flags": flags}, files, webhook=True, guild=record.guild
             )
+            if ephemeral:
+                self.viewers[message["id"]] = record.user.id
             record.original = message
             response_message_id = message["id"]
             resource["message"] = message
@@ -663,6 +719,15 @@ class FakeDiscord:
     def _message_of(self, record: InteractionRecord) -> Json | None:
         return self.messages.get(record.message_id) if record.message_id else None
 
+    def _original(self, record: InteractionRecord) -> Json | None:
+        """What @original names: the response message, or after a component's deferred
+        update the message the component is on."""
+        if record.original is not None:
+            return record.original
+        if record.callbacks and record.callbacks[0]["type"] == DEFERRED_UPDATE:
+            return self._message_of(record)
+        return None
+
     async def _followup(self, request: web.Request) -> web.StreamResponse:
         record = self._by_token.get(request.match_info["token"])
         if record is None:
@@ -672,6 +737,8 @@ class FakeDiscord:
         body, files = await _read_body(request)
         assert isinstance(body, dict)
         message = self._new_message(body, files, webhook=True, guild=record.guild)
+        if int(body.get("flags") or 0) & EPHEMERAL:
+            self.viewers[message["id"]] = record.user.id
         record.followups.append(message)
         record.answered.set()
         return _json(message)
@@ -683,7 +750,7 @@ class FakeDiscord:
         body, files = await _read_body(request)
         assert isinstance(body, dict)
         target = request.match_info["message"]
-        message = record.original if target == "@original" else self.messages.get(target)
+        message = self._original(record) if target == "@original" else self.messages.get(target)
         if message is None:
             return _error(404, 10008, "Unknown Message")
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
@@ -778,12 +845,31 @@ class FakeDiscord:
         return _json(guild.channel)
 
     async def _create_message(self, request: web.Request) -> web.StreamResponse:
-        guild = self._guild_of_channel(request.match_info["channel"])
-        if guild is None:
+        channel = request.match_info["channel"]
+        recipient = self.dm_channels.get(channel)
+        guild = self._guild_of_channel(channel)
+        if guild is None and recipient is None:
             return _error(404, 10003, "Unknown Channel")
+        if recipient in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
-        return _json(self._new_message(body, files, webhook=False, guild=guild))
+        return _json(self._new_message(body, files, webhook=False, guild=guild, channel_id=channel))
+
+    async def _open_dm(self, request: web.Request) -> web.StreamResponse:
+        body, _ = await _read_body(request)
+        assert isinstance(body, dict)
+        member = self.members.get(str(body.get("recipient_id")))
+        if member is None:
+            return _error(400, 50035, "Invalid Form Body")
+        # opening a DM channel succeeds even when the user refuses DMs: sending fails
+        channel_id = next((c for c, u in self.dm_channels.items() if u == member.id), None)
+        if channel_id is None:
+            channel_id = payloads.snowflake()
+            self.dm_channels[channel_id] = member.id
+        return _json(
+            {"id": channel_id, "type": 1, "last_message_id": None, "recipients": [member.payload]}
+        )
 
     async def _edit_message(self, request: web.Request) -> web.StreamResponse:
         message = self.messages.get(request.match_info["message"])
@@ -806,14 +892,21 @@ class FakeDiscord:
         return _error(404, 0, f"404: Not Found ({request.method} {request.path})")
 
     def _new_message(
-        self, body: Json, files: list[Upload], *, webhook: bool, guild: FakeGuild | None = None
+        self,
+        body: Json,
+        files: list[Upload],
+        *,
+        webhook: bool,
+        guild: FakeGuild | None = None,
+        channel_id: str | None = None,
     ) -> Json:
         guild = guild or self.guilds[self.guild_id]
         attachments = [payloads.attachment(f.filename, len(f.data), f.content_type) for f in files]
+        in_dm = channel_id is not None and channel_id in self.dm_channels
         message = payloads.message(
             payloads.snowflake(),
-            guild.channel_id,
-            guild.id,
+            channel_id or guild.channel_id,
+            None if in_dm else guild.id,
             self.bot_user,
             body,
             attachments=attachments,

@@ -24,10 +24,12 @@ from bot.core.bank import QuestionBank
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import Choice, Deck, Question, QuestionKind
-from bot.runtime import rhythm_for
+from bot.core.rhythm.service import Rhythm as WeeklyRhythm
+from bot.core.study.review import ReviewEngine
+from bot.runtime import rhythm_for, study_for
 from bot.store import SqlStore
 from tests.mock_slack.requests import SlackRequests, User
-from tests.mock_slack.server import Message, MockSlack
+from tests.mock_slack.server import Ephemeral, Message, MockSlack
 
 SECRET = "8f742231b10e8888abcd99testsecret"  # shaped like a signing secret
 BOT_TOKEN = "xoxb-test"
@@ -90,7 +92,7 @@ CHECKS = Deck(
 BANK = QuestionBank([SCIENCE, CHECKS])
 
 
-def choices_of(message: Message) -> dict[str, str]:
+def choices_of(message: Message | Ephemeral) -> dict[str, str]:
     """The lettered choices a question message lists: {"A": "2", ...}."""
     choices = {}
     for line in message.plain.splitlines():
@@ -101,7 +103,7 @@ def choices_of(message: Message) -> dict[str, str]:
     return choices
 
 
-def letter_of(message: Message, choice: str) -> str:
+def letter_of(message: Message | Ephemeral, choice: str) -> str:
     """The letter the question message shows for a choice's text, as a reader finds it."""
     for key, text in choices_of(message).items():
         if text == choice:
@@ -109,7 +111,7 @@ def letter_of(message: Message, choice: str) -> str:
     raise AssertionError(f"no choice {choice!r} in:\n{message.plain}")
 
 
-def question_shown(message: Message) -> Question:
+def question_shown(message: Message | Ephemeral) -> Question:
     """The deck question a question message shows, found by its choices."""
     shown = set(choices_of(message).values())
     for question in BANK.all_questions():
@@ -118,13 +120,13 @@ def question_shown(message: Message) -> Question:
     raise AssertionError(f"not a question of the test decks:\n{message.plain}")
 
 
-def right_letters(message: Message) -> list[str]:
+def right_letters(message: Message | Ephemeral) -> list[str]:
     """The letters of the correct choices of the question a message shows."""
     question = question_shown(message)
     return sorted(letter_of(message, c.text) for c in question.choices if c.correct)
 
 
-def wrong_letter(message: Message) -> str:
+def wrong_letter(message: Message | Ephemeral) -> str:
     """The letter of a wrong choice of the question a message shows."""
     question = question_shown(message)
     return min(letter_of(message, c.text) for c in question.choices if not c.correct)
@@ -143,6 +145,8 @@ class SlackHarness:
     slack: SlackRequests
     app: Any
     session: aiohttp.ClientSession
+    reviews: ReviewEngine  # study mode, wired as the runtime wires it
+    rhythm: WeeklyRhythm  # its reminders DM through this process's client
 
     @classmethod
     async def open(
@@ -174,7 +178,10 @@ class SlackHarness:
             rng=random.Random(seed),
             refresh_interval=0.01,
         )
-        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm_for(engine))
+        rhythm = rhythm_for(engine)
+        reviews = study_for(engine, rhythm)
+        assert rhythm is not None and reviews is not None
+        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm, reviews=reviews)
         runner = web.AppRunner(http_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -183,7 +190,9 @@ class SlackHarness:
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         slack = SlackRequests(f"http://127.0.0.1:{port}/slack/events", mock, SECRET)
-        return cls(mock, database_url, store, clock, engine, runner, slack, app, session)
+        return cls(
+            mock, database_url, store, clock, engine, runner, slack, app, session, reviews, rhythm
+        )
 
     async def close(self, *, mock: bool = True) -> None:
         """Stop this process (and the mock, unless a restart keeps it)."""

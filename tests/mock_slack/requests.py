@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.mock_slack.server import TEAM_ID, Message, MockSlack
+from tests.mock_slack.server import TEAM_ID, Ephemeral, Message, MockSlack
 
 CHANNEL = "C0QUIZ"
 
@@ -63,7 +62,6 @@ class SlackRequests:
         self.channel = channel
         self.team_id = team_id
         self._session: aiohttp.ClientSession | None = None
-        self._ids = itertools.count(1)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -102,7 +100,7 @@ class SlackRequests:
     def command_body(self, user: User, text: str, *, channel: str | None = None) -> str:
         """The form body of `/quiz {text}` typed by `user`."""
         channel = channel or self.channel
-        n = next(self._ids)
+        n = self.mock.request_id()
         return urlencode(
             {
                 "token": "legacy-verification-token",
@@ -132,12 +130,19 @@ class SlackRequests:
     def actions_body(
         self,
         user: User,
-        message: Message,
+        message: Message | Ephemeral,
         action: dict[str, Any],
         state: dict[str, Any] | None = None,
     ) -> str:
-        """The `payload=` body of a block_actions request for one action on `message`."""
-        n = next(self._ids)
+        """The `payload=` body of a block_actions request for one action on `message`.
+
+        The click's response_url can replace or delete `message`; an ephemeral message's
+        click carries no copy of the message, as Slack sends it.
+        """
+        if isinstance(message, Ephemeral):
+            return self._ephemeral_actions_body(user, message, action)
+        n = self.mock.request_id()
+        self.mock.clicked[f"a{n}"] = message
         payload = {
             "type": "block_actions",
             "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
@@ -167,7 +172,34 @@ class SlackRequests:
         }
         return urlencode({"payload": json.dumps(payload)})
 
-    def button(self, message: Message, label: str) -> dict[str, Any]:
+    def _ephemeral_actions_body(
+        self, user: User, message: Ephemeral, action: dict[str, Any]
+    ) -> str:
+        n = self.mock.request_id()
+        self.mock.clicked[f"a{n}"] = message
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID},
+            "api_app_id": "A0QUIZ",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": True,
+            },
+            "trigger_id": f"{n}.trigger",
+            "team": {"id": self.team_id, "domain": "study"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": message.channel, "name": "quiz"},
+            "state": {"values": {}},
+            "response_url": self.mock.response_url(message.channel, user.id, f"a{n}"),
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def button(self, message: Message | Ephemeral, label: str) -> dict[str, Any]:
         """The button of `message` labelled `label`, as an action payload."""
         for block in message.blocks:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
@@ -181,7 +213,9 @@ class SlackRequests:
                     }
         raise AssertionError(f"no button {label!r} on the message:\n{message.plain}")
 
-    async def click(self, user: User, message: Message, label: str, **signing: Any) -> Reply:
+    async def click(
+        self, user: User, message: Message | Ephemeral, label: str, **signing: Any
+    ) -> Reply:
         """Click the button labelled `label` on `message` as `user`."""
         body = self.actions_body(user, message, self.button(message, label))
         return await self.send(body, **signing)

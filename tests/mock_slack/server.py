@@ -1,10 +1,13 @@
 """A local mock of the Slack Web API: an aiohttp server on 127.0.0.1 that records every call.
 
 It answers what the bot uses (auth.test, chat.postMessage, chat.update,
-chat.postEphemeral, users.info) under /api/, and the response_url of every request the
-tests send under /response/. It keeps the channel's messages as Slack would show them
-(chat.update applied), so tests can assert what a user sees, and it can answer a method
-with 429 and Retry-After, or with an error, a given number of times.
+chat.postEphemeral, users.info, conversations.open) under /api/, and the response_url of
+every request the tests send under /response/: a response_url of a click replaces or
+deletes the clicked message with `replace_original` / `delete_original`, ephemeral ones
+included, and works five times, as Slack's does. It keeps the channel's messages as
+Slack would show them (chat.update applied), so tests can assert what a user sees, and
+it can answer a method with 429 and Retry-After, or with an error, a given number of
+times.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ class Ephemeral:
     text: str
     blocks: list[dict[str, Any]]
     via: str  # "chat.postEphemeral" or "response_url"
+    ts: str = ""
+    key: str = ""  # the response_url that posted it (a command's or a click's)
+    replaced: int = 0  # times a response_url replaced it
+    deleted: bool = False
 
     @property
     def plain(self) -> str:
@@ -120,6 +127,11 @@ class MockSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        # response_url key -> the message the click came from (what replace_original edits)
+        self.clicked: dict[str, Message | Ephemeral] = {}
+        self.dm_refusals: dict[str, str] = {}  # user id -> the error a DM to them gets
+        self._response_uses: dict[str, int] = defaultdict(int)
+        self._request_ids = itertools.count(1)  # shared by every sender: unique response_urls
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -152,6 +164,15 @@ class MockSlack:
         """The Web API base URL, for AsyncWebClient(base_url=...)."""
         return f"http://127.0.0.1:{self.port}/api/"
 
+    def request_id(self) -> int:
+        """A number no other request sent to any app process has had."""
+        return next(self._request_ids)
+
+    def ephemeral_from(self, response_url: str) -> Ephemeral | None:
+        """The ephemeral message a response_url posted, if it did."""
+        key = response_url.rsplit("/", 1)[-1]
+        return next((e for e in self.ephemerals if e.key == key), None)
+
     def response_url(self, channel: str, user: str, key: str) -> str:
         """A response_url for one request the tests send on behalf of `user`."""
         return f"http://127.0.0.1:{self.port}/response/{channel}/{user}/{key}"
@@ -180,6 +201,19 @@ class MockSlack:
             self._faults[method].append(
                 _Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": retry_after})
             )
+
+    def refuse_dms(self, user_id: str, error: str = "cannot_dm_bot") -> None:
+        """DMs to the user fail: conversations.open with `error` (cannot_dm_bot,
+        user_disabled, ...), or chat.postMessage for messages_tab_disabled."""
+        self.dm_refusals[user_id] = error
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's DM conversation with a user."""
+        return f"D{user_id}"
+
+    def direct_messages(self, user_id: str) -> list[Message]:
+        """What the bot posted in its DM with a user."""
+        return self.channel_messages(self.dm_channel(user_id))
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with ok=false and `error`."""
@@ -250,9 +284,20 @@ class MockSlack:
                 "user_id": self.bot_user_id,
                 "bot_id": "B0BOT",
             }
+        if method == "conversations.open":
+            user = str(params.get("users", ""))
+            error = self.dm_refusals.get(user)
+            if error is not None and error != "messages_tab_disabled":
+                return {"ok": False, "error": error}
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": self.dm_channel(user), "is_im": True}}
         if method == "chat.postMessage":
             ts = self._next_ts()
             channel = str(params["channel"])
+            recipient = channel[1:] if channel.startswith("D") else None
+            if recipient is not None and self.dm_refusals.get(recipient):
+                return {"ok": False, "error": self.dm_refusals[recipient]}
             self.messages[(channel, ts)] = Message(
                 channel, ts, str(params.get("text", "")), _blocks(params)
             )
@@ -268,10 +313,11 @@ class MockSlack:
             return {"ok": True, "channel": key[0], "ts": key[1]}
         if method == "chat.postEphemeral":
             channel, user = str(params["channel"]), str(params["user"])
+            ts = self._next_ts()
             self.ephemerals.append(
-                Ephemeral(channel, user, str(params.get("text", "")), _blocks(params), method)
+                Ephemeral(channel, user, str(params.get("text", "")), _blocks(params), method, ts)
             )
-            return {"ok": True, "message_ts": self._next_ts()}
+            return {"ok": True, "message_ts": ts}
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
             if user is None:
@@ -310,14 +356,42 @@ class MockSlack:
         channel, user = request.match_info["channel"], request.match_info["user"]
         body = await request.json()
         call = Call("response_url", body, asyncio.get_running_loop().time(), path=request.path)
+        key = request.match_info["key"]
+        self._response_uses[key] += 1
+        if self._response_uses[key] > 5:
+            call.status = 404
+            await self._record(call)
+            return web.Response(status=404, text="used_url")
         text, blocks = str(body.get("text", "")), _blocks(body)
-        if body.get("response_type") == "in_channel":
+        original = self.clicked.get(key)
+        if original is not None and (body.get("replace_original") or body.get("delete_original")):
+            self._change_original(original, body, text, blocks)
+        elif body.get("response_type") == "in_channel":
             ts = self._next_ts()
             self.messages[(channel, ts)] = Message(channel, ts, text, blocks)
         else:
-            self.ephemerals.append(Ephemeral(channel, user, text, blocks, "response_url"))
+            self.ephemerals.append(
+                Ephemeral(channel, user, text, blocks, "response_url", self._next_ts(), key)
+            )
         await self._record(call)
         return web.Response(text="ok")
+
+    def _change_original(
+        self, original: Message | Ephemeral, body: dict[str, Any], text: str, blocks: list[Any]
+    ) -> None:
+        """replace_original / delete_original on the message a click came from."""
+        if isinstance(original, Ephemeral):
+            if body.get("delete_original"):
+                original.deleted = True
+                return
+            original.text, original.blocks = text, blocks
+            original.replaced += 1
+            return
+        if body.get("delete_original"):
+            self.messages.pop((original.channel, original.ts), None)
+            return
+        original.text, original.blocks = text, blocks
+        original.edits += 1
 
     async def _upload(self, request: web.Request) -> web.Response:
         upload = self.uploads.get(request.match_info["file_id"])

@@ -8,6 +8,7 @@ import logging
 import discord
 from discord.utils import MISSING
 
+from bot.adapters.discord.direct import send_direct
 from bot.adapters.discord.views import (
     closed_question_embed,
     closed_question_view,
@@ -37,7 +38,8 @@ def attachment(picture: MathPicture) -> discord.File:
 
 
 class DiscordChat:
-    """Shows the engine's cards in Discord channels (the core's ChatPort and BoardPort)."""
+    """Shows the engine's cards in Discord channels (the core's ChatPort and BoardPort),
+    and sends study reminders (DirectMessagePort)."""
 
     def __init__(self, client: discord.Client, *, theme: str = "dark") -> None:
         self.client = client
@@ -89,6 +91,10 @@ class DiscordChat:
         await channel.send(
             embed=embed, file=attachment(picture) if picture is not None else MISSING
         )
+
+    async def send_direct(self, player_external_id: str, text: str) -> None:
+        """DM a member; DirectMessageRefused when Discord will not deliver it."""
+        await send_direct(self.client, player_external_id, text)
 
     async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
         """Post the end-of-quiz summary."""

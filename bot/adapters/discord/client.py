@@ -20,12 +20,14 @@ from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord.chat import DiscordChat
 from bot.adapters.discord.commands import QuizCommands, QuizCommandTree
+from bot.adapters.discord.review import add_review
 from bot.adapters.discord.shards import ShardPlan, recommended, resolve, tag_interactions
 from bot.adapters.discord.views import AnswerButton, AnswerSelect
 from bot.config import Settings
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError, SettingsError
 from bot.core.rhythm.service import Rhythm
+from bot.core.study.ports import Reviews
 from bot.ops.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -89,11 +91,14 @@ class QuizBot(discord.AutoShardedClient):
         )
         self.defer_after = defer_after
         self.tree = QuizCommandTree(self)
-        self.tree.add_command(QuizCommands(self))
+        quiz = QuizCommands(self)
+        add_review(quiz, self)
+        self.tree.add_command(quiz)
         self._engine: QuizEngine | None = None
         self._rhythm: Rhythm | None = None
         self.shard_plan = shards or ShardPlan()
         self.metrics: Metrics | None = None
+        self.reviews: Reviews | None = None  # study mode: /quiz review and recall stats
 
     @property
     def engine(self) -> QuizEngine:
@@ -111,15 +116,18 @@ class QuizBot(discord.AutoShardedClient):
             raise QuizError("Settings, schedules and stats are not available on this bot")
         return self._rhythm
 
-    def attach(self, engine: QuizEngine, rhythm: Rhythm | None = None) -> None:
-        """Give the client its engine (the engine needs the client's ChatPort first) and
-        the weekly rhythm built on it."""
+    def attach(
+        self, engine: QuizEngine, rhythm: Rhythm | None = None, reviews: Reviews | None = None
+    ) -> None:
+        """Give the client its engine (the engine needs the client's ChatPort first),
+        the weekly rhythm built on it, and study mode's reviews."""
         self._engine = engine
         self._rhythm = rhythm
+        self.reviews = reviews
 
     async def play(self, chat: DiscordChat, runtime: Runtime, stop: asyncio.Event) -> None:
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
-        self.attach(runtime.engine, runtime.rhythm)
+        self.attach(runtime.engine, runtime.rhythm, runtime.study)
         self.metrics = runtime.metrics
         closer = asyncio.create_task(self._close_when(stop))
         try:

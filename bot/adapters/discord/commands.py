@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.review_views import mastery_embed
 from bot.adapters.discord.views import (
     Reply,
     config_embed,
@@ -250,22 +251,30 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         return Reply(embed=config_embed(card))
 
     @app_commands.command(description="Your stats in this server, or another member's")
-    @app_commands.describe(player="Whose stats (default: yours)")
+    @app_commands.describe(
+        player="Whose stats (default: yours)",
+        group="The group's recall per tag, over its active members",
+    )
     async def stats(
-        self, interaction: discord.Interaction[Any], player: discord.Member | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        player: discord.Member | None = None,
+        group: bool = False,
     ) -> None:
-        """/quiz stats."""
-        await self._respond(interaction, self._stats(interaction, player))
+        """/quiz stats [player] [group]."""
+        await self._respond(interaction, self._stats(interaction, player, group))
 
     async def _stats(
-        self, interaction: discord.Interaction[Any], player: discord.Member | None
+        self, interaction: discord.Interaction[Any], player: discord.Member | None, group: bool
     ) -> Reply:
-        card = await self.bot.rhythm.stats(
-            community_of(interaction),
-            player_of(interaction),
-            member_of(player) if player is not None else None,
-        )
-        return Reply(embed=stats_embed(card))
+        community, me = community_of(interaction), player_of(interaction)
+        if group:
+            if self.bot.reviews is None:
+                raise QuizError("Study stats are not available on this bot")
+            card = await self.bot.reviews.mastery(community, me, group=True)
+            return Reply(embed=mastery_embed(card))
+        target = member_of(player) if player is not None else None
+        return Reply(embed=stats_embed(await self.bot.rhythm.stats(community, me, target)))
 
     @app_commands.command(description="The question decks")
     async def decks(self, interaction: discord.Interaction[Any]) -> None:

@@ -325,6 +325,8 @@ def reveal_embed(card: RevealCard) -> discord.Embed:
     lines = [f"Correct: {answer}"]
     if card.explanation:
         lines += ["", to_chat_text(card.explanation)]
+    if card.picked_note:
+        lines += ["", f"🧠 {card.picked_note}"]
     embed = discord.Embed(
         title=f"✅ {card.heading}",
         description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
@@ -445,7 +447,10 @@ HELP_LINES = (
     "`/quiz stop`, `/quiz skip`: end the quiz or close the question now"
     " (the host, or members with Manage Server or Manage Messages)",
     "`/quiz leaderboard [period] [teams]`: this week, last week or all time",
-    "`/quiz stats [player]`: your figures here, or another member's (only you see them)",
+    "`/quiz stats [player] [group]`: your figures and recall per tag, another member's,"
+    " or the group's (only you see them)",
+    "`/quiz review [questions] [deck]`: a private review of your due questions;"
+    " `/quiz review remind:on|off` for a daily reminder DM",
     "`/quiz config [key] [value]`: the server's settings; changing one needs Manage Server",
     "`/quiz schedule daily|weekly|list|cancel`: quizzes that start by themselves"
     " (adding and cancelling need Manage Server)",

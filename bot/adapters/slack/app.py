@@ -24,10 +24,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
+from bot.adapters.slack.review import SlackReviews
 from bot.config import Settings
 from bot.core.engine import QuizEngine
 from bot.core.errors import SettingsError
 from bot.core.rhythm.service import Rhythm as WeeklyRhythm
+from bot.core.study.ports import Reviews
 from bot.ops.health import DatabaseHealth
 from bot.ops.metrics import Metrics, add_ops_routes
 from bot.ops.shutdown import HTTP_GRACE_SECONDS
@@ -59,6 +61,7 @@ def build_app(
     signing_secret: str = "",
     socket_mode: bool = False,
     rhythm: WeeklyRhythm | None = None,
+    reviews: Reviews | None = None,
 ) -> AsyncApp:
     """The Bolt app: `/quiz` and the answer controls, on `client` for the Web API.
 
@@ -74,7 +77,10 @@ def build_app(
         name="quizbot",
     )
     replies = Replies(client)
-    listeners = QuizListeners(engine, QuizCommands(engine, client, replies, rhythm), replies)
+    study = SlackReviews(reviews, replies, [d.name for d in engine.bank.decks()])
+    commands = QuizCommands(engine, client, replies, rhythm, study)
+    listeners = QuizListeners(engine, commands, replies)
+    study.register(app)
     app.use(drop_retried_commands)
     app.command("/quiz")(listeners.quiz_command)
     app.action(ANSWER_ACTION_PATTERN)(listeners.answer_button)
@@ -155,6 +161,7 @@ async def serve_slack(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             socket_mode=mode == "socket",
             rhythm=runtime.rhythm,
+            reviews=runtime.study,
         )
         if mode == "socket":
             await _serve_socket_mode(

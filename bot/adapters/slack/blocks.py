@@ -189,6 +189,8 @@ def reveal_blocks(card: RevealCard) -> list[Block]:
     blocks = [_section(f"*{escape(card.heading)}* ✅ {answer}")]
     if card.explanation:
         blocks.append(_section(mrkdwn(card.explanation)))
+    if card.picked_note:
+        blocks.append(_context(f"🧠 {escape(card.picked_note)}"))
     spread = "\n".join(card.spread_lines())
     blocks.append(_section(f"```{spread}```"))
     if card.fastest:

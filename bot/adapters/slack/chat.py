@@ -31,6 +31,7 @@ from bot.adapters.slack.blocks import (
     summary_blocks,
     summary_text,
 )
+from bot.adapters.slack.direct import send_direct
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.pictures import MathPicture, explanation_picture, question_picture
@@ -113,10 +114,15 @@ def web_client(
 
 
 class SlackChat:
-    """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack."""
+    """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack,
+    and sends study reminders (DirectMessagePort)."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+
+    async def send_direct(self, player_external_id: str, text: str) -> None:
+        """DM a member; DirectMessageRefused when Slack refuses the DM."""
+        await send_direct(self.client, player_external_id, text)
 
     async def post_question(self, channel_id: str, card: QuestionCard) -> str:
         """Post a question; its message ts is the reference for later edits."""
@@ -232,8 +238,10 @@ class Replies:
         *,
         blocks: list[dict[str, Any]] | None = None,
         in_channel: bool = False,
+        replace: bool = False,
     ) -> None:
-        """Reply to a command or click: only the asker sees it unless `in_channel`."""
+        """Reply to a command or click: only the asker sees it unless `in_channel`;
+        `replace` puts the reply in place of the clicked message, ephemeral ones too."""
         url = body.get("response_url")
         if not url:
             log.warning("no response_url to reply to")
@@ -241,7 +249,7 @@ class Replies:
         payload: dict[str, Any] = {
             "text": text,
             "response_type": "in_channel" if in_channel else "ephemeral",
-            "replace_original": False,
+            "replace_original": replace,
         }
         if blocks:
             payload["blocks"] = blocks

@@ -30,6 +30,7 @@ from bot.adapters.slack.parse import (
     HELP,
     Command,
     Leaderboard,
+    Review,
     Rhythm,
     Simple,
     Start,
@@ -37,6 +38,7 @@ from bot.adapters.slack.parse import (
     UsageError,
     parse,
 )
+from bot.adapters.slack.review import SlackReviews
 from bot.core.cards import Receipt, ReceiptKind
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
@@ -111,11 +113,13 @@ class QuizCommands:
         client: AsyncWebClient,
         replies: Replies,
         rhythm: WeeklyRhythm | None = None,
+        study: SlackReviews | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
         self.replies = replies
         self.rhythm = rhythm
+        self.study = study
 
     async def run(self, command: Command, body: Body) -> None:
         """Carry out one parsed command; a QuizError becomes an ephemeral line."""
@@ -128,6 +132,10 @@ class QuizCommands:
                 await self.team(command, body)
             elif isinstance(command, Rhythm):
                 await self.weekly(command, body)
+            elif isinstance(command, Review):
+                if self.study is None:
+                    raise QuizError("Reviews are not available here")
+                await self.study.run(command, body)
             elif command.name in ("stop", "skip"):
                 await self.control(command, body)
             elif command.name == "decks":
@@ -194,8 +202,12 @@ class QuizCommands:
         words = command.words
         if command.name == "stats":
             target = mentioned_member(words[0]) if words else None
-            if words and target is None:
+            group = [w.lower() for w in words] == ["group"]
+            if words and target is None and not group:
                 raise QuizError(f"Name a member as @name, not {words[0]!r}: /quiz stats @name")
+            if self.study is not None:
+                await self.study.stats(self.rhythm, body, target, group=group)
+                return
             card = await self.rhythm.stats(community, player, target)
             await self.replies.ephemeral(body, card_text(card.heading, card.lines()))
             return

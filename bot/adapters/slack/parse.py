@@ -40,7 +40,8 @@ USAGE = {
     "config": "/quiz config [KEY VALUE]  (changing: workspace admins)",
     "schedule": "/quiz schedule daily HH:MM [deck] [questions] | weekly DAY HH:MM ... | list"
     " | cancel ID",
-    "stats": "/quiz stats [@member]",
+    "stats": "/quiz stats [@member] | group",
+    "review": "/quiz review [questions] [deck] | remind on|off  (a private review)",
     "help": "/quiz help",
 }
 
@@ -111,7 +112,14 @@ class Rhythm:
     words: tuple[str, ...] = ()
 
 
-Command = Start | Leaderboard | TeamCommand | Simple | Rhythm
+@dataclass(frozen=True)
+class Review:
+    """`/quiz review ...`: the words go to study mode (bot.adapters.slack.review)."""
+
+    words: tuple[str, ...] = ()
+
+
+Command = Start | Leaderboard | TeamCommand | Simple | Rhythm | Review
 
 
 def bad_word(word: str, subcommand: str, hint: str = "") -> UsageError:
@@ -138,6 +146,8 @@ def parse(text: str, deck_names: Collection[str]) -> Command:
         return parse_leaderboard(rest)
     if head in ("config", "schedule", "stats"):
         return Rhythm(head, tuple(rest))
+    if head in ("review", "study"):
+        return Review(tuple(rest))
     if head in ("team", "teams"):
         return parse_team(rest if head == "team" else ["list", *rest])
     raise UsageError(f"I don't know `/quiz {words[0]}`.\n{HELP}")
