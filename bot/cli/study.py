@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 
+from bot.cli.help import example
 from bot.cli.rhythm import PLATFORMS, card_text
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
@@ -81,7 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="A private review: your due cards first (lowest predicted recall "
         "first), then new questions. A wrong answer comes back at the end. One answer a "
         "line (a, b, a,c), so it can be piped.",
-        epilog="example: quizbot review --player ann --questions 5",
+        epilog=example(
+            "quizbot review --player ann --questions 5",
+            "quizbot review --remind on",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("--player", help="your name (default: login name)")
     review.add_argument("--questions", type=_positive, default=10, help="how many (default 10)")
@@ -90,7 +95,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     review.add_argument("--remind", choices=("on", "off"), help="set the daily reminder instead")
     review.set_defaults(func=cmd_review)
 
-    mastery = sub.add_parser("mastery", help="predicted recall per tag, of a player or a group")
+    mastery = sub.add_parser(
+        "mastery",
+        help="predicted recall per tag, of a player or a group",
+        description="How well a player (or, with --group, the community's members active in "
+        "the last 14 days) is predicted to recall each tag now, the cards due today, and the "
+        "weakest tag.",
+        epilog=example("quizbot mastery --player ann", "quizbot mastery --group"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mastery.add_argument("--player", help="player name (default: login name)")
     mastery.add_argument("--group", action="store_true", help="the community's active members")
     mastery.add_argument("--community", default="console", help="community id (default console)")
