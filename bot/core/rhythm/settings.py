@@ -24,12 +24,23 @@ from bot.core.start_options import (
     MIN_SECONDS,
 )
 
-KEYS = ("channel", "timezone", "week-start", "deck", "questions", "seconds", "scoring")
+KEYS = (
+    "channel",
+    "timezone",
+    "week-start",
+    "deck",
+    "questions",
+    "seconds",
+    "scoring",
+    "deck-editors",
+)
 """The settable keys, in the order `/quiz config` shows them."""
 
 CHANNEL = "channel"  # settings key: the channel of the weekly board
 WEEKLY_SINCE = "weekly_since"  # settings key: first week whose board is posted
 TIMEZONE_SET = "timezone"  # settings key the engine reads as "timezone configured"
+DECK_EDITORS = "deck-editors"  # settings key: who may add, replace or remove decks
+DECK_EDITOR_VALUES = ("admins", "everyone")
 RESET_WORDS = frozenset({"default", "reset", "none", "off"})
 
 _MENTION = re.compile(r"^<#([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -93,6 +104,11 @@ def apply_setting(
     if word in RESET_WORDS:
         settings.pop(key, None)
         return replace(community, settings=settings)
+    if key == DECK_EDITORS:
+        if word not in DECK_EDITOR_VALUES:
+            raise QuizError(f"Bad deck-editors {raw!r}: use admins or everyone")
+        settings[key] = word
+        return replace(community, settings=settings)
     settings[key] = _quiz_default(key, raw, bank)
     return replace(community, settings=settings)
 
@@ -145,6 +161,7 @@ def config_card(community: Community, now: datetime, changed: str | None = None)
         ConfigEntry("questions", str(s.get("questions", DEFAULT_QUESTIONS)), "questions" not in s),
         ConfigEntry("seconds", str(s.get("seconds", DEFAULT_SECONDS)), "seconds" not in s),
         ConfigEntry("scoring", str(s.get("scoring", Scoring.SPEED.value)), "scoring" not in s),
+        ConfigEntry(DECK_EDITORS, str(s.get(DECK_EDITORS, "admins")), DECK_EDITORS not in s),
     )
     next_post = None
     if channel:
