@@ -37,8 +37,13 @@ def community_question_id(community_id: int, deck: str, question_id: str) -> str
 
 def namespaced(deck: Deck, community_id: int) -> Deck:
     """The deck with every question id in the community's namespace."""
+    own_prefix = f"{deck.name}/"  # importers already put some ids under the deck's name
     questions = tuple(
-        replace(q, id=community_question_id(community_id, deck.name, q.id), deck=deck.name)
+        replace(
+            q,
+            id=community_question_id(community_id, deck.name, q.id.removeprefix(own_prefix)),
+            deck=deck.name,
+        )
         for q in deck.questions
     )
     return replace(deck, questions=questions)

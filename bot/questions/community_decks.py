@@ -134,10 +134,14 @@ class CommunityDeckLibrary:
 
     def __init__(self, engine: QuizEngine) -> None:
         self.engine = engine
-        store = engine.catalogue.store
-        if store is None:
-            raise QuizError("Community decks need the SQL store")
-        self.store: CommunityDeckStore = store
+        self._store = engine.catalogue.store
+
+    @property
+    def store(self) -> CommunityDeckStore:
+        """Where the decks are kept; QuizError when this bot keeps none (no SQL store)."""
+        if self._store is None:
+            raise QuizError("This bot has no database for community decks")
+        return self._store
 
     async def editable(self, community: CommunityRef, *, is_admin: bool) -> Community:
         """The community if the user may add, replace or remove its decks."""

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.catalogue import CommunityDeck, DeckCatalogue, namespaced
 from bot.core.bank import QuestionBank
+from bot.core.catalogue import CommunityDeck, DeckCatalogue, namespaced
 from bot.core.errors import QuizError
 from bot.core.model import Choice, Deck, Question, QuestionKind
 from bot.store import SqlStore
