@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
+from bot.adapters.slack.decks import register_deck_listeners
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
 from bot.config import Settings
 from bot.core.engine import QuizEngine
@@ -62,6 +63,7 @@ def build_app(
     replies = Replies(client)
     listeners = QuizListeners(engine, QuizCommands(engine, client, replies, rhythm), replies)
     app.use(drop_retried_commands)
+    register_deck_listeners(app, engine, client, replies)  # before /quiz: it takes `deck ...`
     app.command("/quiz")(listeners.quiz_command)
     app.action(ANSWER_ACTION_PATTERN)(listeners.answer_button)
     app.action(SUBMIT_ACTION)(listeners.submit_button)
