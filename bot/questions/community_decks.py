@@ -29,8 +29,10 @@ from bot.questions.importers.text import slug
 from bot.questions.limits import MAX_FILE_BYTES
 from bot.questions.loader import decode_deck_bytes
 from bot.questions.problems import Problem
+from bot.render import to_chat_text
 
 PROBLEMS_SHOWN = 10  # a chat reply lists this many problems, then a count of the rest
+PROBLEM_LINE = 170  # characters of one problem line in a chat reply
 DOWNLOAD_SECONDS = 20.0  # the most a chat upload's download may take
 MAX_DECK_NAME = 40
 SHOWN_QUESTIONS = 5  # `/quiz deck show` lists this many first questions
@@ -42,11 +44,16 @@ class DeckFileError(QuizError):
 
 def problem_lines(problems: list[Problem], shown: int = PROBLEMS_SHOWN) -> list[str]:
     """The first `shown` problems, one line each, and a line counting the rest."""
-    lines = [str(p) for p in problems[:shown]]
+    lines = [_clipped(str(p)) for p in problems[:shown]]
     rest = len(problems) - shown
     if rest > 0:
         lines.append(f"… and {rest} more problem{'' if rest == 1 else 's'}")
     return lines
+
+
+def _clipped(line: str) -> str:
+    # ten lines and a heading fit in one Discord message (2,000 characters)
+    return line if len(line) <= PROBLEM_LINE else line[: PROBLEM_LINE - 1] + "…"
 
 
 def check_upload_size(size: int, filename: str) -> None:
@@ -85,9 +92,9 @@ class DeckAdded:
         verb = "replaced" if self.replaced else "added"
         lines = [
             f"Deck {self.deck.name} {verb}: {self.summary}. "
-            f"Play it with /quiz start deck:{self.deck.name}"
+            f"Pick {self.deck.name} as the deck of /quiz start to play it"
         ]
-        lines += list(self.skipped[:PROBLEMS_SHOWN])
+        lines += [_clipped(s) for s in self.skipped[:PROBLEMS_SHOWN]]
         if len(self.skipped) > PROBLEMS_SHOWN:
             lines.append(f"… and {len(self.skipped) - PROBLEMS_SHOWN} more skipped")
         return "\n".join(lines)
@@ -212,7 +219,7 @@ class CommunityDeckLibrary:
             stored = await self._own(community, deck.name)
             added = f"Added by {stored.added_by} on {_day(stored.added_at)} from {stored.filename}"
         entry = DeckEntry(deck.name, deck.title, len(deck.questions), catalogue.is_own(deck.name))
-        first = tuple(q.prompt for q in deck.questions[:SHOWN_QUESTIONS])
+        first = tuple(to_chat_text(q.prompt) for q in deck.questions[:SHOWN_QUESTIONS])
         return DeckSummary(entry, dict(sorted(kinds.items())), first, added)
 
     async def remove(self, community: CommunityRef, name: str, *, is_admin: bool) -> str:

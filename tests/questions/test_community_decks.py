@@ -79,3 +79,26 @@ async def test_another_process_closes_rounds_of_a_community_deck(
         assert "What is the capital of Spain?" in [
             q.prompt for q in bank.deck("capitals").questions
         ]
+
+
+async def test_a_chat_reply_shows_the_first_ten_problems_and_counts_the_rest(
+    store: SqlStore,
+) -> None:
+    engine = make_engine(store, RecordingChat(), ManualClock())
+    library = CommunityDeckLibrary(engine)
+    await library.add(GUILD, user(1), TWO, "many.gift", is_admin=True)
+    choices = " ".join(f"~{c}" for c in "bcdefghijkl")
+    data = "\n\n".join(f"::q{i}:: Question {i}? {{=a {choices}}}" for i in range(13))
+    with pytest.raises(QuizError) as caught:
+        await library.add(GUILD, user(1), data.encode(), "many.gift", is_admin=True)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "many.gift: 13 problems, nothing was stored"
+    assert [line.split(": ")[0] for line in lines[1:11]] == [
+        f"many.gift:{2 * i + 1}:1" for i in range(10)
+    ]
+    assert "12 choices: at most 10" in lines[1]
+    assert lines[11] == "… and 3 more problems"
+    assert len(str(caught.value)) < 2000  # one Discord message
+    # the good deck of that name is still the one stored
+    bank = await engine.catalogue.bank((await engine.community(GUILD)).id)
+    assert len(bank.deck("many").questions) == 2
