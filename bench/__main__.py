@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "p3": ("bench.leaderboard", "leaderboard flat in history"),
     "p4": ("bench.round_close", "closing and scoring a 500-answer round"),
     "p4m": ("bench.memory", "1,000 running quizzes in one process"),
+    "p5": ("bench.discord_click", "Discord click to first response vs bare discord.py"),
 }
 
 Runner = Callable[..., Awaitable[None]]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -136,6 +136,23 @@ class Settings(BaseSettings):
         "Discord gateway URL",
         group=DISCORD,
         note="Gateway websocket URL. Change only to point the bot at a test server.",
+    )
+    discord_shard_count: str = setting(
+        "auto",
+        "shards of the whole bot: a number, or `auto` for Discord's recommendation",
+        group=DISCORD,
+        note="Shards of the whole bot (Discord requires sharding beyond 2,500 servers): a "
+        "number, or auto for the count Discord recommends. Every process of one bot "
+        "sets the same count.",
+        fix="set DISCORD_SHARD_COUNT to a number of shards (1 or more) or auto",
+    )
+    discord_shard_ids: tuple[int, ...] | None = setting(
+        None,
+        "the shards this process runs: a range or list such as `0-3` or `4,5`",
+        group=DISCORD,
+        note="The shards this process runs, such as 0-3 or 4,5, below DISCORD_SHARD_COUNT. "
+        "Empty: every shard. Give each process its own shards; together they cover them all.",
+        fix="set DISCORD_SHARD_IDS to ids below DISCORD_SHARD_COUNT, like 0-1 or 2,3",
     )
     slack_bot_token: SecretStr = setting(
         SecretStr(""),
@@ -257,6 +274,39 @@ class Settings(BaseSettings):
             )
         return token
 
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _discord_shard_count(cls, count: object) -> str:
+        text = str(count if count is not None else "").strip().lower()
+        if text in ("", "auto"):
+            return "auto"
+        if not (text.isdigit() and int(text) > 0):
+            fix = cls._fix("discord_shard_count")
+            raise _bad(f"{text!r} is not a number of shards or auto", fix)
+        return str(int(text))
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _discord_shard_ids(cls, ids: object, info: ValidationInfo) -> tuple[int, ...] | None:
+        if ids is None or isinstance(ids, (tuple, list)):
+            text = ",".join(str(i) for i in ids) if ids is not None else ""
+        else:
+            text = str(ids).strip()
+        if not text:
+            return None
+        fix = cls._fix("discord_shard_ids")
+        parsed = _parse_shard_ids(text, fix)
+        count = info.data.get("discord_shard_count")
+        if count is None:  # the count itself was bad: that error says it all
+            return parsed
+        if count != "auto" and parsed[-1] >= int(count):
+            raise _bad(
+                f"shard {parsed[-1]} is outside DISCORD_SHARD_COUNT={count} "
+                f"(ids go from 0 to {int(count) - 1})",
+                fix,
+            )
+        return parsed
+
     @field_validator("slack_bot_token")
     @classmethod
     def _slack_bot_token(cls, token: SecretStr) -> SecretStr:
@@ -345,6 +395,23 @@ def _url(url: str, name: str, schemes: tuple[str, ...]) -> str:
         f"{url!r} is not a {' or '.join(schemes)} URL",
         f"set {name} to a full {schemes[0]}:// URL, or remove it to use the default",
     )
+
+
+def _parse_shard_ids(text: str, fix: str = "") -> tuple[int, ...]:
+    """`0-3`, `4,5` or `0-1,6` as sorted shard ids; an overlap or a non-number is an error."""
+    ids: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if not (first.isdigit() and (last.isdigit() or not _)):
+            raise _bad(f"{part!r} is not a shard id or a range like 0-3", fix)
+        low, high = int(first), int(last) if _ else int(first)
+        if high < low:
+            raise _bad(f"{part!r} runs backwards: write {high}-{low}", fix)
+        overlap = sorted(set(ids) & set(range(low, high + 1)))
+        if overlap:
+            raise _bad(f"{part!r} overlaps another part: shard {overlap[0]} is listed twice", fix)
+        ids.extend(range(low, high + 1))
+    return tuple(sorted(ids))
 
 
 def normalise_database_url(url: str) -> str:

@@ -130,6 +130,8 @@ def platform_checks(
             checks.append(Check.ok(spec.name, shown))
         elif spec.required:
             checks.append(Check.failed(spec.name, "not set", spec.fix))
+        elif not spec.secret:
+            checks.append(Check.ok(spec.name, "not set"))
     return checks
 
 
@@ -343,6 +345,29 @@ async def discord_online(session: aiohttp.ClientSession, settings: Settings) -> 
     )
 
 
+async def discord_gateway(session: aiohttp.ClientSession, settings: Settings) -> Check:
+    """Discord's `GET /gateway/bot`: the recommended shard count, the session-start limit."""
+    name = "Discord /gateway/bot"
+    headers = {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"}
+    try:
+        async with session.get(settings.discord_api_url + "/gateway/bot", headers=headers) as r:
+            body: Any = await r.json(content_type=None) if r.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        body = _reason(exc)
+    if not isinstance(body, dict) or "shards" not in body:
+        return Check.failed(
+            name, "no shard recommendation", "try again in a minute (see discordstatus.com)"
+        )
+    limit = body.get("session_start_limit") or {}
+    hours = int(limit.get("reset_after", 0)) / 3_600_000
+    return Check.ok(
+        name,
+        f"{body['shards']} shard(s) recommended; session starts: {limit.get('remaining', '?')} "
+        f"of {limit.get('total', '?')} left (reset in {hours:.1f} h), "
+        f"{limit.get('max_concurrency', 1)} at a time",
+    )
+
+
 async def online_checks(settings: Settings, platforms: Sequence[str]) -> list[Check]:
     """Ask each platform in use whether it accepts the token."""
     if not platforms:
@@ -352,6 +377,8 @@ async def online_checks(settings: Settings, platforms: Sequence[str]) -> list[Ch
     async with aiohttp.ClientSession(timeout=timeout) as session:
         if "discord" in platforms:
             checks.append(await discord_online(session, settings))
+            if checks[-1].status is Status.OK:
+                checks.append(await discord_gateway(session, settings))
         if "slack" in platforms:
             checks.append(await slack_online(session, settings))
     return checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -10,7 +11,12 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 
-CONTEXT_FIELDS = ("community_id", "quiz_id", "round_id")
+CONTEXT_FIELDS = ("shard_id", "community_id", "quiz_id", "round_id")
+# The Discord shard whose gateway connection delivered the event being handled; set by
+# the Discord adapter, copied into the tasks that handle the event.
+current_shard: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_shard", default=None
+)
 
 
 # Credentials that must not reach a log even when they are not this bot's own settings
@@ -66,11 +72,14 @@ _TRACEBACKS = logging.Formatter()
 
 
 def _context(record: logging.LogRecord) -> dict[str, object]:
+    shard = current_shard.get()
+    if shard is not None and not hasattr(record, "shard_id"):
+        record.shard_id = shard
     return {f: getattr(record, f) for f in CONTEXT_FIELDS if hasattr(record, f)}
 
 
 class TextFormatter(logging.Formatter):
-    """`time level logger: message [community_id=1 quiz_id=2 round_id=3]`."""
+    """`time level logger: message [shard_id=0 community_id=1 quiz_id=2 round_id=3]`."""
 
     def format(self, record: logging.LogRecord) -> str:
         """One readable line (plus the traceback, if any)."""

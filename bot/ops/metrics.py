@@ -66,6 +66,27 @@ class Metrics:
         self.errors = Counter(
             "quizbot_errors", "Failures, by kind", ["kind"], registry=self.registry
         )
+        self.shards = Gauge(
+            "quizbot_discord_shard",
+            "1 for each Discord shard this process runs, labelled with the shard count",
+            ["shard_id", "shard_count"],
+            registry=self.registry,
+        )
+        self.interactions = Counter(
+            "quizbot_discord_interactions",
+            "Discord interactions received, by the shard that delivered them",
+            ["shard_id"],
+            registry=self.registry,
+        )
+
+    def run_shards(self, count: int, ids: list[int]) -> None:
+        """Record which Discord shards this process runs."""
+        for shard in ids:
+            self.shards.labels(shard_id=str(shard), shard_count=str(count)).set(1)
+
+    def interaction_seen(self, shard: int) -> None:
+        """Count one Discord interaction delivered on `shard`."""
+        self.interactions.labels(shard_id=str(shard)).inc()
 
     def observe_ack(self, seconds: float) -> None:
         """Record how long one acknowledgement took."""

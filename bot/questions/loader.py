@@ -18,8 +18,9 @@ import yaml
 from bot.core.bank import QuestionBank
 from bot.core.model import Deck
 from bot.questions.limits import MAX_FILE_BYTES
+from bot.questions.node_reader import ALIAS_TAG
 from bot.questions.problems import Problem, QuestionFileError
-from bot.questions.schema import ALIAS_TAG, DeckDraft, build_deck
+from bot.questions.schema import DeckDraft, build_deck
 from bot.render.markup import line_col
 
 MAX_ALIAS_PROBLEMS = 20

@@ -16,7 +16,7 @@ import yaml
 
 from bot.core.model import Choice, Deck, Question, QuestionKind, Scoring
 from bot.core.start_options import MAX_SECONDS, MIN_SECONDS
-from bot.questions.checks import position_reference, unbalanced_brace
+from bot.questions.checks import position_reference
 from bot.questions.limits import (
     CHOICES_LIMIT_WHY,
     MAX_CHOICE_LENGTH,
@@ -26,11 +26,10 @@ from bot.questions.limits import (
     MAX_PROMPT_LENGTH,
     MAX_QUESTIONS_PER_DECK,
     MAX_TITLE_LENGTH,
-    TEXT_LIMIT_WHY,
 )
+from bot.questions.node_reader import BOOLEANS, NodeReader, is_alias
 from bot.questions.problems import Problem
-from bot.questions.yaml_nodes import block_indent, mark, shape, unknown_key
-from bot.render.markup import line_col, scan
+from bot.questions.yaml_nodes import mark, shape, unknown_key
 
 DECK_KEYS = ("name", "title", "description", "defaults", "questions")
 DEFAULTS_KEYS = ("seconds", "scoring", "shuffle")
@@ -38,26 +37,12 @@ QUESTION_KEYS = (
     *("id", "title", "kind", "prompt", "choices", "answer"),
     *("explanation", "tags", "difficulty", "source", "shuffle"),
 )
-# The composer puts a node with this tag where an alias was: already reported, never read.
-ALIAS_TAG = "tag:quizbot,2024:refused-alias"
-
-
-def is_alias(node: yaml.Node) -> bool:
-    """The placeholder of a refused alias: reported once by the loader, then skipped."""
-    return node.tag == ALIAS_TAG
-
-
 CHOICE_KEYS = ("correct", "wrong")
 DIFFICULTIES = ("easy", "medium", "hard")
 TRUE_FALSE = ("True", "False")
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._/-]*")
-_BOOLEANS = {"true": True, "yes": True, "false": False, "no": False}
-_PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}"
-    for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
-)
 
 
 @dataclass
@@ -72,91 +57,13 @@ class DeckDraft:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class _Builder:
+class _Builder(NodeReader):
     """Collects problems while turning one file's node tree into a Deck."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
+        super().__init__(path)
         self.seen_ids: dict[str, int] = {}
         self.deck_shuffle = True
-
-    def problem(self, node: yaml.Node | None, message: str) -> None:
-        """Note a problem at a node (or at the top of the file)."""
-        line, col = mark(node)
-        self.problems.append(Problem(self.path, line, col, message))
-
-    def mapping(
-        self, node: yaml.Node, keys: tuple[str, ...], what: str
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """The entries of a mapping by key; unknown and repeated keys are problems."""
-        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            if is_alias(key_node):
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, f"a key in {what} must be a plain word")
-                continue
-            key = key_node.value
-            if key in entries:
-                first, _ = mark(entries[key][0])
-                self.problem(key_node, f"{what}: key {key!r} repeated (first on line {first})")
-                continue
-            if key not in keys:
-                self.problem(key_node, unknown_key(key, keys, what))
-                continue
-            self.check_tag(value_node)
-            entries[key] = (key_node, value_node)
-        return entries
-
-    def check_tag(self, node: yaml.Node) -> None:
-        """Only plain YAML types: a `!!python/...` or custom tag is refused, never run."""
-        if node.tag not in _PLAIN_TAGS and node.tag != ALIAS_TAG:
-            self.problem(node, f"tag {node.tag!r} is not allowed in a deck file")
-
-    def text(self, node: yaml.Node, what: str, limit: int | None = None) -> str | None:
-        """A scalar as the text written; None (with a problem) for a list or mapping."""
-        if node.tag not in _PLAIN_TAGS:
-            return None  # already reported by check_tag
-        if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, f"{what} must be text, not a {shape(node)}")
-            return None
-        value = "" if node.tag.endswith(":null") else str(node.value).strip()
-        if limit is not None and len(value) > limit:
-            why = f" ({TEXT_LIMIT_WHY})" if limit == MAX_PROMPT_LENGTH else ""
-            self.problem(node, f"{what} is {len(value):,} characters: at most {limit:,}{why}")
-        return value
-
-    def math(self, node: yaml.Node, text: str, what: str) -> None:
-        """Every `$` or `$$` that opens math must close it, and braces inside math pair up."""
-        spans, unbalanced = scan(text)
-        if unbalanced is not None:
-            self.problems.append(
-                self._at_offset(
-                    node,
-                    text,
-                    unbalanced.offset,
-                    f"{what}: unbalanced {unbalanced.delimiter}: math is opened and never "
-                    "closed (write \\$ for a dollar sign)",
-                )
-            )
-        for span in spans:
-            if span.math:
-                brace = unbalanced_brace(span.text)
-                if brace is not None:
-                    message = f"{what}: unbalanced {brace[1]} in the math ${span.text}$"
-                    self.problems.append(self._at_offset(node, text, span.start, message))
-
-    def _at_offset(self, node: yaml.Node, text: str, offset: int, message: str) -> Problem:
-        """A problem at a character of a scalar's value (exact inside a literal block)."""
-        line, col = mark(node)
-        if isinstance(node, yaml.ScalarNode) and node.style == "|":
-            # In a literal block the value's lines are the file's lines: point at the `$`.
-            at_line, at_col = line_col(text, offset)
-            line = node.start_mark.line + 2 + at_line
-            col = at_col + 1 + block_indent(node)
-        return Problem(self.path, line, col, message)
 
     def deck(self, root: yaml.Node, fallback_name: str) -> DeckDraft:
         """The deck of one file's root node."""
@@ -239,16 +146,6 @@ class _Builder:
             self.deck_shuffle = self.boolean(entries["shuffle"][1], "defaults.shuffle", True)
         return seconds, scoring
 
-    def boolean(self, node: yaml.Node, what: str, default: bool) -> bool:
-        """A true/false setting (true, false, yes, no)."""
-        raw = self.text(node, what)
-        value = _BOOLEANS.get((raw or "").lower())
-        if value is None:
-            if raw is not None:
-                self.problem(node, f"{what} {raw!r}: true or false")
-            return default
-        return value
-
     def questions(
         self, entry: tuple[yaml.Node, yaml.Node] | None, root: yaml.Node, deck: str
     ) -> list[tuple[Question, tuple[int, int]]]:
@@ -287,36 +184,9 @@ class _Builder:
             return None
         before = len(self.problems)
         entries = self.mapping(node, QUESTION_KEYS, "question")
-        qid = ""
-        id_node: yaml.Node = node
-        if "id" not in entries:
-            self.problem(node, "question: missing id")
-        else:
-            id_node = entries["id"][1]
-            qid = self.text(id_node, "id") or ""
-            if not qid:
-                self.problem(id_node, "id is empty")
-            elif len(qid) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(qid):
-                self.problem(
-                    id_node,
-                    f"id {qid!r}: use lowercase letters, digits, - _ . / "
-                    f"(at most {MAX_ID_LENGTH} characters)",
-                )
-            self.unique_id(qid, id_node)
+        qid, id_node = self.question_id(node, entries)
         label = f"question {qid}" if qid else "question"
-        prompt = ""
-        if "prompt" not in entries:
-            self.problem(node, f"{label}: missing prompt")
-        else:
-            prompt_node = entries["prompt"][1]
-            prompt = self.text(prompt_node, "prompt", MAX_PROMPT_LENGTH) or ""
-            if (
-                not prompt
-                and isinstance(prompt_node, yaml.ScalarNode)
-                and not is_alias(prompt_node)
-            ):
-                self.problem(prompt_node, f"{label}: prompt is empty")
-            self.math(prompt_node, prompt, "prompt")
+        prompt = self.prompt(node, entries, label)
         kind, choices = self.answer_part(node, entries, label)
         title = self.optional_text(entries, "title", MAX_TITLE_LENGTH)
         explanation = self.optional_text(entries, "explanation", MAX_EXPLANATION_LENGTH) or ""
@@ -350,6 +220,40 @@ class _Builder:
         )
         return question, id_node
 
+    def question_id(
+        self, node: yaml.Node, entries: dict[str, tuple[yaml.Node, yaml.Node]]
+    ) -> tuple[str, yaml.Node]:
+        """A question's id and where it is written ("" and the question when missing)."""
+        if "id" not in entries:
+            self.problem(node, "question: missing id")
+            return "", node
+        id_node = entries["id"][1]
+        qid = self.text(id_node, "id") or ""
+        if not qid:
+            self.problem(id_node, "id is empty")
+        elif len(qid) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(qid):
+            self.problem(
+                id_node,
+                f"id {qid!r}: use lowercase letters, digits, - _ . / "
+                f"(at most {MAX_ID_LENGTH} characters)",
+            )
+        self.unique_id(qid, id_node)
+        return qid, id_node
+
+    def prompt(
+        self, node: yaml.Node, entries: dict[str, tuple[yaml.Node, yaml.Node]], label: str
+    ) -> str:
+        """A question's prompt, math checked."""
+        if "prompt" not in entries:
+            self.problem(node, f"{label}: missing prompt")
+            return ""
+        prompt_node = entries["prompt"][1]
+        prompt = self.text(prompt_node, "prompt", MAX_PROMPT_LENGTH) or ""
+        if not prompt and isinstance(prompt_node, yaml.ScalarNode) and not is_alias(prompt_node):
+            self.problem(prompt_node, f"{label}: prompt is empty")
+        self.math(prompt_node, prompt, "prompt")
+        return prompt
+
     def unique_id(self, qid: str, id_node: yaml.Node) -> None:
         """An id may appear once in a deck; reported even when its question has other problems."""
         if qid in self.seen_ids:
@@ -371,40 +275,6 @@ class _Builder:
                     "are shuffled: name the choice, or set shuffle: false",
                 )
             )
-
-    def optional_text(
-        self, entries: dict[str, tuple[yaml.Node, yaml.Node]], key: str, limit: int | None = None
-    ) -> str | None:
-        """An optional text field, math checked."""
-        if key not in entries:
-            return None
-        node = entries[key][1]
-        value = self.text(node, key, limit)
-        if value and key in ("explanation", "title"):
-            self.math(node, value, key)
-        return value
-
-    def tags(self, entry: tuple[yaml.Node, yaml.Node] | None) -> tuple[str, ...]:
-        """Tags as a list of words (a single word is one tag)."""
-        if entry is None:
-            return ()
-        node = entry[1]
-        if isinstance(node, yaml.ScalarNode):
-            value = self.text(node, "tags")
-            if value and re.search(r"[,\s]", value):
-                words = ", ".join(w for w in re.split(r"[,\s]+", value) if w)
-                self.problem(node, f"tags {value!r} is one piece of text: write a list, [{words}]")
-                return ()
-            return (value,) if value else ()
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, "tags must be a list, e.g. [cnn, pooling]")
-            return ()
-        tags: list[str] = []
-        for item in node.value:
-            value = self.text(item, "a tag")
-            if value:
-                tags.append(value)
-        return tuple(dict.fromkeys(tags))
 
     def answer_part(
         self, node: yaml.Node, entries: dict[str, tuple[yaml.Node, yaml.Node]], label: str
@@ -477,7 +347,7 @@ class _Builder:
             self.problem(kind_node, f"{label}: answer: true/false is only for kind true_false")
             return None, ()
         raw = self.text(answer_node, "answer")
-        value = _BOOLEANS.get((raw or "").lower())
+        value = BOOLEANS.get((raw or "").lower())
         if value is None:
             self.problem(answer_node, f"answer {raw!r}: true or false")
             return None, ()

@@ -28,6 +28,7 @@ EXPECTED = {
     "p3": ["median_ms_small", "median_ms_large", "ratio"],
     "p4": ["median_ms", "p90_ms"],
     "p4m": ["peak_rss_mb", "running_quizzes"],
+    "p5": ["p50_ms", "p99_ms", "baseline_p99_ms", "p99_vs_baseline", "stored_exactly_once"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from tests.fake_discord.server import (
     FakeDiscord,
+    FakeGuild,
     FakeUser,
     InteractionRecord,
     RestCall,
@@ -14,6 +15,7 @@ from tests.fake_discord.server import (
 
 __all__ = [
     "FakeDiscord",
+    "FakeGuild",
     "FakeUser",
     "InteractionRecord",
     "RestCall",

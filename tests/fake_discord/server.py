@@ -97,8 +97,11 @@ class InteractionRecord:
     followups: list[Json] = field(default_factory=list)
     choices: list[Json] = field(default_factory=list)  # autocomplete results
     message_id: str | None = None  # the message whose component was used
+    guild: FakeGuild | None = None  # where it happened
+    delivered_to: list[tuple[int, int]] = field(default_factory=list)  # (shard, count) sent on
     first_response_at: float | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    acknowledged: asyncio.Event = field(default_factory=asyncio.Event)  # a first response came
 
     @property
     def deferred(self) -> bool:
@@ -175,6 +178,31 @@ def selects(message: Json) -> list[Json]:
     ]
 
 
+@dataclass(frozen=True)
+class FakeGuild:
+    """A guild of the fake with its one text channel."""
+
+    id: str
+    channel: Json
+
+    @property
+    def channel_id(self) -> str:
+        """The text channel's id."""
+        return str(self.channel["id"])
+
+    def shard(self, count: int) -> int:
+        """The shard whose connection carries this guild's events."""
+        return (int(self.id) >> 22) % count
+
+
+def guild_id_on_shard(shard: int, count: int) -> str:
+    """A fresh snowflake for a guild that lands on `shard` of `count`."""
+    fresh = int(payloads.snowflake())
+    high = fresh >> 22
+    high += (shard - high) % count
+    return str((high << 22) | (fresh & 0x3FFFFF))
+
+
 @dataclass
 class _Fault:
     method: str
@@ -187,12 +215,31 @@ class _Fault:
 
 
 class FakeDiscord:
-    """The fake server: one guild, one text channel, users added on demand."""
+    """The fake server: one guild with one text channel (more with `add_guild`), users
+    added on demand, and a gateway that shards as Discord's does.
+
+    A connection identifies as `shard: [id, count]` (none: [0, 1]) and gets the events
+    of the guilds with `(guild_id >> 22) % count == id`; `/gateway/bot` recommends
+    `recommended_shards`.
+    """
 
     def __init__(
-        self, *, time_scale: float = 0.3, token: str = "ZmFrZS1ib3Q.ZmFrZQ.ZmFrZS1ib3QtdG9rZW4"
+        self,
+        *,
+        time_scale: float = 0.3,
+        token: str = "ZmFrZS1ib3Q.ZmFrZQ.ZmFrZS1ib3QtdG9rZW4",
+        recommended_shards: int = 1,
     ) -> None:
         self.time_scale = time_scale
+        self.recommended_shards = recommended_shards
+        # the gateway URL /gateway/bot advertises (None: this fake's own)
+        self.advertised_gateway_url: str | None = None
+        self.session_start_limit = {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        }
         self.token = token
         self.app_id = payloads.snowflake()
         self.bot_user = payloads.user(self.app_id, "Quiz Bot", bot=True)
@@ -200,6 +247,8 @@ class FakeDiscord:
         self.guild_id = payloads.snowflake()
         self.channel_id = payloads.snowflake()
         self.channel = payloads.text_channel(self.channel_id, self.guild_id, "study-group")
+        self.guilds: dict[str, FakeGuild] = {self.guild_id: FakeGuild(self.guild_id, self.channel)}
+        self.identifies: list[tuple[int, int]] = []  # the shard of every IDENTIFY, in order
         self.calls: list[RestCall] = []
         self.messages: dict[str, Json] = {}  # visible messages by id, latest state, in order
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
@@ -211,7 +260,7 @@ class FakeDiscord:
         self.identified = asyncio.Event()
         self._by_token: dict[str, InteractionRecord] = {}
         self._faults: list[_Fault] = []
-        self._sockets: list[web.WebSocketResponse] = []
+        self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # -> (shard, count)
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -225,6 +274,7 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._gateway)
         p = API_PREFIX
         app.router.add_get(p + "/users/@me", self._me)
+        app.router.add_get(p + "/gateway/bot", self._gateway_bot)
         app.router.add_get(p + "/oauth2/applications/@me", self._application)
         app.router.add_put(p + "/applications/{app}/commands", self._sync_commands)
         app.router.add_put(p + "/applications/{app}/guilds/{guild}/commands", self._sync_commands)
@@ -270,6 +320,25 @@ class FakeDiscord:
         """Discord's 3 seconds, in real seconds."""
         return FIRST_RESPONSE_SECONDS * self.time_scale
 
+    # ---- guilds and shards ------------------------------------------------------------
+
+    def add_guild(self, *, shard: int = 0, count: int = 1) -> FakeGuild:
+        """A new guild (with its channel) whose events go to `shard` of `count`."""
+        guild_id = guild_id_on_shard(shard, count)
+        channel = payloads.text_channel(payloads.snowflake(), guild_id, "study-group")
+        guild = FakeGuild(guild_id, channel)
+        self.guilds[guild_id] = guild
+        return guild
+
+    def connected_shards(self) -> list[tuple[int, int]]:
+        """(shard, count) of every open, identified gateway connection."""
+        return [shard for ws, shard in self._sockets.items() if not ws.closed]
+
+    async def drop_connections(self) -> None:
+        """Close every gateway connection (the clients resume or reconnect)."""
+        for ws in list(self._sockets):
+            await ws.close()
+
     # ---- the users -------------------------------------------------------------------
 
     def user(self, name: str, *, permissions: int = payloads.MEMBER_PERMISSIONS) -> FakeUser:
@@ -280,10 +349,13 @@ class FakeDiscord:
         """`count` new members named Player 1, Player 2, ..."""
         return [self.user(f"{prefix} {i}") for i in range(1, count + 1)]
 
-    async def slash(self, who: FakeUser, command: str, **options: Any) -> InteractionRecord:
+    async def slash(
+        self, who: FakeUser, command: str, *, guild: FakeGuild | None = None, **options: Any
+    ) -> InteractionRecord:
         """Type a slash command ("quiz team join", name="Owls") and wait for the reply.
 
-        A FakeUser as an option's value is a member picked in a user option.
+        A FakeUser as an option's value is a member picked in a user option; `guild`:
+        typed there (default: the first guild).
         """
         options = {
             name: payloads.MemberOption(v.payload, v.member) if isinstance(v, FakeUser) else v
@@ -297,7 +369,7 @@ class FakeDiscord:
                 value.attachment.update(url=url, proxy_url=url)
                 self.attachment_files[ident] = value.data
         data = payloads.command_options(command.split(), options)
-        record = await self._send_interaction(2, who, data)
+        record = await self._send_interaction(2, who, data, guild=guild)
         await self._wait(record)
         return record
 
@@ -327,6 +399,17 @@ class FakeDiscord:
         await self._wait(record)
         return record
 
+    async def press(self, who: FakeUser, message: Json, custom_id: str) -> InteractionRecord:
+        """Send a click on the button `custom_id` of `message` without waiting for the
+        reply (benchmarks wait on `acknowledged` themselves)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._send_interaction(3, who, data, message)
+
+    def post(self, guild: FakeGuild, body: Json) -> Json:
+        """A message in the guild's channel as if the bot had posted it (for a client
+        that posts nothing itself)."""
+        return self._new_message(body, [], webhook=False, guild=guild)
+
     async def choose(self, who: FakeUser, message_id: str, labels: list[str]) -> InteractionRecord:
         """Pick options (by label) in the message's select menu and wait for the reply."""
         message = self.messages[message_id]
@@ -348,17 +431,19 @@ class FakeDiscord:
 
     # ---- what the channel shows ----------------------------------------------------------
 
-    def channel_messages(self) -> list[Json]:
-        """Messages visible to everyone in the channel, oldest first, as last edited."""
+    def channel_messages(self, guild: FakeGuild | None = None) -> list[Json]:
+        """Messages visible to everyone in the channel (of `guild`, default the first
+        guild's), oldest first, as last edited."""
+        channel_id = guild.channel_id if guild is not None else self.channel_id
         return [
             m
             for m in self.messages.values()
-            if m["channel_id"] == self.channel_id and not int(m.get("flags") or 0) & EPHEMERAL
+            if m["channel_id"] == channel_id and not int(m.get("flags") or 0) & EPHEMERAL
         ]
 
-    def bot_posts(self) -> list[Json]:
+    def bot_posts(self, guild: FakeGuild | None = None) -> list[Json]:
         """Messages the bot posted in the channel itself (not interaction replies)."""
-        return [m for m in self.channel_messages() if "webhook_id" not in m]
+        return [m for m in self.channel_messages(guild) if "webhook_id" not in m]
 
     def find(self, text: str) -> list[Json]:
         """Channel messages whose text contains `text`."""
@@ -402,13 +487,19 @@ class FakeDiscord:
 
     # ---- gateway -----------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> None:
-        """Send a DISPATCH event to every identified connection."""
+    async def dispatch(self, event: str, data: Json) -> list[tuple[int, int]]:
+        """Send a DISPATCH event to the connections of its guild's shard (every
+        connection, for an event of no guild); returns the (shard, count) of each."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
-        for ws in list(self._sockets):
-            if not ws.closed:
-                await ws.send_str(frame)
+        guild = data.get("guild_id")
+        sent = []
+        for ws, (shard, count) in list(self._sockets.items()):
+            if ws.closed or (guild is not None and (int(guild) >> 22) % count != shard):
+                continue
+            await ws.send_str(frame)
+            sent.append((shard, count))
+        return sent
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -426,38 +517,52 @@ class FakeDiscord:
                     if frame["d"].get("token") != self.token:
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
-                    await self._identify(ws)
+                    shard, count = frame["d"].get("shard") or (0, 1)
+                    if not 0 <= shard < count:
+                        await ws.close(code=4010, message=b"Invalid shard.")
+                        break
+                    await self._identify(ws, shard, count)
         finally:
-            if ws in self._sockets:
-                self._sockets.remove(ws)
+            self._sockets.pop(ws, None)
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse) -> None:
-        self._sockets.append(ws)
+    async def _identify(self, ws: web.WebSocketResponse, shard: int, count: int) -> None:
+        self._sockets[ws] = (shard, count)
+        self.identifies.append((shard, count))
+        mine = [g for g in self.guilds.values() if g.shard(count) == shard]
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": self.guild_id, "unavailable": True}],
+            "guilds": [{"id": g.id, "unavailable": True} for g in mine],
             "session_id": secrets.token_hex(16),
             "resume_gateway_url": self.gateway_url,
-            "shard": [0, 1],
+            "shard": [shard, count],
             "application": {"id": self.app_id, "flags": 0},
         }
         self._seq += 1
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
         bot_member = payloads.member(self.bot_user)
-        guild = payloads.guild(
-            self.guild_id, "Study Group", self.owner.id, [self.channel], [bot_member]
-        )
-        self._seq += 1
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self._seq, "d": guild}))
+        for g in mine:
+            guild = payloads.guild(g.id, "Study Group", self.owner.id, [g.channel], [bot_member])
+            self._seq += 1
+            frame = {"op": 0, "t": "GUILD_CREATE", "s": self._seq, "d": guild}
+            await ws.send_str(json.dumps(frame))
         self.identified.set()
 
     # ---- interactions ------------------------------------------------------------------
 
     async def _send_interaction(
-        self, kind: int, who: FakeUser, data: Json, message: Json | None = None
+        self,
+        kind: int,
+        who: FakeUser,
+        data: Json,
+        message: Json | None = None,
+        *,
+        guild: FakeGuild | None = None,
     ) -> InteractionRecord:
+        if guild is None:
+            guild_id = message.get("guild_id") if message is not None else None
+            guild = self.guilds[str(guild_id or self.guild_id)]
         loop = asyncio.get_running_loop()
         interaction_id = payloads.snowflake()
         token = "itok-" + secrets.token_hex(12)
@@ -470,6 +575,7 @@ class FakeDiscord:
             sent_at=now,
             deadline=now + self.first_response_limit,
             message_id=message["id"] if message is not None else None,
+            guild=guild,
         )
         self.interactions[interaction_id] = record
         self._by_token[token] = record
@@ -479,13 +585,14 @@ class FakeDiscord:
             token=token,
             kind=kind,
             app_id=self.app_id,
-            guild_id=self.guild_id,
-            channel=self.channel,
+            guild_id=guild.id,
+            channel=guild.channel,
             member_payload=who.member,
             data=data,
             message_payload=message,
         )
-        await self.dispatch("INTERACTION_CREATE", payload)
+        record.sent_at = loop.time()
+        record.delivered_to = await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
     def _check_deadline(self, record: InteractionRecord) -> None:
@@ -524,6 +631,7 @@ class FakeDiscord:
         assert isinstance(body, dict)
         record.callbacks.append(body)
         record.first_response_at = now
+        record.acknowledged.set()
         kind = body["type"]
         data = body.get("data") or {}
         resource: Json = {"type": kind}
@@ -531,7 +639,9 @@ class FakeDiscord:
         response_message_id: str | None = None
         if kind in (MESSAGE, DEFERRED_MESSAGE):
             flags = int(data.get("flags") or 0) | (LOADING if kind == DEFERRED_MESSAGE else 0)
-            message = self._new_message({**data, "flags": flags}, files, webhook=True)
+            message = self._new_message(
+                {**data, "flags": flags}, files, webhook=True, guild=record.guild
+            )
             record.original = message
             response_message_id = message["id"]
             resource["message"] = message
@@ -570,7 +680,7 @@ class FakeDiscord:
             return _error(404, 10015, "Unknown Webhook")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
-        message = self._new_message(body, files, webhook=True)
+        message = self._new_message(body, files, webhook=True, guild=record.guild)
         record.followups.append(message)
         record.answered.set()
         return _json(message)
@@ -659,17 +769,31 @@ class FakeDiscord:
         self.commands[guild] = synced
         return _json(synced)
 
+    async def _gateway_bot(self, request: web.Request) -> web.StreamResponse:
+        return _json(
+            {
+                "url": self.advertised_gateway_url or self.gateway_url,
+                "shards": self.recommended_shards,
+                "session_start_limit": self.session_start_limit,
+            }
+        )
+
+    def _guild_of_channel(self, channel_id: str) -> FakeGuild | None:
+        return next((g for g in self.guilds.values() if g.channel_id == channel_id), None)
+
     async def _get_channel(self, request: web.Request) -> web.StreamResponse:
-        if request.match_info["channel"] != self.channel_id:
+        guild = self._guild_of_channel(request.match_info["channel"])
+        if guild is None:
             return _error(404, 10003, "Unknown Channel")
-        return _json(self.channel)
+        return _json(guild.channel)
 
     async def _create_message(self, request: web.Request) -> web.StreamResponse:
-        if request.match_info["channel"] != self.channel_id:
+        guild = self._guild_of_channel(request.match_info["channel"])
+        if guild is None:
             return _error(404, 10003, "Unknown Channel")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
-        return _json(self._new_message(body, files, webhook=False))
+        return _json(self._new_message(body, files, webhook=False, guild=guild))
 
     async def _edit_message(self, request: web.Request) -> web.StreamResponse:
         message = self.messages.get(request.match_info["message"])
@@ -697,12 +821,15 @@ class FakeDiscord:
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         return _error(404, 0, f"404: Not Found ({request.method} {request.path})")
 
-    def _new_message(self, body: Json, files: list[Upload], *, webhook: bool) -> Json:
+    def _new_message(
+        self, body: Json, files: list[Upload], *, webhook: bool, guild: FakeGuild | None = None
+    ) -> Json:
+        guild = guild or self.guilds[self.guild_id]
         attachments = [payloads.attachment(f.filename, len(f.data), f.content_type) for f in files]
         message = payloads.message(
             payloads.snowflake(),
-            self.channel_id,
-            self.guild_id,
+            guild.channel_id,
+            guild.id,
             self.bot_user,
             body,
             attachments=attachments,

@@ -248,6 +248,10 @@ async def test_online_checks_pass_against_the_fakes(
     assert code == 0, text
     assert "✓ Slack auth.test: bot @quizbot in workspace Study Group" in text
     assert "✓ Discord /users/@me: logged in as quiz_bot" in text
+    assert (
+        "✓ Discord /gateway/bot: 1 shard(s) recommended; session starts: 1000 of 1000 left "
+        "(reset in 24.0 h), 1 at a time"
+    ) in text
     [call] = slack.calls_to("auth.test")
     assert call.token == SLACK_BOT
     assert any(c.path == "/users/@me" for c in discord.calls)

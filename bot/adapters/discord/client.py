@@ -20,11 +20,13 @@ from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord.chat import DiscordChat
 from bot.adapters.discord.commands import QuizCommands, QuizCommandTree
+from bot.adapters.discord.shards import ShardPlan, recommended, resolve, tag_interactions
 from bot.adapters.discord.views import AnswerButton, AnswerSelect
 from bot.config import Settings
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError, SettingsError
 from bot.core.rhythm.service import Rhythm
+from bot.ops.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -67,14 +69,16 @@ def invite_url(application_id: int) -> str:
 # ---- the client --------------------------------------------------------------------------
 
 
-class QuizBot(discord.Client):
-    """The Discord client: the /quiz command tree and the persistent answer components."""
+class QuizBot(discord.AutoShardedClient):
+    """The Discord client: the /quiz command tree and the persistent answer components,
+    on the shards of `shards` (all of them, by default)."""
 
     def __init__(
         self,
         *,
         defer_after: float = DEFER_AFTER_SECONDS,
         guild_ready_timeout: float = 2.0,
+        shards: ShardPlan | None = None,
     ) -> None:
         # the bot never joins voice: missing voice libraries are not worth a warning
         discord.VoiceClient.warn_nacl = False
@@ -88,6 +92,8 @@ class QuizBot(discord.Client):
         self.tree.add_command(QuizCommands(self))
         self._engine: QuizEngine | None = None
         self._rhythm: Rhythm | None = None
+        self.shard_plan = shards or ShardPlan()
+        self.metrics: Metrics | None = None
 
     @property
     def engine(self) -> QuizEngine:
@@ -114,6 +120,7 @@ class QuizBot(discord.Client):
     async def play(self, chat: DiscordChat, runtime: Runtime, stop: asyncio.Event) -> None:
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
         self.attach(runtime.engine, runtime.rhythm)
+        self.metrics = runtime.metrics
         closer = asyncio.create_task(self._close_when(stop))
         try:
             await self.connect()
@@ -124,6 +131,26 @@ class QuizBot(discord.Client):
     async def _close_when(self, stop: asyncio.Event) -> None:
         await stop.wait()
         await self.close()
+
+    async def launch_shards(self) -> None:
+        """Settle the shard count and ids, then connect the shards.
+
+        With no count set, Discord's recommendation is asked here rather than by
+        discord.py, which would also take the gateway URL from it.
+        """
+        if self.is_closed():
+            return
+        count = None if self.shard_plan.count is not None else (await recommended(self.http)).shards
+        self.shard_count, self.shard_ids = resolve(self.shard_plan, count)
+        tag_interactions(self._connection.parsers, self.shard_count, self._interaction_seen)
+        if self.metrics is not None:
+            self.metrics.run_shards(self.shard_count, self.shard_ids)
+        log.info("running shard(s) %s of %d", self.shard_ids, self.shard_count)
+        await super().launch_shards()
+
+    def _interaction_seen(self, shard: int) -> None:
+        if self.metrics is not None:
+            self.metrics.interaction_seen(shard)
 
     async def setup_hook(self) -> None:
         """Listen for answer components of any message, including ones sent before a restart."""
@@ -145,7 +172,7 @@ async def serve(settings: Settings, token: str) -> None:
     from bot.runtime import serve as serve_platform
 
     point_at(settings)
-    bot = QuizBot()
+    bot = QuizBot(shards=ShardPlan.of(settings))
     await serve_platform(settings, platform=PLATFORM, chat=logged_in(bot, token), connect=bot.play)
 
 
