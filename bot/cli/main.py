@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Commands of the chat adapters, operations and the weekly rhythm."""
+    from bot.cli import decks as decks_cli
     from bot.cli import rhythm as rhythm_cli
     from bot.cli import serve as ops_cli
     from bot.cli import study as study_cli
@@ -212,6 +213,7 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
     ops_cli.register(sub)
     rhythm_cli.register(sub)
     study_cli.register(sub)
+    decks_cli.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from bot.core.errors import UnknownDeckError
 from bot.core.model import Deck, Question
+
+
+class QuestionLookup(Protocol):
+    """Finds a question by its stable id (a QuestionBank, or a community's catalogue)."""
+
+    def question(self, question_id: str) -> Question | None:
+        """The question, or None if no deck has it."""
+        ...
 
 
 class QuestionBank:

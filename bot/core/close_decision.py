@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from bot.core.bank import QuestionBank
+from bot.core.bank import QuestionLookup
 from bot.core.cards import shuffled_question
 from bot.core.model import Mode, QuizStatus
 from bot.core.periods import ALL_TIME, week_label
@@ -56,7 +56,7 @@ def close_decision(
     )
 
 
-def next_round(ctx: CloseContext, bank: QuestionBank, rng: random.Random) -> NewRound | None:
+def next_round(ctx: CloseContext, bank: QuestionLookup, rng: random.Random) -> NewRound | None:
     """The round after the closing one, opening now; None after the last question."""
     quiz, position = ctx.quiz, ctx.round.position
     for offset, question_id in enumerate(quiz.question_ids[position:]):

@@ -28,6 +28,12 @@ from bot.core.cards import (
     reveal_card,
     shuffled_question,
 )
+from bot.core.catalogue import (
+    Catalogue,
+    CommunityDeckStore,
+    CommunityQuestions,
+    DeckCatalogue,
+)
 from bot.core.close_decision import close_decision, next_round
 from bot.core.count_refresh import CountRefresher
 from bot.core.early_close import EarlyCloseBook
@@ -92,7 +98,10 @@ class QuizEngine:
         self.store = store
         self.events: EngineEvents = events or NoEvents()
         self.default_timezone = default_timezone
-        self.bank = bank
+        self.bank = bank  # the server's decks; a community's are in `catalogue`
+        # a store that also keeps the communities' own decks gives them to every quiz
+        deck_store = store if isinstance(store, CommunityDeckStore) else None
+        self.catalogue = DeckCatalogue(bank, deck_store)
         self.chat = chat
         self.platform = platform
         self.clock = clock
@@ -133,16 +142,26 @@ class QuizEngine:
     # ---- starting -----------------------------------------------------------------
 
     def resolve_options(
-        self, request: StartRequest, community: Community, roster: tuple[int, ...] = ()
+        self,
+        request: StartRequest,
+        community: Community,
+        roster: tuple[int, ...] = (),
+        bank: QuestionBank | None = None,
     ) -> QuizOptions:
-        """Fill a start request's gaps from the community's and deck's defaults; check it."""
-        return resolve_options(request, community, self.bank, roster)
+        """Fill a start request's gaps from the community's and deck's defaults; check it
+        (against `bank`, the community's catalogue, or else the server's decks)."""
+        return resolve_options(request, community, bank or self.bank, roster)
+
+    async def decks_of(self, community: CommunityRef) -> Catalogue:
+        """The decks a community may play: the server's and its own."""
+        stored = await self.community(community)
+        return await self.catalogue.catalogue(stored.id)
 
     async def draw_questions(
         self, community_id: int, channel_id: str, decks: Sequence[str], count: int
     ) -> list[Question]:
         """Draw `count` questions at random, avoiding those the channel saw recently."""
-        pool = self.bank.questions(decks)
+        pool = (await self.catalogue.bank(community_id)).questions(decks)
         if not pool:
             raise QuizError("No questions to ask: the chosen decks are empty")
         recent = await self.store.recent_question_ids(community_id, channel_id, len(pool))
@@ -167,11 +186,12 @@ class QuizEngine:
         stored = await self.community(community)
         host_id = await self.player_id(host)
         roster_ids = tuple([await self.player_id(p) for p in roster])
-        options = self.resolve_options(request, stored, roster_ids)
+        bank = await self.catalogue.bank(stored.id)
+        options = self.resolve_options(request, stored, roster_ids, bank)
         picked = None
         if self.picker is not None:
             picked = await self.picker.pick(
-                stored, self.bank.questions(options.decks), options.questions
+                stored, bank.questions(options.decks), options.questions
             )
         if picked:
             questions, weak = picked
@@ -340,13 +360,18 @@ class QuizEngine:
         self, ctx: CloseContext, *, stop: bool = False, reason: str | None = None
     ) -> CloseDecision:
         """Score a closing round and choose what comes next (pure: reads only `ctx`)."""
-        upcoming = None if stop else next_round(ctx, self.bank, self.rng)
+        questions = CommunityQuestions(self.catalogue, ctx.community.id)
+        upcoming = None if stop else next_round(ctx, questions, self.rng)
         return close_decision(ctx, upcoming, stop=stop, reason=reason)
 
     async def close_round(
         self, round_id: int, *, stop: bool = False, reason: str | None = None
     ) -> ClosedRound | None:
         """Close one round now (once, whoever else tries) and publish the outcome."""
+        facts = await self.round_facts(round_id)
+        if facts is not None:
+            # the close picks the next question from memory, inside the store's transaction
+            await self.catalogue.ensure_loaded(facts.community_id)
         closed = await self.store.close_round(
             round_id, self.clock.now(), self._decider(stop=stop, reason=reason)
         )
@@ -357,6 +382,12 @@ class QuizEngine:
     async def close_due_rounds(self) -> int:
         """Close and publish every round of this platform past its deadline."""
         closed = await self.store.close_due_rounds(self.platform, self.clock.now(), self._decider())
+        if await self.catalogue.load_wanted():
+            # a close needed a community's decks this process had not read: the store
+            # left those rounds open; now that the decks are here, close them too
+            closed += await self.store.close_due_rounds(
+                self.platform, self.clock.now(), self._decider()
+            )
         for item in closed:
             await self._publish(item)
         return len(closed)

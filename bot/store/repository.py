@@ -8,6 +8,7 @@ builds them and exposes their methods as its own (bound, so a call costs no extr
 - `bot.store.answers`: first and changed answers, the counts of an open round
 - `bot.store.closing`: closing rounds and writing their scores
 - `bot.store.teams`, `bot.store.standings`: teams, leaderboards
+- `bot.store.decks`: each community's own decks
 
 Every method is one transaction. Writes on SQLite start with BEGIN IMMEDIATE (see
 `bot.store.database`), so concurrent writers queue instead of failing; on PostgreSQL
@@ -25,6 +26,7 @@ from bot.store.closing import RoundCloser
 from bot.store.communities import Communities
 from bot.store.database import create_engine
 from bot.store.db import Database
+from bot.store.decks import CommunityDecks
 from bot.store.players import Players
 from bot.store.quizzes import Quizzes
 from bot.store.standings import Leaderboards
@@ -74,6 +76,13 @@ class SqlStore:
         self.leave_team = teams.leave_team
         self.team_of = teams.team_of
         self.teams = teams.teams
+
+        decks = CommunityDecks(self.db)
+        self.deck_hashes = decks.deck_hashes
+        self.community_deck = decks.community_deck
+        self.community_decks = decks.community_decks
+        self.save_community_deck = decks.save_community_deck
+        self.remove_community_deck = decks.remove_community_deck
 
         leaderboards = Leaderboards(self.db)
         self.standings = leaderboards.standings

@@ -402,3 +402,27 @@ class StudyReminderRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[datetime] = mapped_column()
     detail: Mapped[str | None] = mapped_column(Text)  # why it was turned off, if not by hand
+
+
+class CommunityDeckRow(Base):
+    """A community's own deck: its source file, its parsed questions and its origin.
+
+    Rounds keep a snapshot of their question, so replacing or removing a deck never
+    changes a round already played.
+    """
+
+    __tablename__ = "community_decks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    questions: Mapped[list[Any]] = mapped_column()
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)

@@ -106,6 +106,7 @@ def test_sync_to_one_guild_registers_the_quiz_group(
         "leaderboard",
         "team",
         "decks",
+        "deck",
         "help",
         "config",
         "schedule",
@@ -117,6 +118,10 @@ def test_sync_to_one_guild_registers_the_quiz_group(
     assert review["deck"]["autocomplete"] is True
     assert [c["value"] for c in review["remind"]["choices"]] == ["on", "off"]
     assert {o["name"] for o in sub["team"]["options"]} == {"create", "join", "leave", "list"}
+    deck = {o["name"]: o for o in sub["deck"]["options"]}
+    assert list(deck) == ["add", "list", "show", "remove", "export"]
+    add_options = {o["name"]: o for o in deck["add"]["options"]}
+    assert add_options["file"]["type"] == 11 and add_options["file"]["required"] is True
     schedule = {o["name"]: o for o in sub["schedule"]["options"]}
     assert list(schedule) == ["daily", "weekly", "list", "cancel"]
     weekly = {o["name"]: o for o in schedule["weekly"]["options"]}

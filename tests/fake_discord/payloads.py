@@ -266,6 +266,9 @@ def command_options(path: list[str], options: dict[str, Any]) -> Json:
         is_leaf = depth == len(path) - 1
         leaf = [{"name": name, "type": 1 if is_leaf else 2, "options": leaf}]
     data: Json = {"id": snowflake(), "name": path[0], "type": 1, "options": leaf}
+    files = [v for v in options.values() if isinstance(v, FileOption)]
+    if files:
+        data["resolved"] = {"attachments": {f.attachment["id"]: f.attachment for f in files}}
     mentioned = [v for v in options.values() if isinstance(v, MemberOption)]
     if mentioned:
         data["resolved"] = {
@@ -278,6 +281,8 @@ def command_options(path: list[str], options: dict[str, Any]) -> Json:
 
 
 def _option(name: str, value: Any) -> Json:
+    if isinstance(value, FileOption):
+        return {"name": name, "type": 11, "value": value.attachment["id"]}
     if isinstance(value, MemberOption):
         return {"name": name, "type": 6, "value": value.user["id"]}
     if isinstance(value, Focused):
@@ -302,3 +307,14 @@ class MemberOption:
     def __init__(self, user_payload: Json, member_payload: Json) -> None:
         self.user = user_payload
         self.member = member_payload
+
+
+class FileOption:
+    """A file attached in an attachment option (e.g. /quiz deck add file); the fake
+    serves its bytes at the attachment's URL."""
+
+    def __init__(self, filename: str, data: bytes, *, size: int | None = None) -> None:
+        self.filename = filename
+        self.data = data
+        # `size` as the metadata says it, to test a size check made before the download
+        self.attachment = attachment(filename, len(data) if size is None else size, None)

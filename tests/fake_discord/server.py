@@ -260,6 +260,7 @@ class FakeDiscord:
         self.edits: dict[str, list[Json]] = {}  # PATCH bodies per message id
         self.files: dict[str, dict[str, Upload]] = {}  # message id -> attached files by name
         self.interactions: dict[str, InteractionRecord] = {}
+        self.attachment_files: dict[str, bytes] = {}  # attachment id -> bytes served
         self.commands: dict[str | None, list[Json]] = {}  # synced commands per guild (None: global)
         self.violations: list[str] = []
         self.identified = asyncio.Event()
@@ -294,6 +295,7 @@ class FakeDiscord:
         app.router.add_delete(
             p + "/webhooks/{app}/{token}/messages/{message}", self._delete_webhook
         )
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment)
         app.router.add_route("*", p + "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -375,6 +377,13 @@ class FakeDiscord:
             name: payloads.MemberOption(v.payload, v.member) if isinstance(v, FakeUser) else v
             for name, v in options.items()
         }
+        for value in options.values():
+            if isinstance(value, payloads.FileOption):
+                # the attachment's URL points here, where the bot downloads it from
+                ident = value.attachment["id"]
+                url = f"http://127.0.0.1:{self._port}/attachments/{ident}/{value.filename}"
+                value.attachment.update(url=url, proxy_url=url)
+                self.attachment_files[ident] = value.data
         data = payloads.command_options(command.split(), options)
         record = await self._send_interaction(2, who, data, guild=guild, via=via)
         await self._wait(record)
@@ -795,6 +804,7 @@ class FakeDiscord:
             not request.path.startswith(API_PREFIX + "/interactions/")
             and request.headers.get("Authorization") != f"Bot {self.token}"
             and not path.startswith("/webhooks/")
+            and not path.startswith("/attachments/")  # the CDN needs no token
         ):
             call.status = 401
             return _error(401, 0, "401: Unauthorized")
@@ -887,6 +897,12 @@ class FakeDiscord:
         if message is None:
             return _error(404, 10008, "Unknown Message")
         return _json(message)
+
+    async def _attachment(self, request: web.Request) -> web.StreamResponse:
+        data = self.attachment_files.get(request.match_info["id"])
+        if data is None:
+            return _error(404, 0, "404: Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _unknown(self, request: web.Request) -> web.StreamResponse:
         return _error(404, 0, f"404: Not Found ({request.method} {request.path})")

@@ -164,6 +164,7 @@ class SlackHarness:
             for user in PLAYERS:
                 mock.add_user(user.id, user.name)
             mock.add_user(BOSS.id, BOSS.name, admin=True)
+        mock.bot_token = BOT_TOKEN  # private file URLs answer to the bot's token only
         store = SqlStore.from_url(database_url)
         await store.sync_questions(BANK.all_questions())
         clock = clock or ManualClock()

@@ -89,6 +89,21 @@ class Upload:
 
 
 @dataclass
+class HostedFile:
+    """A file a member uploaded to Slack (e.g. in a modal's file input)."""
+
+    file_id: str
+    name: str
+    data: bytes
+    size: int  # as files.info tells it
+
+    def info(self, port: int) -> dict[str, Any]:
+        """The file object of files.info."""
+        url = f"http://127.0.0.1:{port}/files-pri/{TEAM_ID}-{self.file_id}/{self.name}"
+        return {"id": self.file_id, "name": self.name, "size": self.size, "url_private": url}
+
+
+@dataclass
 class _Fault:
     status: int
     body: dict[str, Any]
@@ -126,6 +141,9 @@ class MockSlack:
         self.ephemerals: list[Ephemeral] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
+        self.hosted: dict[str, HostedFile] = {}  # files members uploaded, by id
+        self.views: list[dict[str, Any]] = []  # views.open calls' views, in order
+        self.bot_token: str | None = None  # the token private file URLs require, if set
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         # response_url key -> the message the click came from (what replace_original edits)
         self.clicked: dict[str, Message | Ephemeral] = {}
@@ -146,6 +164,7 @@ class MockSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{channel}/{user}/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._private_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -194,6 +213,12 @@ class MockSlack:
             "is_bot": False,
             "profile": {"display_name": name, "real_name": name.title()},
         }
+
+    def host_file(self, name: str, data: bytes, *, size: int | None = None) -> str:
+        """A file a member uploaded; its id. `size` is what files.info will claim."""
+        file_id = f"F{self._next_ts().split('.')[1]}UP"
+        self.hosted[file_id] = HostedFile(file_id, name, data, len(data) if size is None else size)
+        return file_id
 
     def rate_limit(self, method: str, *, times: int = 1, retry_after: str = "0.2") -> None:
         """Answer the next `times` calls of `method` with 429 and Retry-After."""
@@ -323,6 +348,15 @@ class MockSlack:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
+        if method == "views.open":
+            view = params.get("view")
+            self.views.append(json.loads(view) if isinstance(view, str) else dict(view or {}))
+            return {"ok": True, "view": {"id": f"V{len(self.views)}"}}
+        if method == "files.info":
+            hosted = self.hosted.get(str(params.get("file")))
+            if hosted is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": hosted.info(self.port)}
         if method == "files.getUploadURLExternal":
             file_id = f"F{self._next_ts().split('.')[1]}"
             self.uploads[file_id] = Upload(file_id, alt=str(params.get("alt_txt") or ""))
@@ -400,6 +434,21 @@ class MockSlack:
         upload.data = await request.read()
         await self._record(Call("upload", {}, asyncio.get_running_loop().time(), path=request.path))
         return web.Response(text=f"OK - {len(upload.data)}")
+
+    async def _private_file(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        await self._record(
+            Call(
+                "url_private", {}, asyncio.get_running_loop().time(), token=token, path=request.path
+            )
+        )
+        if token is None or (self.bot_token is not None and token != self.bot_token):
+            return web.Response(status=302, headers={"Location": "/login"})  # as Slack does
+        file_id = request.match_info["team_file"].split("-", 1)[1]
+        hosted = self.hosted.get(file_id)
+        if hosted is None:
+            return web.Response(status=404)
+        return web.Response(body=hosted.data, content_type="application/octet-stream")
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)

@@ -31,6 +31,7 @@ async def test_config_alone_shows_the_defaults(store: SqlStore) -> None:
         "pick: random (default)",
         "desired-retention: 0.90 (default)",
         "morning: 09:00 (default)",
+        "deck-editors: admins (default)",
         "Change one with /quiz config KEY VALUE (admins).",
     ]
 
@@ -98,6 +99,7 @@ async def test_a_configured_timezone_survives_the_bot_default(store: SqlStore) -
         (["questions", "ten"], "Bad questions 'ten': use a whole number from 1 to 50"),
         (["seconds", "3"], "Bad seconds '3': use a whole number from 5 to 600"),
         (["scoring", "loudest"], "Bad scoring 'loudest': use speed or accuracy"),
+        (["deck-editors", "owners"], "Bad deck-editors 'owners': use admins or everyone"),
         (["channel", "#general"], "Bad channel '#general': use here (this channel)"),
     ],
 )

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.decks import DeckCommands, deck_choices, decks_list_embed
 from bot.adapters.discord.review_views import mastery_embed
 from bot.adapters.discord.views import (
     Reply,
     config_embed,
-    decks_embed,
     help_embed,
     leaderboard_embed,
     player_of,
@@ -27,7 +27,6 @@ from bot.adapters.discord.views import (
     stats_embed,
     teams_embed,
 )
-from bot.core.bank import QuestionBank
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef, Mode, PlayerRef, StartRequest
 from bot.core.periods import WEEKDAYS
@@ -40,6 +39,7 @@ from bot.core.start_options import (
     OptionKind,
     start_request,
 )
+from bot.questions.community_decks import CommunityDeckLibrary
 from bot.render.chart import LEADERBOARD_IMAGE, leaderboard_chart
 
 if TYPE_CHECKING:
@@ -85,17 +85,6 @@ def member_of(member: discord.Member | discord.User) -> PlayerRef:
     return PlayerRef(str(member.id), member.display_name)
 
 
-def deck_choices(bank: QuestionBank, current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete choices of the decks whose name or title contains what was typed."""
-    typed = current.lower()
-    choices = [
-        app_commands.Choice(name=f"{d.title} ({len(d.questions)})"[:100], value=d.name)
-        for d in bank.decks()
-        if typed in d.name.lower() or typed in d.title.lower()
-    ]
-    return choices[:25]
-
-
 def channel_of(interaction: discord.Interaction[Any]) -> str:
     """The channel id as the core stores it."""
     if interaction.channel_id is None:
@@ -128,6 +117,7 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         self.bot = bot
         self.add_command(TeamCommands(bot))
         self.add_command(ScheduleCommands(bot))
+        self.add_command(DeckCommands(bot))
 
     async def _respond(
         self, interaction: discord.Interaction[Any], work: Awaitable[Reply], *, public: bool = False
@@ -174,7 +164,7 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
     async def _deck_names(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return deck_choices(self.bot.engine.bank, current)
+        return await deck_choices(self.bot, interaction, current)
 
     @app_commands.command(description="End the quiz in this channel")
     async def stop(self, interaction: discord.Interaction[Any]) -> None:
@@ -279,9 +269,11 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
     @app_commands.command(description="The question decks")
     async def decks(self, interaction: discord.Interaction[Any]) -> None:
         """/quiz decks."""
-        await interaction.response.send_message(
-            embed=decks_embed(self.bot.engine.bank.decks()), ephemeral=True
-        )
+        await self._respond(interaction, self._decks(interaction))
+
+    async def _decks(self, interaction: discord.Interaction[Any]) -> Reply:
+        library = CommunityDeckLibrary(self.bot.engine)
+        return Reply(embed=decks_list_embed(await library.entries(community_of(interaction))))
 
     @app_commands.command(description="How to play")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
@@ -421,7 +413,7 @@ class ScheduleCommands(
     async def _deck_names(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        return deck_choices(self.bot.engine.bank, current)
+        return await deck_choices(self.bot, interaction, current)
 
     @app_commands.command(name="list", description="The scheduled quizzes of this server")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import discord
 from discord import app_commands, ui
 
-from bot.adapters.discord.commands import channel_of, community_of, deck_choices
+from bot.adapters.discord.commands import channel_of, community_of
+from bot.adapters.discord.decks import deck_choices
 from bot.adapters.discord.review_views import clip, review_embeds
 from bot.adapters.discord.views import player_of
 from bot.core.cards import letter
@@ -280,7 +281,7 @@ def review_command() -> app_commands.Command[Any, Any, None]:
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         bot: QuizBot = interaction.client
-        return deck_choices(bot.engine.bank, current)
+        return await deck_choices(bot, interaction, current)
 
     return review
 

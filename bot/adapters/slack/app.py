@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
+from bot.adapters.slack.decks import register_deck_listeners
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
 from bot.adapters.slack.review import SlackReviews
 from bot.config import Settings
@@ -82,6 +83,7 @@ def build_app(
     listeners = QuizListeners(engine, commands, replies)
     study.register(app)
     app.use(drop_retried_commands)
+    register_deck_listeners(app, engine, client, replies)  # before /quiz: it takes `deck ...`
     app.command("/quiz")(listeners.quiz_command)
     app.action(ANSWER_ACTION_PATTERN)(listeners.answer_button)
     app.action(SUBMIT_ACTION)(listeners.submit_button)

@@ -8,6 +8,7 @@ action ids and values) lives here.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
@@ -255,12 +256,13 @@ def board_text(card: WeeklyBoardCard) -> str:
     return card_text(card.heading, card.lines())
 
 
-def decks_text(decks: list[Deck]) -> str:
-    """The loaded decks, one per line, for /quiz decks."""
+def decks_text(decks: list[Deck], own: Collection[str] = ()) -> str:
+    """The decks, one per line, for /quiz decks; the workspace's `own` ones marked."""
     if not decks:
         return "No decks are loaded."
     lines = [
         f"*{escape(d.name)}*: {escape(d.title)} ({len(d.questions)} questions)"
+        + (" · this workspace's own" if d.name in own else "")
         + (f" — {escape(d.description)}" if d.description else "")
         for d in decks
     ]

@@ -139,7 +139,9 @@ class QuizCommands:
             elif command.name in ("stop", "skip"):
                 await self.control(command, body)
             elif command.name == "decks":
-                await self.replies.ephemeral(body, decks_text(self.engine.bank.decks()))
+                catalogue = await self.engine.decks_of(community_of(body))
+                text = decks_text(catalogue.bank.decks(), catalogue.own)
+                await self.replies.ephemeral(body, text)
             else:
                 await self.replies.ephemeral(body, HELP)
         except QuizError as exc:
@@ -316,7 +318,8 @@ class QuizListeners:
     async def quiz_command(self, ack: AsyncAck, body: Body) -> None:
         """`/quiz ...`: parse the text, then run the subcommand."""
         await ack()
-        deck_names = [d.name for d in self.engine.bank.decks()]
+        catalogue = await self.engine.decks_of(community_of(body))
+        deck_names = [d.name for d in catalogue.bank.decks()]
         try:
             command = parse(str(body.get("text", "")), deck_names)
         except UsageError as exc:

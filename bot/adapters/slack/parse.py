@@ -37,6 +37,7 @@ USAGE = {
     "leaderboard": "/quiz leaderboard [week|last-week|all] [teams]",
     "team": "/quiz team create|join NAME, /quiz team leave, /quiz team list",
     "decks": "/quiz decks",
+    "deck": "/quiz deck add | list | show NAME | remove NAME | export NAME [yaml|gift|csv]",
     "config": "/quiz config [KEY VALUE]  (changing: workspace admins)",
     "schedule": "/quiz schedule daily HH:MM [deck] [questions] | weekly DAY HH:MM ... | list"
     " | cancel ID",

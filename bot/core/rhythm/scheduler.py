@@ -49,7 +49,9 @@ class ScheduledQuizzes:
         stored = await self.engine.community(community)
         # fail now, not at 09:00, on a deck or count the community's defaults make invalid
         self.engine.resolve_options(
-            StartRequest(decks=spec.decks, questions=spec.questions), stored
+            StartRequest(decks=spec.decks, questions=spec.questions),
+            stored,
+            bank=await self.engine.catalogue.bank(stored.id),
         )
         now = self.engine.clock.now()
         created = await self.store.add_schedule(
@@ -112,7 +114,8 @@ class ScheduledQuizzes:
             log.warning("scheduled quiz: %d slot(s) missed while down, skipped", missed, extra=ids)
         request = StartRequest(decks=spec.decks, questions=spec.questions)
         try:
-            options = self.engine.resolve_options(request, community)
+            bank = await self.engine.catalogue.bank(community.id)
+            options = self.engine.resolve_options(request, community, bank=bank)
         except QuizError as exc:
             log.error("scheduled quiz cannot start: %s", exc, extra=ids)
             return ScheduleRun(schedule.id, slot, RunOutcome.FAILED, missed=missed)

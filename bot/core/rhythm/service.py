@@ -100,9 +100,8 @@ class Rhythm:
         key = normalise_key(key)
         stored = await self.engine.community(community)
         now = self._now()
-        changed = apply_setting(
-            stored, key, value, channel_id=channel_id, bank=self.engine.bank, now=now
-        )
+        bank = await self.engine.catalogue.bank(stored.id)  # the server's and its own decks
+        changed = apply_setting(stored, key, value, channel_id=channel_id, bank=bank, now=now)
         saved = await self.engine.store.save_community(changed)
         self.boards.forget(saved.id)
         if saved.timezone != stored.timezone:
@@ -122,7 +121,7 @@ class Rhythm:
         is_admin: bool,
     ) -> ScheduleCard:
         """`/quiz schedule daily|weekly|list|cancel ...` from the words after "schedule"."""
-        command = parse_schedule_command(words, self.engine.bank)
+        command = parse_schedule_command(words, (await self.engine.decks_of(community)).bank)
         if isinstance(command, AddSchedule):
             return await self.scheduled.add_schedule(
                 community, channel_id, by, command.spec, is_admin=is_admin

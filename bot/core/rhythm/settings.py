@@ -42,12 +42,15 @@ KEYS = (
     "pick",
     "desired-retention",
     "morning",
+    "deck-editors",
 )
 """The settable keys, in the order `/quiz config` shows them."""
 
 CHANNEL = "channel"  # settings key: the channel of the weekly board
 WEEKLY_SINCE = "weekly_since"  # settings key: first week whose board is posted
 TIMEZONE_SET = "timezone"  # settings key the engine reads as "timezone configured"
+DECK_EDITORS = "deck-editors"  # settings key: who may add, replace or remove decks
+DECK_EDITOR_VALUES = ("admins", "everyone")
 RESET_WORDS = frozenset({"default", "reset", "none", "off"})
 
 _MENTION = re.compile(r"^<#([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -110,6 +113,11 @@ def apply_setting(
         return replace(community, week_start=WEEKDAYS.index(day))
     if word in RESET_WORDS:
         settings.pop(key, None)
+        return replace(community, settings=settings)
+    if key == DECK_EDITORS:
+        if word not in DECK_EDITOR_VALUES:
+            raise QuizError(f"Bad deck-editors {raw!r}: use admins or everyone")
+        settings[key] = word
         return replace(community, settings=settings)
     settings[key] = _study_setting(key, raw) if key in STUDY_KEYS else _quiz_default(key, raw, bank)
     return replace(community, settings=settings)
@@ -219,6 +227,7 @@ def config_card(community: Community, now: datetime, changed: str | None = None)
             "desired-retention", f"{retention_of(community):.2f}", DESIRED_RETENTION not in s
         ),
         ConfigEntry("morning", morning_text(community), MORNING not in s),
+        ConfigEntry(DECK_EDITORS, str(s.get(DECK_EDITORS, "admins")), DECK_EDITORS not in s),
     )
     next_post = None
     if channel:
