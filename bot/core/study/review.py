@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.core.bank import QuestionBank
 from bot.core.cards import shuffled_question
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
@@ -72,12 +73,13 @@ class ReviewEngine:
         session = await self.store.open_review(stored.id, player_id)
         if session is not None:
             return await self._step(stored, session, None, resumed=True)
-        queue, due_ids = await self._pick(stored, player_id, questions, deck)
+        bank = await self.engine.catalogue.bank(stored.id)
+        queue, due_ids = await self._pick(stored, bank, player_id, questions, deck)
         if not queue:
             _, next_due = await self.store.card_outlook(player_id, self._now())
             when = f"; next due {next_due:%a %d %b %H:%M} UTC" if next_due else ""
             raise QuizError(f"Nothing to review: no card is due and no question is new{when}")
-        first = self._question(queue[0])
+        first = bank.question(queue[0])
         assert first is not None
         session, created = await self.store.create_review(
             NewReviewSession(
@@ -96,21 +98,22 @@ class ReviewEngine:
         )
         return await self._step(stored, session, None, resumed=not created)
 
-    def _pool(self, community: Community, deck: str | None) -> list[Question]:
-        """The questions a review may ask: the deck asked for, else the group's decks."""
+    def _pool(self, community: Community, bank: QuestionBank, deck: str | None) -> list[Question]:
+        """The questions a review may ask: the deck asked for, else the group's decks
+        (the server's and the community's own)."""
         if deck:
-            return self.engine.bank.questions([deck])
+            return bank.questions([deck])
         setting = community.settings.get("deck")
         names = [n for n in str(setting).split(",") if n] if setting else []
-        return self.engine.bank.questions(names)
+        return bank.questions(names)
 
     async def _pick(
-        self, community: Community, player_id: int, size: int, deck: str | None
+        self, community: Community, bank: QuestionBank, player_id: int, size: int, deck: str | None
     ) -> tuple[list[str], list[str]]:
         """The session's questions (due ones first, by predicted recall, then new ones)
         and which of them came in as due cards."""
         now = self._now()
-        pool = self._pool(community, deck)
+        pool = self._pool(community, bank, deck)
         allowed = {q.id for q in pool}
         cards = await self.store.cards([player_id])
         retention = retention_of(community)
@@ -123,9 +126,6 @@ class ReviewEngine:
         fresh = [q.id for q in pool if q.id not in seen]
         self.engine.rng.shuffle(fresh)
         return due_ids + fresh[: size - len(due_ids)], due_ids
-
-    def _question(self, question_id: str) -> Question | None:
-        return self.engine.bank.question(question_id)
 
     # ---- answering --------------------------------------------------------------------
 
@@ -154,11 +154,12 @@ class ReviewEngine:
         if not selected or any(not 0 <= p < len(session.current.choices) for p in selected):
             raise QuizError("That is not one of the choices")
         now = self._now()
+        bank = await self.engine.catalogue.bank(stored.id)
 
         def decide(locked: ReviewSession, card: StudyCard | None) -> ReviewAnswer | None:
             if locked.status is not SessionStatus.OPEN or locked.item != item:
                 return None  # answered meanwhile, by another process or a double click
-            return self._decide(stored, locked, card, selected, now)
+            return self._decide(stored, bank, locked, card, selected, now)
 
         result = await self.store.answer_review(session_id, now, decide)
         if result is None:
@@ -166,7 +167,7 @@ class ReviewEngine:
             assert fresh is not None
             return await self._step(stored, fresh, None, stale=True)
         current = session.current
-        question = self._question(current.question_id)
+        question = bank.question(current.question_id)
         right = set(selected) == set(current.correct)
         feedback = ReviewFeedback(
             right=right,
@@ -182,6 +183,7 @@ class ReviewEngine:
     def _decide(
         self,
         community: Community,
+        bank: QuestionBank,
         session: ReviewSession,
         card: StudyCard | None,
         selected: tuple[int, ...],
@@ -192,7 +194,7 @@ class ReviewEngine:
         assert current is not None
         qid = current.question_id
         right = set(selected) == set(current.correct)
-        question = self._question(qid)
+        question = bank.question(qid)
         update = review_card(
             card,
             community_id=community.id,
@@ -211,7 +213,7 @@ class ReviewEngine:
             queue.append(qid)  # back at the end until it is answered right once
         upcoming = None
         while queue and upcoming is None:
-            found = self._question(queue[0])
+            found = bank.question(queue[0])
             if found is None:
                 queue.pop(0)  # removed from its deck since the session began
             else:
@@ -290,7 +292,8 @@ class ReviewEngine:
             players = [await self.engine.player_id(player)]
             title = f"Mastery of {player.display_name}"
         cards = await self.store.cards(players)
-        return mastery_card(title, cards, self.engine.bank, stored, now, len(players))
+        bank = await self.engine.catalogue.bank(stored.id)
+        return mastery_card(title, cards, bank, stored, now, len(players))
 
     async def set_reminders(self, community: CommunityRef, player: PlayerRef, on: bool) -> bool:
         """Turn the player's daily reminder on or off; returns the new value."""
