@@ -20,6 +20,7 @@ from bot.adapters.discord.views import (
     weekly_board_embed,
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.delivery import Undeliverable
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import needs_image, render_math_png
 from bot.render.chart import LEADERBOARD_IMAGE
@@ -55,11 +56,14 @@ class DiscordChat:
         picture = await self._picture(card)
         if picture is not None:
             self._images[card.round_id] = question_image_name(card)
-        message = await self._channel(channel_id).send(
-            embed=question_embed(card, image=picture is not None),
-            view=question_view(card),
-            file=picture or MISSING,
-        )
+        try:
+            message = await self._channel(channel_id).send(
+                embed=question_embed(card, image=picture is not None),
+                view=question_view(card),
+                file=picture or MISSING,
+            )
+        except discord.Forbidden as exc:
+            raise Undeliverable(f"missing permission ({exc.text or exc.status})") from exc
         return str(message.id)
 
     async def update_question(
