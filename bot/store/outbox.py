@@ -123,18 +123,11 @@ class Outbox:
     ) -> list[OutboxItem]:
         """Claim the due first rows of `platform`'s lanes (of one channel, if given) until
         `lease_until`; a row whose earlier claim's lease ran out is due again."""
-        earlier = aliased(OutboxRow)
-        blocked = exists().where(
-            earlier.platform == OutboxRow.platform,
-            earlier.channel_id == OutboxRow.channel_id,
-            earlier.id < OutboxRow.id,
-            earlier.status.in_(UNFINISHED),
-        )
         due = or_(
             and_(OutboxRow.status == PENDING, OutboxRow.not_before <= _at(now)),
             and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= _at(now)),
         )
-        query = select(OutboxRow.id).where(OutboxRow.platform == platform, due, ~blocked)
+        query = select(OutboxRow.id).where(OutboxRow.platform == platform, due, ~_blocked())
         if channel_id is not None:
             query = query.where(OutboxRow.channel_id == channel_id)
         query = query.order_by(OutboxRow.id).limit(limit)
@@ -273,22 +266,28 @@ class Outbox:
         return OutboxStats(depth=int(count), oldest_age=max(0.0, (now - oldest_at).total_seconds()))
 
     async def next_outbox_time(self, platform: str, channel_id: str | None) -> datetime | None:
-        """When the next unfinished row of these lanes is due (a retry's not_before or a
-        claim's lease end); None when no row waits."""
-        pending = select(func.min(OutboxRow.not_before)).where(
-            OutboxRow.platform == platform, OutboxRow.status == PENDING
-        )
-        sending = select(func.min(OutboxRow.lease_until)).where(
-            OutboxRow.platform == platform, OutboxRow.status == SENDING
-        )
+        """When the next row of these lanes can be claimed (the earliest retry time or
+        lease end among the lanes' first rows); None when no row waits."""
+        heads = select(
+            func.min(OutboxRow.not_before).filter(OutboxRow.status == PENDING),
+            func.min(OutboxRow.lease_until).filter(OutboxRow.status == SENDING),
+        ).where(OutboxRow.platform == platform, OutboxRow.status.in_(UNFINISHED), ~_blocked())
         if channel_id is not None:
-            pending = pending.where(OutboxRow.channel_id == channel_id)
-            sending = sending.where(OutboxRow.channel_id == channel_id)
-        dialect = self._db.engine.dialect
+            heads = heads.where(OutboxRow.channel_id == channel_id)
         async with self._db.reader.connect() as conn:
-            times = [(await conn.execute(q)).scalar() for q in (pending, sending)]
-        known = [UTCDateTime().process_result_value(t, dialect) for t in times if t is not None]
-        return min((t for t in known if t is not None), default=None)
+            times = (await conn.execute(heads)).one()
+        return min((t for t in times if t is not None), default=None)
+
+
+def _blocked() -> Exists:
+    """SQL: an earlier row of the same lane is unfinished (this row must wait)."""
+    earlier = aliased(OutboxRow)
+    return exists().where(
+        earlier.platform == OutboxRow.platform,
+        earlier.channel_id == OutboxRow.channel_id,
+        earlier.id < OutboxRow.id,
+        earlier.status.in_(UNFINISHED),
+    )
 
 
 def question_undelivered(
