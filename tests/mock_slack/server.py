@@ -4,7 +4,9 @@ It answers what the bot uses (auth.test, chat.postMessage, chat.update,
 chat.postEphemeral, users.info) under /api/, and the response_url of every request the
 tests send under /response/. It keeps the channel's messages as Slack would show them
 (chat.update applied), so tests can assert what a user sees, and it can answer a method
-with 429 and Retry-After, or with an error, a given number of times.
+with 429 and Retry-After, or with an error, a given number of times. `faults` fails
+requests on a pattern (429, 5xx, timeouts, dropped connections: tests/faults.py); the
+key of a request is its Web API method, or "response_url".
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.faults import FaultRule, Faults, hang_or_drop
 
 TEAM_ID = "T0QUIZ"
 TEAM_NAME = "Study Group"
@@ -119,6 +123,7 @@ class MockSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self.faults = Faults()
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -228,6 +233,9 @@ class MockSlack:
                 params.update(await request.post())
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
         call = Call(method, params, asyncio.get_running_loop().time(), token=token)
+        rule = self.faults.take(method)
+        if rule is not None:
+            return await self._inject(request, call, rule)
         faults = self._faults.get(method)
         if faults:
             fault = faults.popleft()
@@ -237,6 +245,22 @@ class MockSlack:
         body = self._answer(method, params)
         await self._record(call)
         return web.json_response(body)
+
+    async def _inject(self, request: web.Request, call: Call, rule: FaultRule) -> web.StreamResponse:
+        """Answer a request as the rule says, without carrying it out."""
+        call.status = rule.kind if isinstance(rule.kind, int) else 0
+        await self._record(call)
+        dropped = await hang_or_drop(request, rule)
+        if dropped is not None:
+            return dropped
+        if rule.kind == 429:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(rule.retry_after)},
+            )
+        # Slack's edge answers 5xx with a plain page, not the API's JSON
+        return web.Response(status=int(rule.kind), text="upstream error", content_type="text/html")
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -309,6 +333,9 @@ class MockSlack:
         channel, user = request.match_info["channel"], request.match_info["user"]
         body = await request.json()
         call = Call("response_url", body, asyncio.get_running_loop().time(), path=request.path)
+        rule = self.faults.take("response_url")
+        if rule is not None:
+            return await self._inject(request, call, rule)
         text, blocks = str(body.get("text", "")), _blocks(body)
         if body.get("response_type") == "in_channel":
             ts = self._next_ts()

@@ -15,7 +15,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -39,7 +41,27 @@ log = logging.getLogger(__name__)
 Body = Mapping[str, Any]
 
 RATE_LIMIT_RETRIES = 3
+# a 500 or 503 is retried twice here, 0.25 s and 0.5 s later; past that the outbox
+# retries the message with its own, longer backoff
+SERVER_ERROR_RETRIES = 2
+SERVER_ERROR_BACKOFF = 0.25
 HTTP_TIMEOUT = 10.0
+
+
+class ShortBackoff(RetryIntervalCalculator):
+    """`base`, 2 x `base`, 4 x `base`, ... plus up to `jitter` seconds.
+
+    slack_sdk's default adds up to a whole second of jitter to every retry: too slow for
+    a question the players are waiting for.
+    """
+
+    def __init__(self, base: float = SERVER_ERROR_BACKOFF, jitter: float = 0.1) -> None:
+        self.base = base
+        self.jitter = jitter
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        """Seconds to wait before retry number `current_attempt` + 1."""
+        return self.base * 2**current_attempt + random.random() * self.jitter
 
 
 class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
@@ -96,10 +118,15 @@ def web_client(
     session: aiohttp.ClientSession | None = None,
     jitter: float = 0.5,
 ) -> AsyncWebClient:
-    """The bot's Web API client: retries connection errors and 429s (chat.update is Tier 3)."""
+    """The bot's Web API client: retries connection errors, 429s (chat.update is Tier 3)
+    and 500/503s, each a bounded number of times."""
     handlers: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(),
         RetryAfterHandler(jitter=jitter),
+        AsyncServerErrorRetryHandler(
+            max_retry_count=SERVER_ERROR_RETRIES,
+            interval_calculator=ShortBackoff(jitter=min(jitter, 0.1)),
+        ),
     ]
     return AsyncWebClient(
         token=token,
