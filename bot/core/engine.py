@@ -305,7 +305,10 @@ class QuizEngine:
             if quiz is None:
                 return
             await self.chat.update_question(
-                quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, item.answered)
+                quiz.channel_id,
+                rnd.message_ref,
+                question_card(quiz, rnd, item.answered),
+                key=f"count-{rnd.id}",
             )
 
     def _chat_lock(self, round_id: int) -> asyncio.Lock:
@@ -374,14 +377,18 @@ class QuizEngine:
     async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
         async with self._chat_lock(rnd.id):
             self._revealed.put(rnd.id, True)
-            await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
+            await self.chat.post_reveal(
+                quiz.channel_id, rnd.message_ref, reveal_card(closed), key=f"reveal-{rnd.id}"
+            )
         self._chat_locks.pop(rnd.id)
         self._early.forget(rnd.id)
 
     async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
         # the clicks on this question will come here first: no reads for their facts
         self._known.remember(quiz, rnd)
-        ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
+        ref = await self.chat.post_question(
+            quiz.channel_id, question_card(quiz, rnd, 0), key=f"question-{rnd.id}"
+        )
         await self.store.set_message_ref(rnd.id, ref)
 
     async def summary_card(self, quiz: Quiz, *, reason: str, rounds_played: int) -> SummaryCard:
@@ -408,7 +415,7 @@ class QuizEngine:
             reason=closed.decision.ending or "",
             rounds_played=closed.context.round.position,
         )
-        await self.chat.post_summary(quiz.channel_id, card)
+        await self.chat.post_summary(quiz.channel_id, card, key=f"summary-{quiz.id}")
 
     # ---- host controls -----------------------------------------------------------------
 

@@ -138,7 +138,8 @@ class WeeklyBoards:
                 log.info("weekly board skipped: nobody played", extra=ids)
                 return BoardRun(community.id, week, RunOutcome.QUIET)
             assert self.board is not None
-            await self.board.post_board(channel, card, await self._picture(card, ids))
+            picture = await self._picture(card, ids)
+            await self.board.post_board(channel, card, picture, key=f"board-{community.id}-{week}")
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"[:500]
             if claim.attempts >= MAX_ATTEMPTS:

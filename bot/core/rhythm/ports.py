@@ -144,8 +144,12 @@ class RhythmStore(Protocol):
 class BoardPort(Protocol):
     """How the weekly board reaches a channel; chat adapters implement it beside ChatPort."""
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
-        """Post a week's board, with its PNG chart when there is one (text is the fallback)."""
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
+        """Post a week's board, with its PNG chart when there is one (text is the fallback).
+
+        `key` is the outbox row's idempotency key, as for ChatPort."""
         ...
 
 
