@@ -22,8 +22,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.fake_discord import payloads
-from tests.faults import FaultRule, Faults, hang_or_drop
 from tests.fake_discord.payloads import Json
+from tests.faults import FaultRule, Faults, hang_or_drop
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = 1 << 6

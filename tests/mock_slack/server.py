@@ -246,7 +246,9 @@ class MockSlack:
         await self._record(call)
         return web.json_response(body)
 
-    async def _inject(self, request: web.Request, call: Call, rule: FaultRule) -> web.StreamResponse:
+    async def _inject(
+        self, request: web.Request, call: Call, rule: FaultRule
+    ) -> web.StreamResponse:
         """Answer a request as the rule says, without carrying it out."""
         call.status = rule.kind if isinstance(rule.kind, int) else 0
         await self._record(call)

@@ -21,6 +21,7 @@ from discord import ui
 from discord.utils import MISSING
 
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.delivery import Undeliverable
 from bot.core.errors import QuizError
 from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
 from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
@@ -131,7 +132,7 @@ async def _guarded(work: Awaitable[Reply]) -> Reply:
         return await work
     except QuizError as exc:
         return Reply(str(exc))
-    except discord.Forbidden:
+    except (discord.Forbidden, Undeliverable):
         return Reply(NO_ACCESS)
     except Exception:
         log.exception("handling an interaction failed")

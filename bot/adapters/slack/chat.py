@@ -33,7 +33,9 @@ from bot.adapters.slack.blocks import (
     summary_blocks,
     summary_text,
 )
+from bot.adapters.slack.delivery import delivering
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.delivery import Undeliverable
 from bot.core.rhythm.cards import WeeklyBoardCard
 
 log = logging.getLogger(__name__)
@@ -138,56 +140,78 @@ def web_client(
 
 
 class SlackChat:
-    """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack."""
+    """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack.
+
+    Failures are raised as RetryLater or Undeliverable (bot.core.delivery). The `key`
+    of each call is not sent: Slack has no idempotent post, so a post Slack accepted
+    just before the process died, unrecorded, is posted again by the next attempt.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
     async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Post a question; its message ts is the reference for later edits."""
-        response = await self.client.chat_postMessage(
-            channel=channel_id, text=question_text(card), blocks=question_blocks(card)
-        )
+        async with delivering("chat.postMessage (question)"):
+            response = await self.client.chat_postMessage(
+                channel=channel_id, text=question_text(card), blocks=question_blocks(card)
+            )
         return str(response["ts"])
 
     async def update_question(
         self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
     ) -> None:
         """Refresh the answers-so-far line (the engine already bounds how often)."""
-        await self.client.chat_update(
-            channel=channel_id,
-            ts=message_ref,
-            text=question_text(card),
-            blocks=question_blocks(card),
-        )
+        async with delivering("chat.update (count)"):
+            await self.client.chat_update(
+                channel=channel_id,
+                ts=message_ref,
+                text=question_text(card),
+                blocks=question_blocks(card),
+            )
 
     async def post_reveal(
         self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
     ) -> None:
-        """Take the buttons off the question, mark the answer, then post the reveal."""
+        """Take the buttons off the question, mark the answer, then post the reveal.
+
+        A passing failure of the edit is raised, so that the retry closes the message
+        before it reveals; an edit that can never work (the message was deleted) is
+        logged and the reveal posted anyway.
+        """
         if message_ref is not None:
             try:
-                await self.client.chat_update(
-                    channel=channel_id,
-                    ts=message_ref,
-                    text=question_text_closed(card),
-                    blocks=closed_question_blocks(card),
-                )
-            except SlackApiError as exc:
-                # stale buttons only get "This round is closed"; the reveal matters more
-                log.warning("closing the question message failed: %s", exc.response.get("error"))
-        await self.client.chat_postMessage(
-            channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
-        )
+                async with delivering("chat.update (closed question)"):
+                    await self.client.chat_update(
+                        channel=channel_id,
+                        ts=message_ref,
+                        text=question_text_closed(card),
+                        blocks=closed_question_blocks(card),
+                    )
+            except Undeliverable as exc:
+                log.warning("closing the question message failed: %s", exc.reason)
+        async with delivering("chat.postMessage (reveal)"):
+            await self.client.chat_postMessage(
+                channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
+            )
 
     async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz podium."""
-        await self.client.chat_postMessage(
-            channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
-        )
+        async with delivering("chat.postMessage (summary)"):
+            await self.client.chat_postMessage(
+                channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
+            )
 
     async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
-        """Send the host a direct message (the app's DM with them), best effort."""
+        """Tell the host, best effort: in the channel where only they see it, else (the
+        bot may no longer post there) in the app's direct message with them."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel_id, user=host_external_id, text=text
+            )
+            return
+        except Exception as exc:
+            log.info("telling the host %s in the channel failed: %s", host_external_id, exc)
         try:
             await self.client.chat_postMessage(channel=host_external_id, text=text)
         except Exception:
@@ -214,11 +238,12 @@ class SlackChat:
                 return
             except SlackApiError as exc:
                 log.warning("uploading the board chart failed: %s", exc.response.get("error"))
-        await self.client.chat_postMessage(
-            channel=channel_id,
-            text=text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
-        )
+        async with delivering("chat.postMessage (board)"):
+            await self.client.chat_postMessage(
+                channel=channel_id,
+                text=text,
+                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+            )
 
 
 def question_text_closed(card: RevealCard) -> str:

@@ -38,6 +38,7 @@ from bot.adapters.slack.parse import (
     parse,
 )
 from bot.core.cards import Receipt, ReceiptKind
+from bot.core.delivery import Undeliverable
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import CommunityRef, PlayerRef
@@ -143,8 +144,8 @@ class QuizCommands:
             await self.engine.start(
                 community_of(body), channel_of(body), player_of(body), command.request
             )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in _CANNOT_POST:
+        except (SlackApiError, Undeliverable) as exc:
+            if isinstance(exc, SlackApiError) and exc.response.get("error") not in _CANNOT_POST:
                 raise
             await self.replies.ephemeral(
                 body, "I can't post in this channel. Invite me first: `/invite @Quiz`"
