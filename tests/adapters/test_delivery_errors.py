@@ -76,7 +76,8 @@ async def test_slack_reveal_retries_the_closing_edit_before_revealing(
         await chat.post_reveal("C1", ref, reveal(), key="r-1")
     assert len(mock.channel_messages("C1")) == 1  # no reveal under a question with buttons
     await chat.post_reveal("C1", ref, reveal(), key="r-1")
-    question, shown = mock.channel_messages("C1")
+    question, reveal_message = mock.channel_messages("C1")
+    assert reveal_message.plain.startswith("*Answer") or reveal_message.text
     assert question.edits == 1 and "actions" not in [b["type"] for b in question.blocks]
     # a deleted question message does not hold the reveal back
     mock.fail("chat.update", "message_not_found")
