@@ -66,10 +66,20 @@ class Metrics:
         self.errors = Counter(
             "quizbot_errors", "Failures, by kind", ["kind"], registry=self.registry
         )
+        self.late_acks = Counter(
+            "quizbot_late_acks",
+            "Clicks acknowledged before their answer was committed (the write was slow)",
+            ["platform"],
+            registry=self.registry,
+        )
 
     def observe_ack(self, seconds: float) -> None:
         """Record how long one acknowledgement took."""
         self.ack_latency.observe(seconds)
+
+    def late_ack(self, platform: str) -> Callable[[], None]:
+        """A callback that counts one late acknowledgement on `platform`."""
+        return self.late_acks.labels(platform=platform).inc
 
     @contextmanager
     def ack_timer(self) -> Iterator[None]:

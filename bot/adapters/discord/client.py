@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,8 @@ class QuizBot(discord.Client):
             intents=discord.Intents(guilds=True), guild_ready_timeout=guild_ready_timeout
         )
         self.defer_after = defer_after
+        # counts an answer click deferred because its write was slow (a late ack)
+        self.on_late_ack: Callable[[], None] = lambda: None
         self.tree = QuizCommandTree(self)
         self.tree.add_command(QuizCommands(self))
         self._engine: QuizEngine | None = None
@@ -114,6 +116,7 @@ class QuizBot(discord.Client):
     async def play(self, chat: DiscordChat, runtime: Runtime, stop: asyncio.Event) -> None:
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
         self.attach(runtime.engine, runtime.rhythm)
+        self.on_late_ack = runtime.metrics.late_ack(PLATFORM)
         closer = asyncio.create_task(self._close_when(stop))
         try:
             await self.connect()

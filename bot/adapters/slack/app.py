@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
@@ -45,11 +46,13 @@ def build_app(
     signing_secret: str = "",
     socket_mode: bool = False,
     rhythm: WeeklyRhythm | None = None,
+    acks: AckAfterCommit | None = None,
 ) -> AsyncApp:
     """The Bolt app: `/quiz` and the answer controls, on `client` for the Web API.
 
     HTTP mode verifies every request with `signing_secret` (401 otherwise); Socket Mode
-    connections are authenticated by the app token instead.
+    connections are authenticated by the app token instead. `acks` says when a click is
+    acknowledged (after its answer is committed, or late).
     """
     if not socket_mode and not signing_secret:
         raise SettingsError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it")
@@ -60,7 +63,8 @@ def build_app(
         name="quizbot",
     )
     replies = Replies(client)
-    listeners = QuizListeners(engine, QuizCommands(engine, client, replies, rhythm), replies)
+    commands = QuizCommands(engine, client, replies, rhythm)
+    listeners = QuizListeners(engine, commands, replies, acks)
     app.use(drop_retried_commands)
     app.command("/quiz")(listeners.quiz_command)
     app.action(ANSWER_ACTION_PATTERN)(listeners.answer_button)
@@ -141,6 +145,7 @@ async def serve_slack(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             socket_mode=mode == "socket",
             rhythm=runtime.rhythm,
+            acks=AckAfterCommit(on_late=runtime.metrics.late_ack(PLATFORM)),
         )
         if mode == "socket":
             await _serve_socket_mode(
