@@ -1,6 +1,6 @@
 """A local mock of the Slack Web API: an aiohttp server on 127.0.0.1 that records every call.
 
-It answers what the bot uses (auth.test, chat.postMessage, chat.update,
+It answers what the bot uses (auth.test, apps.connections.open, chat.postMessage, chat.update,
 chat.postEphemeral, users.info) under /api/, and the response_url of every request the
 tests send under /response/. It keeps the channel's messages as Slack would show them
 (chat.update applied), so tests can assert what a user sees, and it can answer a method
@@ -124,6 +124,7 @@ class MockSlack:
         self.uploads: dict[str, Upload] = {}
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self.faults = Faults()
+        self.refused_tokens: set[str] = set()  # tokens answered with invalid_auth
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -242,7 +243,10 @@ class MockSlack:
             call.status = fault.status
             await self._record(call)
             return web.json_response(fault.body, status=fault.status, headers=fault.headers)
-        body = self._answer(method, params)
+        if token in self.refused_tokens:
+            body: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        else:
+            body = self._answer(method, params)
         await self._record(call)
         return web.json_response(body)
 
@@ -275,6 +279,9 @@ class MockSlack:
                 "user_id": self.bot_user_id,
                 "bot_id": "B0BOT",
             }
+        if method == "apps.connections.open":
+            # no websocket is served there: a Socket Mode client never gets connected
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
         if method == "chat.postMessage":
             ts = self._next_ts()
             channel = str(params["channel"])

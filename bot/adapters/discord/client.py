@@ -9,11 +9,13 @@ game is the engine's (and the weekly rhythm's). `run_discord`, `sync_commands` a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -44,6 +46,7 @@ BOT_PERMISSIONS = discord.Permissions(
     read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")
+CLOSE_SECONDS = 3.0  # closing the gateway; past this it is cut off
 TOKEN_REJECTED = (
     "DISCORD_TOKEN was rejected by Discord: copy the bot token again from the "
     "Developer Portal (Bot > Reset Token)"
@@ -117,16 +120,36 @@ class QuizBot(discord.Client):
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
         self.attach(runtime.engine, runtime.rhythm)
         self.on_late_ack = runtime.metrics.late_ack(PLATFORM)
-        closer = asyncio.create_task(self._close_when(stop))
+        gateway = asyncio.ensure_future(self.connect())
+        stopping = asyncio.ensure_future(stop.wait())
         try:
-            await self.connect()
+            await asyncio.wait({gateway, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if gateway.done():
+                gateway.result()  # the gateway ended by itself: its error is the command's
         finally:
             stop.set()
-            await closer
+            stopping.cancel()
+            if not gateway.done():
+                await self._stop_gateway(gateway)
 
-    async def _close_when(self, stop: asyncio.Event) -> None:
-        await stop.wait()
-        await self.close()
+    async def _stop_gateway(self, gateway: asyncio.Future[None]) -> None:
+        """Close the client; the gateway task ends with it, unless it sleeps between two
+        reconnection attempts (discord.py's backoff grows to minutes): then it is
+        cancelled."""
+        if not self.is_closed():
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_SECONDS):
+                    await self.close()
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await asyncio.shield(gateway)
+        except (TimeoutError, asyncio.CancelledError):
+            gateway.cancel()
+        except Exception:
+            # discord.py can trip over its own half-made connection when closed mid-way
+            log.debug("the gateway ended with an error after the stop", exc_info=True)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await gateway
 
     async def setup_hook(self) -> None:
         """Listen for answer components of any message, including ones sent before a restart."""
@@ -167,6 +190,11 @@ async def login(bot: discord.Client, token: str) -> None:
         await bot.login(token)
     except discord.LoginFailure:
         raise SettingsError(TOKEN_REJECTED) from None
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
+        raise SettingsError(
+            f"Discord could not be reached at DISCORD_API_URL ({exc.__class__.__name__}): "
+            "check the network, or the setting"
+        ) from None
 
 
 def sync_commands(settings: Settings, guild_id: int | None) -> int:

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
+from bot.adapters.slack.connect import check_token, serve_socket_mode
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
 from bot.config import Settings
 from bot.core.engine import QuizEngine
@@ -148,7 +148,7 @@ async def serve_slack(
             acks=AckAfterCommit(on_late=runtime.metrics.late_ack(PLATFORM)),
         )
         if mode == "socket":
-            await _serve_socket_mode(
+            await serve_socket_mode(
                 app, settings.slack_app_token.get_secret_value(), stop, on_ready
             )
         else:
@@ -163,27 +163,14 @@ async def serve_slack(
 
 @asynccontextmanager
 async def slack_chat(settings: Settings) -> AsyncIterator[SlackChat]:
-    """The bot's ChatPort on one HTTP session for all of its calls to Slack."""
+    """The bot's ChatPort on one HTTP session for all of its calls to Slack; the bot
+    token is checked first (auth.test), in either mode: a refused one ends the command."""
     async with http_session() as session:
-        yield SlackChat(
-            web_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url, session=session
-            )
+        client = web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, session=session
         )
-
-
-async def _serve_socket_mode(
-    app: AsyncApp, app_token: str, stop: asyncio.Event, on_ready: Callable[[int], None] | None
-) -> None:
-    handler = AsyncSocketModeHandler(app, app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    log.info("slack: connected in Socket Mode")
-    if on_ready is not None:
-        on_ready(0)
-    try:
-        await stop.wait()
-    finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
+        await check_token("SLACK_BOT_TOKEN", client.auth_test)
+        yield SlackChat(client)
 
 
 async def _serve_http(
