@@ -33,6 +33,7 @@ from bot.core.model import (
     TeamRoster,
     TeamVote,
 )
+from bot.core.outbox import OutboxStore
 
 
 class Clock(Protocol):
@@ -288,7 +289,9 @@ class StandingsStore(Protocol):
         ...
 
 
-class Store(CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, Protocol):
+class Store(
+    CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, OutboxStore, Protocol
+):
     """The only door to the game's storage, every role in one; each method is one
     transaction unless it says otherwise. The weekly rhythm's storage is the separate
     `bot.core.rhythm.RhythmStore`."""
@@ -355,6 +358,10 @@ class EngineEvents(Protocol):
         """Something failed in the background (posting, closing), by kind."""
         ...
 
+    def delivered(self, outcome: str) -> None:
+        """An outbox row was sent, retried, dropped or failed."""
+        ...
+
 
 class NoEvents:
     """EngineEvents that go nowhere."""
@@ -372,4 +379,7 @@ class NoEvents:
         """Ignore."""
 
     def error(self, kind: str) -> None:
+        """Ignore."""
+
+    def delivered(self, outcome: str) -> None:
         """Ignore."""

@@ -72,6 +72,22 @@ class Metrics:
             ["platform"],
             registry=self.registry,
         )
+        self.deliveries = Counter(
+            "quizbot_outbox_deliveries",
+            "Outbox delivery attempts by this process, by outcome (sent, retried, dropped, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "quizbot_outbox_depth",
+            "Outbox rows waiting to be delivered, pending or sending (read at each scrape)",
+            registry=self.registry,
+        )
+        self.outbox_oldest_age = Gauge(
+            "quizbot_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered outbox row (read at each scrape); 0 when none",
+            registry=self.registry,
+        )
 
     def observe_ack(self, seconds: float) -> None:
         """Record how long one acknowledgement took."""
@@ -120,6 +136,10 @@ class PrometheusEvents:
     def error(self, kind: str) -> None:
         """Count a failure by kind."""
         self.metrics.errors.labels(kind=kind).inc()
+
+    def delivered(self, outcome: str) -> None:
+        """Count an outbox delivery attempt by its outcome."""
+        self.metrics.deliveries.labels(outcome=outcome).inc()
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
