@@ -26,7 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.ops.health import DatabaseHealth
+from bot.ops.health import OUTBOX_STALLED, DatabaseHealth
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +155,13 @@ def ops_routes(
             # quiz_started/quiz_ended only see this process; the database sees them all
             try:
                 count = await asyncio.wait_for(health.running_quizzes(platform), HEALTH_TIMEOUT)
+                outbox = await asyncio.wait_for(health.outbox(platform), HEALTH_TIMEOUT)
             except Exception:
                 metrics.errors.labels(kind="metrics_query").inc()
             else:
                 metrics.quizzes_running.set(count)
+                metrics.outbox_depth.set(outbox.depth)
+                metrics.outbox_oldest_age.set(outbox.oldest_age)
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -173,6 +176,25 @@ def ops_routes(
             log.warning("health check failed: database unreachable (%s)", type(exc).__name__)
             metrics.errors.labels(kind="health").inc()
             return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+        try:
+            outbox = await asyncio.wait_for(health.outbox(platform), HEALTH_TIMEOUT)
+        except Exception as exc:
+            log.warning("health check failed: outbox unreadable (%s)", type(exc).__name__)
+            metrics.errors.labels(kind="health").inc()
+            return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+        if outbox.oldest_age > OUTBOX_STALLED:
+            log.warning(
+                "health check failed: an outbox message waits for %.0f s", outbox.oldest_age
+            )
+            return web.json_response(
+                {
+                    "status": "unhealthy",
+                    "database": "ok",
+                    "outbox": "stalled",
+                    "oldest_pending_seconds": round(outbox.oldest_age),
+                },
+                status=503,
+            )
         return web.json_response({"status": "ok", "database": "ok"})
 
     return metrics_handler, healthz_handler

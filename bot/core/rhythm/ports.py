@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from bot.core.model import Community, Player
+from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement, WeeklyBoardCard
 from bot.core.rhythm.schedules import Schedule, ScheduleSpec
 from bot.core.rhythm.stats import AnswerFact
@@ -88,6 +89,13 @@ class RhythmStore(Protocol):
         self, claim: JobClaim, status: JobStatus, now: datetime, detail: str | None = None
     ) -> bool:
         """Mark a held job done, skipped or failed; False if the claim was lost."""
+        ...
+
+    async def finish_job_posting(
+        self, claim: JobClaim, now: datetime, platform: str, message: OutboxMessage
+    ) -> bool:
+        """Mark a held job done and put its message in the outbox, in one transaction;
+        False (and nothing written) if the claim was lost."""
         ...
 
     async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
