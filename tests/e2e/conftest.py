@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from bot.store import upgrade
+from tests.conftest import _reset_postgresql
 from tests.fake_discord import FakeDiscord
 from tests.mock_slack.server import MockSlack
 
@@ -30,3 +35,18 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
     finally:
         await server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def bot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database for bot processes: a migrated SQLite file (the bot migrates SQLite
+    itself, so it must carry Alembic's revision), or the emptied PostgreSQL test one."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        await asyncio.to_thread(upgrade, url)
+        return url
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    await _reset_postgresql(url)
+    return url

@@ -50,6 +50,13 @@ class Message:
     blocks: list[dict[str, Any]]
     edits: int = 0
     files: list[str] = field(default_factory=list)  # ids of files shared with the message
+    history: list[list[dict[str, Any]]] = field(default_factory=list)  # blocks, post + edits
+    history_text: str = ""  # the notification text it was posted with
+
+    @property
+    def has_buttons(self) -> bool:
+        """Whether the message offers answer controls now."""
+        return has_actions(self.blocks)
 
     @property
     def plain(self) -> str:
@@ -89,6 +96,11 @@ class _Fault:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def has_actions(blocks: list[dict[str, Any]]) -> bool:
+    """Whether Block Kit blocks hold an actions block (buttons, checkboxes)."""
+    return any(block.get("type") == "actions" for block in blocks)
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:
@@ -285,8 +297,14 @@ class MockSlack:
         if method == "chat.postMessage":
             ts = self._next_ts()
             channel = str(params["channel"])
+            blocks = _blocks(params)
             self.messages[(channel, ts)] = Message(
-                channel, ts, str(params.get("text", "")), _blocks(params)
+                channel,
+                ts,
+                str(params.get("text", "")),
+                blocks,
+                history=[blocks],
+                history_text=str(params.get("text", "")),
             )
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
         if method == "chat.update":
@@ -297,6 +315,7 @@ class MockSlack:
             message.text = str(params.get("text", message.text))
             message.blocks = _blocks(params) if "blocks" in params else message.blocks
             message.edits += 1
+            message.history.append(message.blocks)
             return {"ok": True, "channel": key[0], "ts": key[1]}
         if method == "chat.postEphemeral":
             channel, user = str(params["channel"]), str(params["user"])
