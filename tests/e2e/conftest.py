@@ -42,11 +42,23 @@ async def bot_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> st
     """A database for bot processes: a migrated SQLite file (the bot migrates SQLite
     itself, so it must carry Alembic's revision), or the emptied PostgreSQL test one."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-        await asyncio.to_thread(upgrade, url)
-        return url
+        return await migrated_sqlite(tmp_path)
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set")
     await _reset_postgresql(url)
+    return url
+
+
+@pytest.fixture
+async def sqlite_bot_database_url(tmp_path: Path) -> str:
+    """A migrated SQLite file only: for the platform tests whose PostgreSQL side the
+    Slack ones already cover (each process costs seconds)."""
+    return await migrated_sqlite(tmp_path)
+
+
+async def migrated_sqlite(tmp_path: Path) -> str:
+    """A SQLite database at Alembic's head, as a bot process finds one it migrated."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await asyncio.to_thread(upgrade, url)
     return url
