@@ -27,7 +27,7 @@ async def scalar(url: str, sql: str, **params: Any) -> Any:
     return found[0][0] if found else None
 
 
-async def wait_for_value(url: str, sql: str, value: Any, seconds: float = 20.0) -> None:
+async def wait_for_value(url: str, sql: str, value: Any, seconds: float = 60.0) -> None:
     """Poll a query until its first value is `value`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds

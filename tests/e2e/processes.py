@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
-START_SECONDS = 20.0  # imports, migrations and the deck sync of a cold process
+START_SECONDS = 60.0  # imports, migrations, deck sync of a cold process on a busy machine
 POLL = 0.05
 
 DECK = """\
@@ -151,7 +151,7 @@ class BotProcess:
         loop = asyncio.get_running_loop()
         sent = loop.time()
         self.process.send_signal(signum)
-        code = await asyncio.wait_for(self.process.wait(), 20)
+        code = await asyncio.wait_for(self.process.wait(), START_SECONDS)
         return code, loop.time() - sent
 
     async def exit_code(self, seconds: float = START_SECONDS) -> int:

@@ -17,7 +17,7 @@ from tests.fake_discord.harness import choice_letters
 from tests.fake_discord.payloads import Json
 from tests.fake_discord.server import FakeUser, buttons
 
-WAIT = 20.0
+WAIT = 60.0  # a poll ends as soon as it holds: this only bounds a failure
 RIGHT = ("2", "3", "5", "9")  # the pairs deck's right answers
 POSTS = r"POST /channels/\d+/messages"
 EDITS = r"PATCH /channels/\d+/messages/\d+"

@@ -26,7 +26,7 @@ from tests.e2e.slack_bot import (
 from tests.mock_slack.requests import Reply, SlackRequests, User
 from tests.mock_slack.server import Message, MockSlack
 
-WAIT = 20.0  # a round is 5 s; start-up of a cold process a few more
+WAIT = 60.0  # a poll ends as soon as it holds: this only bounds a failure
 
 
 def right_label(message: Message) -> str:
@@ -39,10 +39,13 @@ def right_label(message: Message) -> str:
     raise AssertionError(f"no right choice on:\n{message.plain}")
 
 
-async def click(slack: SlackRequests, user: User, message: Message) -> Reply | None:
-    """One click; None if the process did not answer it (it was killed)."""
+async def click(
+    slack: SlackRequests, user: User, message: Message, seconds: float = 3.0
+) -> Reply | None:
+    """One click; None if the process did not answer it within `seconds` (Slack's 3 s by
+    default; a killed process never answers)."""
     try:
-        return await asyncio.wait_for(slack.click(user, message, right_label(message)), 3.0)
+        return await asyncio.wait_for(slack.click(user, message, right_label(message)), seconds)
     except (aiohttp.ClientError, OSError, TimeoutError):
         return None
 
@@ -70,7 +73,7 @@ async def answer_all(bots: list[SlackBot], mock: MockSlack, users: list[User], n
     await wait_kinds(mock, channel, expected_sequence(n)[: 2 * n - 1])
     question = questions(mock, channel)[n - 1]
     replies = await asyncio.gather(
-        *(click(bots[i % len(bots)].slack, u, question) for i, u in enumerate(users))
+        *(click(bots[i % len(bots)].slack, u, question, 10.0) for i, u in enumerate(users))
     )
     assert all(r is not None and r.status == 200 for r in replies)
 

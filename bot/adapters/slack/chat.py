@@ -63,7 +63,7 @@ class ShortBackoff(RetryIntervalCalculator):
 
     def calculate_sleep_duration(self, current_attempt: int) -> float:
         """Seconds to wait before retry number `current_attempt` + 1."""
-        return self.base * 2**current_attempt + random.random() * self.jitter
+        return float(self.base * 2**current_attempt + random.random() * self.jitter)
 
 
 class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
