@@ -1,8 +1,9 @@
 """`quizbot doctor`: a checklist of what the bot needs, with a one-line fix for each failure.
 
 Settings, the database (reachable, migrated to the latest revision), the decks and,
-with `--online`, the chat platforms' own word on the tokens (Slack `auth.test`,
-Discord `GET /users/@me`). No secret is ever printed, only which setting is wrong.
+with `--online`, the chat platforms' own word on the tokens (Slack `auth.test` for the
+bot token and `apps.connections.open` for the app token, Discord `GET /users/@me`).
+No secret is ever printed, only which setting is wrong.
 """
 
 from __future__ import annotations
@@ -301,22 +302,34 @@ def deck_checks(settings: Settings) -> list[Check]:
 # ---- online --------------------------------------------------------------------------------
 
 
+async def _slack_post(
+    session: aiohttp.ClientSession, settings: Settings, method: str, token: str
+) -> Any:
+    """POST one Web API method with a token; the JSON body (ValueError if not JSON)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.post(settings.slack_api_url + method, headers=headers) as response:
+        return await response.json(content_type=None)
+
+
+def _slack_unreachable(name: str, settings: Settings, exc: BaseException) -> Check:
+    return Check.failed(
+        name,
+        f"no answer from {settings.slack_api_url}: {_reason(exc)}",
+        "check SLACK_API_URL and that this machine reaches slack.com (DNS, proxy, firewall)",
+    )
+
+
 async def slack_online(session: aiohttp.ClientSession, settings: Settings) -> Check:
     """Slack's `auth.test` with SLACK_BOT_TOKEN, against SLACK_API_URL."""
     name = "Slack auth.test"
     if not settings.slack_bot_token:
         return Check.skipped(name, "SLACK_BOT_TOKEN is not set or not well formed")
-    url = settings.slack_api_url + "auth.test"
-    headers = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
     try:
-        async with session.post(url, headers=headers) as response:
-            body: Any = await response.json(content_type=None)
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        return Check.failed(
-            name,
-            f"no answer from {settings.slack_api_url}: {_reason(exc)}",
-            "check SLACK_API_URL and that this machine reaches slack.com (DNS, proxy, firewall)",
+        body = await _slack_post(
+            session, settings, "auth.test", settings.slack_bot_token.get_secret_value()
         )
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return _slack_unreachable(name, settings, exc)
     if isinstance(body, dict) and body.get("ok"):
         return Check.ok(name, f"bot @{body.get('user', '?')} in workspace {body.get('team', '?')}")
     error = str(body.get("error", "unknown")) if isinstance(body, dict) else "not JSON"
@@ -327,6 +340,35 @@ async def slack_online(session: aiohttp.ClientSession, settings: Settings) -> Ch
         )
     else:
         fix = f"Slack answered {error!r}: see https://api.slack.com/methods/auth.test"
+    return Check.failed(name, f"Slack says {error}", fix)
+
+
+async def slack_app_token_online(session: aiohttp.ClientSession, settings: Settings) -> Check:
+    """Slack's `apps.connections.open` with SLACK_APP_TOKEN (Socket Mode's own first call).
+
+    The WebSocket URL it hands out is not used: it expires unused.
+    """
+    name = "Slack apps.connections.open"
+    if not settings.slack_app_token:
+        return Check.skipped(name, "SLACK_APP_TOKEN is not set (HTTP mode needs none)")
+    try:
+        body = await _slack_post(
+            session, settings, "apps.connections.open", settings.slack_app_token.get_secret_value()
+        )
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return _slack_unreachable(name, settings, exc)
+    if isinstance(body, dict) and body.get("ok"):
+        return Check.ok(name, "the app token may open Socket Mode connections")
+    error = str(body.get("error", "unknown")) if isinstance(body, dict) else "not JSON"
+    if error in _SLACK_TOKEN_ERRORS or error == "not_allowed_token_type":
+        fix = (
+            "SLACK_APP_TOKEN is wrong or revoked: Basic Information > App-Level Tokens, "
+            "generate one (xapp-) with the connections:write scope"
+        )
+    elif error == "missing_scope":
+        fix = "give the app-level token the connections:write scope"
+    else:
+        fix = f"Slack answered {error!r}: see https://api.slack.com/methods/apps.connections.open"
     return Check.failed(name, f"Slack says {error}", fix)
 
 
@@ -399,6 +441,7 @@ async def online_checks(settings: Settings, platforms: Sequence[str]) -> list[Ch
                 checks.append(await discord_gateway(session, settings))
         if "slack" in platforms:
             checks.append(await slack_online(session, settings))
+            checks.append(await slack_app_token_online(session, settings))
     return checks
 
 

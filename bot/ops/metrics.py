@@ -66,6 +66,12 @@ class Metrics:
         self.errors = Counter(
             "quizbot_errors", "Failures, by kind", ["kind"], registry=self.registry
         )
+        self.late_acks = Counter(
+            "quizbot_late_acks",
+            "Clicks acknowledged before their answer was committed (the write was slow)",
+            ["platform"],
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "quizbot_outbox_deliveries",
             "Outbox delivery attempts by this process, by outcome (sent, retried, dropped, failed)",
@@ -107,6 +113,10 @@ class Metrics:
     def observe_ack(self, seconds: float) -> None:
         """Record how long one acknowledgement took."""
         self.ack_latency.observe(seconds)
+
+    def late_ack(self, platform: str) -> Callable[[], None]:
+        """A callback that counts one late acknowledgement on `platform`."""
+        return self.late_acks.labels(platform=platform).inc
 
     @contextmanager
     def ack_timer(self) -> Iterator[None]:

@@ -7,11 +7,11 @@ import asyncio
 import struct
 from datetime import UTC, date, datetime
 
-import discord
 import pytest
 
 from bot.adapters.discord.client import DiscordChat
 from bot.core.bank import QuestionBank
+from bot.core.delivery import Undeliverable
 from bot.core.engine import QuizEngine
 from bot.core.model import ScoreRow, SubjectKind
 from bot.core.rhythm.cards import WeeklyBoardCard
@@ -322,8 +322,8 @@ async def test_weekly_board_posts_text_when_the_upload_fails_and_raises_only_if_
     assert "image" not in post["embeds"][0] and not fake.attachments(post)
 
     fake.forbid("POST", r"/channels/\d+/messages", times=2)
-    with pytest.raises(discord.Forbidden):
+    with pytest.raises(Undeliverable, match="missing access"):
         await chat.post_board(
-            fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really", key="board-test"
+            fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really", key="board-other"
         )
     assert len(boards(fake)) == 1

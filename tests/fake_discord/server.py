@@ -3,6 +3,10 @@
 The real discord.Client logs in, handshakes and receives interactions from it; every
 REST call the bot makes is recorded, and the first-response rule of interactions is
 enforced on a scaled-down clock (`time_scale` real seconds per Discord second).
+`faults` fails requests on a pattern (429, 5xx, timeouts, dropped connections:
+tests/faults.py); the key of a request is "METHOD /path", e.g.
+"POST /channels/123/messages". A create with a `nonce` and `enforce_nonce` that repeats
+an earlier one returns the earlier message, as Discord does.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fake_discord import payloads
 from tests.fake_discord.payloads import Json
+from tests.faults import FaultRule, Faults, hang_or_drop
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = 1 << 6
@@ -266,6 +271,8 @@ class FakeDiscord:
         self.identified = asyncio.Event()
         self._by_token: dict[str, InteractionRecord] = {}
         self._faults: list[_Fault] = []
+        self.faults = Faults()
+        self._nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> message id
         self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # -> (shard, count)
         self._seq = 0
         self._runner: web.AppRunner | None = None
@@ -793,6 +800,9 @@ class FakeDiscord:
         names = [f.filename for f in files]
         call = RestCall(request.method, path, dict(request.query), body, names, uploads=files)
         self.calls.append(call)
+        rule = self.faults.take(f"{request.method} {path}")
+        if rule is not None:
+            return await _inject(request, call, rule)
         for fault in self._faults:
             if fault.uploads_only and not files:
                 continue
@@ -864,7 +874,15 @@ class FakeDiscord:
             return _error(403, 50007, "Cannot send messages to this user")
         body, files = await _read_body(request)
         assert isinstance(body, dict)
-        return _json(self._new_message(body, files, webhook=False, guild=guild, channel_id=channel))
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            earlier = self._nonces.get((channel, str(nonce)))
+            if earlier is not None and earlier in self.messages:
+                return _json(self.messages[earlier])
+        message = self._new_message(body, files, webhook=False, guild=guild, channel_id=channel)
+        if nonce is not None:
+            self._nonces[(channel, str(nonce))] = message["id"]
+        return _json(message)
 
     async def _open_dm(self, request: web.Request) -> web.StreamResponse:
         body, _ = await _read_body(request)
@@ -983,6 +1001,19 @@ async def _read_body(request: web.Request) -> _Body:
         body = json.loads(text) if text else None
     request[_BODY] = (body, files)
     return body, files
+
+
+async def _inject(request: web.Request, call: RestCall, rule: FaultRule) -> web.StreamResponse:
+    """Answer a request as the rule says, without carrying it out."""
+    call.status = rule.kind if isinstance(rule.kind, int) else 0
+    dropped = await hang_or_drop(request, rule)
+    if dropped is not None:
+        return dropped
+    if rule.kind == 429:
+        body = {"message": "You are being rate limited.", "retry_after": rule.retry_after}
+        headers = {"Via": "1.1 google", "Retry-After": str(rule.retry_after)}
+        return _json({**body, "global": False}, status=429, headers=headers)
+    return _json({"code": 0, "message": f"{rule.kind}: Server Error"}, status=int(rule.kind))
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

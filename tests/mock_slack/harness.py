@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.app import build_app, http_app
 from bot.adapters.slack.chat import SlackChat, http_session, web_client
 from bot.core.bank import QuestionBank
@@ -156,6 +157,7 @@ class SlackHarness:
         mock: MockSlack | None = None,
         clock: ManualClock | None = None,
         seed: int = 7,
+        acks: AckAfterCommit | None = None,
     ) -> SlackHarness:
         """Start the mock (unless given), the store, the engine and the app server."""
         if mock is None:
@@ -182,7 +184,9 @@ class SlackHarness:
         rhythm = rhythm_for(engine)
         reviews = study_for(engine, rhythm)
         assert rhythm is not None and reviews is not None
-        app = build_app(engine, client, signing_secret=SECRET, rhythm=rhythm, reviews=reviews)
+        app = build_app(
+            engine, client, signing_secret=SECRET, rhythm=rhythm, reviews=reviews, acks=acks
+        )
         runner = web.AppRunner(http_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

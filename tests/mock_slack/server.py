@@ -1,13 +1,15 @@
 """A local mock of the Slack Web API: an aiohttp server on 127.0.0.1 that records every call.
 
-It answers what the bot uses (auth.test, chat.postMessage, chat.update,
-chat.postEphemeral, users.info, conversations.open) under /api/, and the response_url of
-every request the tests send under /response/: a response_url of a click replaces or
-deletes the clicked message with `replace_original` / `delete_original`, ephemeral ones
-included, and works five times, as Slack's does. It keeps the channel's messages as
-Slack would show them (chat.update applied), so tests can assert what a user sees, and
-it can answer a method with 429 and Retry-After, or with an error, a given number of
-times.
+It answers what the bot uses (auth.test, apps.connections.open, chat.postMessage,
+chat.update, chat.postEphemeral, users.info, conversations.open) under /api/, and the
+response_url of every request the tests send under /response/: a response_url of a
+click replaces or deletes the clicked message with `replace_original` /
+`delete_original`, ephemeral ones included, and works five times, as Slack's does. It
+keeps the channel's messages as Slack would show them (chat.update applied), so tests
+can assert what a user sees, and it can answer a method with 429 and Retry-After, or
+with an error, a given number of times. `faults` fails requests on a pattern (429, 5xx,
+timeouts, dropped connections: tests/faults.py); the key of a request is its Web API
+method, or "response_url".
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.faults import FaultRule, Faults, hang_or_drop
 
 TEAM_ID = "T0QUIZ"
 TEAM_NAME = "Study Group"
@@ -49,6 +53,13 @@ class Message:
     blocks: list[dict[str, Any]]
     edits: int = 0
     files: list[str] = field(default_factory=list)  # ids of files shared with the message
+    history: list[list[dict[str, Any]]] = field(default_factory=list)  # blocks, post + edits
+    history_text: str = ""  # the notification text it was posted with
+
+    @property
+    def has_buttons(self) -> bool:
+        """Whether the message offers answer controls now."""
+        return has_actions(self.blocks)
 
     @property
     def plain(self) -> str:
@@ -110,6 +121,11 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def has_actions(blocks: list[dict[str, Any]]) -> bool:
+    """Whether Block Kit blocks hold an actions block (buttons, checkboxes)."""
+    return any(block.get("type") == "actions" for block in blocks)
+
+
 def blocks_text(blocks: list[dict[str, Any]]) -> str:
     """All human-readable text in Block Kit blocks, in order, one piece per line."""
     out: list[str] = []
@@ -150,6 +166,8 @@ class MockSlack:
         self.dm_refusals: dict[str, str] = {}  # user id -> the error a DM to them gets
         self._response_uses: dict[str, int] = defaultdict(int)
         self._request_ids = itertools.count(1)  # shared by every sender: unique response_urls
+        self.faults = Faults()
+        self.refused_tokens: set[str] = set()  # tokens answered with invalid_auth
         self._ts = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
@@ -288,15 +306,39 @@ class MockSlack:
                 params.update(await request.post())
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
         call = Call(method, params, asyncio.get_running_loop().time(), token=token)
+        rule = self.faults.take(method)
+        if rule is not None:
+            return await self._inject(request, call, rule)
         faults = self._faults.get(method)
         if faults:
             fault = faults.popleft()
             call.status = fault.status
             await self._record(call)
             return web.json_response(fault.body, status=fault.status, headers=fault.headers)
-        body = self._answer(method, params)
+        if token in self.refused_tokens:
+            body: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        else:
+            body = self._answer(method, params)
         await self._record(call)
         return web.json_response(body)
+
+    async def _inject(
+        self, request: web.Request, call: Call, rule: FaultRule
+    ) -> web.StreamResponse:
+        """Answer a request as the rule says, without carrying it out."""
+        call.status = rule.kind if isinstance(rule.kind, int) else 0
+        await self._record(call)
+        dropped = await hang_or_drop(request, rule)
+        if dropped is not None:
+            return dropped
+        if rule.kind == 429:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(rule.retry_after)},
+            )
+        # Slack's edge answers 5xx with a plain page, not the API's JSON
+        return web.Response(status=int(rule.kind), text="upstream error", content_type="text/html")
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -309,6 +351,9 @@ class MockSlack:
                 "user_id": self.bot_user_id,
                 "bot_id": "B0BOT",
             }
+        if method == "apps.connections.open":
+            # no websocket is served there: a Socket Mode client never gets connected
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
         if method == "conversations.open":
             user = str(params.get("users", ""))
             error = self.dm_refusals.get(user)
@@ -323,8 +368,14 @@ class MockSlack:
             recipient = channel[1:] if channel.startswith("D") else None
             if recipient is not None and self.dm_refusals.get(recipient):
                 return {"ok": False, "error": self.dm_refusals[recipient]}
+            blocks = _blocks(params)
             self.messages[(channel, ts)] = Message(
-                channel, ts, str(params.get("text", "")), _blocks(params)
+                channel,
+                ts,
+                str(params.get("text", "")),
+                blocks,
+                history=[blocks],
+                history_text=str(params.get("text", "")),
             )
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
         if method == "chat.update":
@@ -335,6 +386,7 @@ class MockSlack:
             message.text = str(params.get("text", message.text))
             message.blocks = _blocks(params) if "blocks" in params else message.blocks
             message.edits += 1
+            message.history.append(message.blocks)
             return {"ok": True, "channel": key[0], "ts": key[1]}
         if method == "chat.postEphemeral":
             channel, user = str(params["channel"]), str(params["user"])
@@ -390,6 +442,9 @@ class MockSlack:
         channel, user = request.match_info["channel"], request.match_info["user"]
         body = await request.json()
         call = Call("response_url", body, asyncio.get_running_loop().time(), path=request.path)
+        rule = self.faults.take("response_url")
+        if rule is not None:
+            return await self._inject(request, call, rule)
         key = request.match_info["key"]
         self._response_uses[key] += 1
         if self._response_uses[key] > 5:

@@ -410,3 +410,39 @@ def test_quizbot_doctor_lists_a_bad_token_instead_of_stopping(
     assert captured.err == ""
     assert "✗ DISCORD_TOKEN: not shaped like a bot token" in captured.out
     assert "✓ database: reachable" in captured.out
+
+
+async def test_online_checks_the_app_token_with_apps_connections_open(
+    migrated: Values, slack: MockSlack
+) -> None:
+    settings = replace(
+        migrated, slack_bot_token=SLACK_BOT, slack_app_token=SLACK_APP, slack_api_url=slack.base_url
+    )
+    check = by_name(await run_checks(settings, online=True))["Slack apps.connections.open"]
+    assert check.status is Status.OK, check
+    [call] = slack.calls_to("apps.connections.open")
+    assert call.token == SLACK_APP
+
+    slack.refused_tokens.add(SLACK_APP)
+    checks = await run_checks(settings, online=True)
+    code, text = printed(checks)
+    check = by_name(checks)["Slack apps.connections.open"]
+    assert code == 1 and check.status is Status.FAILED
+    assert check.detail == "Slack says invalid_auth"
+    assert "SLACK_APP_TOKEN" in check.fix and "connections:write" in check.fix
+    assert by_name(checks)["Slack auth.test"].status is Status.OK  # the bot token is fine
+    assert SLACK_APP not in text
+
+
+async def test_online_without_an_app_token_skips_its_check(
+    migrated: Values, slack: MockSlack
+) -> None:
+    settings = replace(
+        migrated,
+        slack_bot_token=SLACK_BOT,
+        slack_signing_secret=SIGNING,
+        slack_api_url=slack.base_url,
+    )
+    check = by_name(await run_checks(settings, online=True))["Slack apps.connections.open"]
+    assert check.status is Status.SKIPPED
+    assert not slack.calls_to("apps.connections.open")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
 import discord
 from discord.utils import MISSING
 
+from bot.adapters.discord.delivery import SEND_TIMEOUT, delivering
 from bot.adapters.discord.direct import send_direct
 from bot.adapters.discord.views import (
     closed_question_embed,
@@ -42,9 +44,12 @@ class DiscordChat:
     """Shows the engine's cards in Discord channels (the core's ChatPort and BoardPort),
     and sends study reminders (DirectMessagePort)."""
 
-    def __init__(self, client: discord.Client, *, theme: str = "dark") -> None:
+    def __init__(
+        self, client: discord.Client, *, theme: str = "dark", timeout: float = SEND_TIMEOUT
+    ) -> None:
         self.client = client
         self.theme = theme
+        self.timeout = timeout  # a request hanging longer is retried later by the outbox
         self._images: dict[int, str] = {}  # round id -> attached picture, for the reveal edit
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
@@ -56,14 +61,13 @@ class DiscordChat:
         picture = await question_picture(card, self.theme)
         if picture is not None:
             self._images[card.round_id] = picture.filename
-        try:
+        async with delivering("posting a question", seconds=self.timeout):
             message = await self._channel(channel_id).send(
                 embed=question_embed(card, image=picture is not None),
                 view=question_view(card),
                 file=attachment(picture) if picture is not None else MISSING,
+                nonce=key,
             )
-        except discord.Forbidden as exc:
-            raise Undeliverable(f"missing permission ({exc.text or exc.status})") from exc
         return str(message.id)
 
     async def update_question(
@@ -72,7 +76,8 @@ class DiscordChat:
         """Refresh the answers-so-far line (the engine limits how often)."""
         image = card.round_id in self._images or question_source(card) is not None
         message = self._channel(channel_id).get_partial_message(int(message_ref))
-        await message.edit(embed=question_embed(card, image=image))
+        async with delivering("updating a question", seconds=self.timeout):
+            await message.edit(embed=question_embed(card, image=image))
 
     async def post_reveal(
         self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
@@ -85,20 +90,24 @@ class DiscordChat:
             if image is None and question_source(card) is not None:
                 image = question_picture_name(card)
             try:
-                await channel.get_partial_message(int(message_ref)).edit(
-                    embed=closed_question_embed(card, image_name=image),
-                    view=closed_question_view(card),
-                )
-            except discord.HTTPException:
-                # the reveal matters more than the old message: post it anyway
-                log.exception("closing the question message of round %s failed", card.round_id)
+                async with delivering("closing a question", seconds=self.timeout):
+                    await channel.get_partial_message(int(message_ref)).edit(
+                        embed=closed_question_embed(card, image_name=image),
+                        view=closed_question_view(card),
+                    )
+            except Undeliverable as exc:
+                # the message is gone or not ours: the reveal matters more, post it anyway
+                log.warning("closing the question of round %s failed: %s", card.round_id, exc)
         embed = reveal_embed(card)
         picture = await explanation_picture(card, self.theme)
         if picture is not None:
             embed.set_image(url=f"attachment://{picture.filename}")
-        await channel.send(
-            embed=embed, file=attachment(picture) if picture is not None else MISSING
-        )
+        async with delivering("posting a reveal", seconds=self.timeout):
+            await channel.send(
+                embed=embed,
+                file=attachment(picture) if picture is not None else MISSING,
+                nonce=key,
+            )
 
     async def send_direct(self, player_external_id: str, text: str) -> None:
         """DM a member; DirectMessageRefused when Discord will not deliver it."""
@@ -106,7 +115,8 @@ class DiscordChat:
 
     async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz summary."""
-        await self._channel(channel_id).send(embed=summary_embed(card))
+        async with delivering("posting a summary", seconds=self.timeout):
+            await self._channel(channel_id).send(embed=summary_embed(card), nonce=key)
 
     async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
         """Send the host a direct message, best effort."""
@@ -127,13 +137,17 @@ class DiscordChat:
         channel = self._channel(channel_id)
         if image is not None:
             try:
-                await channel.send(
-                    embed=weekly_board_embed(card, image=True),
-                    file=discord.File(io.BytesIO(image), filename=LEADERBOARD_IMAGE),
-                )
+                async with asyncio.timeout(self.timeout):
+                    await channel.send(
+                        embed=weekly_board_embed(card, image=True),
+                        file=discord.File(io.BytesIO(image), filename=LEADERBOARD_IMAGE),
+                        nonce=key,
+                    )
                 return
-            except discord.HTTPException:
+            except (discord.HTTPException, TimeoutError):
                 log.warning(
                     "posting the board of %s with its chart failed", card.week, exc_info=True
                 )
-        await channel.send(embed=weekly_board_embed(card))
+        # the same nonce: a refused upload created nothing, an accepted one is returned
+        async with delivering("posting a board", seconds=self.timeout):
+            await channel.send(embed=weekly_board_embed(card), nonce=key)

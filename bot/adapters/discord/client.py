@@ -9,11 +9,13 @@ game is the engine's (and the weekly rhythm's). `run_discord`, `sync_commands` a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -48,6 +50,7 @@ BOT_PERMISSIONS = discord.Permissions(
     read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")
+CLOSE_SECONDS = 3.0  # closing the gateway; past this it is cut off
 TOKEN_REJECTED = (
     "DISCORD_TOKEN was rejected by Discord: copy the bot token again from the "
     "Developer Portal (Bot > Reset Token)"
@@ -90,6 +93,8 @@ class QuizBot(discord.AutoShardedClient):
             intents=discord.Intents(guilds=True), guild_ready_timeout=guild_ready_timeout
         )
         self.defer_after = defer_after
+        # counts an answer click deferred because its write was slow (a late ack)
+        self.on_late_ack: Callable[[], None] = lambda: None
         self.tree = QuizCommandTree(self)
         quiz = QuizCommands(self)
         add_review(quiz, self)
@@ -129,16 +134,37 @@ class QuizBot(discord.AutoShardedClient):
         """Take the gateway's events for `runtime` until `stop` is set (or the gateway ends)."""
         self.attach(runtime.engine, runtime.rhythm, runtime.study)
         self.metrics = runtime.metrics
-        closer = asyncio.create_task(self._close_when(stop))
+        self.on_late_ack = runtime.metrics.late_ack(PLATFORM)
+        gateway = asyncio.ensure_future(self.connect())
+        stopping = asyncio.ensure_future(stop.wait())
         try:
-            await self.connect()
+            await asyncio.wait({gateway, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if gateway.done():
+                gateway.result()  # the gateway ended by itself: its error is the command's
         finally:
             stop.set()
-            await closer
+            stopping.cancel()
+            if not gateway.done():
+                await self._stop_gateway(gateway)
 
-    async def _close_when(self, stop: asyncio.Event) -> None:
-        await stop.wait()
-        await self.close()
+    async def _stop_gateway(self, gateway: asyncio.Future[None]) -> None:
+        """Close the client; the gateway task ends with it, unless it sleeps between two
+        reconnection attempts (discord.py's backoff grows to minutes): then it is
+        cancelled."""
+        if not self.is_closed():
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_SECONDS):
+                    await self.close()
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await asyncio.shield(gateway)
+        except (TimeoutError, asyncio.CancelledError):
+            gateway.cancel()
+        except Exception:
+            # discord.py can trip over its own half-made connection when closed mid-way
+            log.debug("the gateway ended with an error after the stop", exc_info=True)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await gateway
 
     async def launch_shards(self) -> None:
         """Settle the shard count and ids, then connect the shards.
@@ -199,6 +225,11 @@ async def login(bot: discord.Client, token: str) -> None:
         await bot.login(token)
     except discord.LoginFailure:
         raise SettingsError(TOKEN_REJECTED) from None
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
+        raise SettingsError(
+            f"Discord could not be reached at DISCORD_API_URL ({exc.__class__.__name__}): "
+            "check the network, or the setting"
+        ) from None
 
 
 def sync_commands(settings: Settings, guild_id: int | None) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from discord import ui
 from discord.utils import MISSING
 
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.delivery import Undeliverable
 from bot.core.errors import QuizError
 from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
 from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
@@ -83,15 +84,20 @@ async def respond(
     *,
     defer_after: float,
     public: bool = False,
+    on_defer: Callable[[], None] | None = None,
 ) -> None:
     """Answer with `work`'s reply: directly when it is quick, else defer first and follow up.
 
     A QuizError becomes an ephemeral line; `public` says how to defer, i.e. what the
-    reply usually is. A reply whose picture cannot be uploaded is sent as text.
+    reply usually is. A reply whose picture cannot be uploaded is sent as text. The
+    response goes out after `work` is done (an answer is committed before Discord hears
+    of it) unless that takes `defer_after`: then a defer, counted by `on_defer`.
     """
     task = asyncio.ensure_future(_guarded(work))
     done, _ = await asyncio.wait({task}, timeout=defer_after)
     if not done:
+        if on_defer is not None:
+            on_defer()
         await interaction.response.defer(ephemeral=not public, thinking=True)
     reply = await task
     try:
@@ -132,7 +138,7 @@ async def _guarded(work: Awaitable[Reply]) -> Reply:
         return await work
     except QuizError as exc:
         return Reply(str(exc))
-    except discord.Forbidden:
+    except (discord.Forbidden, Undeliverable):
         return Reply(NO_ACCESS)
     except Exception:
         log.exception("handling an interaction failed")
@@ -198,7 +204,7 @@ class AnswerButton(
         """Record the click as this choice; the clicker gets a private receipt."""
         bot: QuizBot = interaction.client
         work = _receipt(bot, self.round_id, player_of(interaction), (self.position,))
-        await respond(interaction, work, defer_after=bot.defer_after)
+        await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
 
 
 class AnswerSelect(
@@ -243,7 +249,7 @@ class AnswerSelect(
         bot: QuizBot = interaction.client
         positions = [int(v) for v in self.item.values if v.isdigit()]
         work = _receipt(bot, self.round_id, player_of(interaction), positions)
-        await respond(interaction, work, defer_after=bot.defer_after)
+        await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
 
 
 # ---- the question ---------------------------------------------------------------------

@@ -15,14 +15,15 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
+from bot.adapters.slack.connect import check_token, serve_socket_mode
 from bot.adapters.slack.decks import register_deck_listeners
 from bot.adapters.slack.listeners import QuizCommands, QuizListeners, drop_retried_commands
 from bot.adapters.slack.review import SlackReviews
@@ -63,11 +64,13 @@ def build_app(
     socket_mode: bool = False,
     rhythm: WeeklyRhythm | None = None,
     reviews: Reviews | None = None,
+    acks: AckAfterCommit | None = None,
 ) -> AsyncApp:
     """The Bolt app: `/quiz` and the answer controls, on `client` for the Web API.
 
     HTTP mode verifies every request with `signing_secret` (401 otherwise); Socket Mode
-    connections are authenticated by the app token instead.
+    connections are authenticated by the app token instead. `acks` says when a click is
+    acknowledged (after its answer is committed, or late).
     """
     if not socket_mode and not signing_secret:
         raise SettingsError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it")
@@ -80,7 +83,7 @@ def build_app(
     replies = Replies(client)
     study = SlackReviews(reviews, replies, [d.name for d in engine.bank.decks()])
     commands = QuizCommands(engine, client, replies, rhythm, study)
-    listeners = QuizListeners(engine, commands, replies)
+    listeners = QuizListeners(engine, commands, replies, acks)
     study.register(app)
     app.use(drop_retried_commands)
     register_deck_listeners(app, engine, client, replies)  # before /quiz: it takes `deck ...`
@@ -164,9 +167,10 @@ async def serve_slack(
             socket_mode=mode == "socket",
             rhythm=runtime.rhythm,
             reviews=runtime.study,
+            acks=AckAfterCommit(on_late=runtime.metrics.late_ack(PLATFORM)),
         )
         if mode == "socket":
-            await _serve_socket_mode(
+            await serve_socket_mode(
                 app, settings.slack_app_token.get_secret_value(), stop, on_ready
             )
         else:
@@ -181,27 +185,14 @@ async def serve_slack(
 
 @asynccontextmanager
 async def slack_chat(settings: Settings) -> AsyncIterator[SlackChat]:
-    """The bot's ChatPort on one HTTP session for all of its calls to Slack."""
+    """The bot's ChatPort on one HTTP session for all of its calls to Slack; the bot
+    token is checked first (auth.test), in either mode: a refused one ends the command."""
     async with http_session() as session:
-        yield SlackChat(
-            web_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url, session=session
-            )
+        client = web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, session=session
         )
-
-
-async def _serve_socket_mode(
-    app: AsyncApp, app_token: str, stop: asyncio.Event, on_ready: Callable[[int], None] | None
-) -> None:
-    handler = AsyncSocketModeHandler(app, app_token)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    log.info("slack: connected in Socket Mode")
-    if on_ready is not None:
-        on_ready(0)
-    try:
-        await stop.wait()
-    finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
+        await check_token("SLACK_BOT_TOKEN", client.auth_test)
+        yield SlackChat(client)
 
 
 async def _serve_http(

@@ -15,7 +15,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -31,8 +33,10 @@ from bot.adapters.slack.blocks import (
     summary_blocks,
     summary_text,
 )
+from bot.adapters.slack.delivery import delivering
 from bot.adapters.slack.direct import send_direct
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.delivery import Undeliverable
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render.pictures import MathPicture, explanation_picture, question_picture
 
@@ -42,7 +46,27 @@ Body = Mapping[str, Any]
 
 PICTURE_THEME = "light"  # Slack's usual client theme: the colours of the math pictures
 RATE_LIMIT_RETRIES = 3
+# a 500 or 503 is retried twice here, 0.25 s and 0.5 s later; past that the outbox
+# retries the message with its own, longer backoff
+SERVER_ERROR_RETRIES = 2
+SERVER_ERROR_BACKOFF = 0.25
 HTTP_TIMEOUT = 10.0
+
+
+class ShortBackoff(RetryIntervalCalculator):
+    """`base`, 2 x `base`, 4 x `base`, ... plus up to `jitter` seconds.
+
+    slack_sdk's default adds up to a whole second of jitter to every retry: too slow for
+    a question the players are waiting for.
+    """
+
+    def __init__(self, base: float = SERVER_ERROR_BACKOFF, jitter: float = 0.1) -> None:
+        self.base = base
+        self.jitter = jitter
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        """Seconds to wait before retry number `current_attempt` + 1."""
+        return float(self.base * 2**current_attempt + random.random() * self.jitter)
 
 
 class RetryAfterHandler(AsyncRateLimitErrorRetryHandler):
@@ -99,10 +123,15 @@ def web_client(
     session: aiohttp.ClientSession | None = None,
     jitter: float = 0.5,
 ) -> AsyncWebClient:
-    """The bot's Web API client: retries connection errors and 429s (chat.update is Tier 3)."""
+    """The bot's Web API client: retries connection errors, 429s (chat.update is Tier 3)
+    and 500/503s, each a bounded number of times."""
     handlers: list[AsyncRetryHandler] = [
         AsyncConnectionErrorRetryHandler(),
         RetryAfterHandler(jitter=jitter),
+        AsyncServerErrorRetryHandler(
+            max_retry_count=SERVER_ERROR_RETRIES,
+            interval_calculator=ShortBackoff(jitter=min(jitter, 0.1)),
+        ),
     ]
     return AsyncWebClient(
         token=token,
@@ -115,7 +144,12 @@ def web_client(
 
 class SlackChat:
     """Shows the engine's cards in Slack channels: the ChatPort (and BoardPort) for Slack,
-    and sends study reminders (DirectMessagePort)."""
+    and sends study reminders (DirectMessagePort).
+
+    Failures are raised as RetryLater or Undeliverable (bot.core.delivery). The `key`
+    of each call is not sent: Slack has no idempotent post, so a post Slack accepted
+    just before the process died, unrecorded, is posted again by the next attempt.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -126,9 +160,10 @@ class SlackChat:
 
     async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Post a question; its message ts is the reference for later edits."""
-        response = await self.client.chat_postMessage(
-            channel=channel_id, text=question_text(card), blocks=question_blocks(card)
-        )
+        async with delivering("chat.postMessage (question)"):
+            response = await self.client.chat_postMessage(
+                channel=channel_id, text=question_text(card), blocks=question_blocks(card)
+            )
         await self._attach(channel_id, await question_picture(card, PICTURE_THEME), card.heading)
         return str(response["ts"])
 
@@ -136,37 +171,47 @@ class SlackChat:
         self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
     ) -> None:
         """Refresh the answers-so-far line (the engine already bounds how often)."""
-        await self.client.chat_update(
-            channel=channel_id,
-            ts=message_ref,
-            text=question_text(card),
-            blocks=question_blocks(card),
-        )
+        async with delivering("chat.update (count)"):
+            await self.client.chat_update(
+                channel=channel_id,
+                ts=message_ref,
+                text=question_text(card),
+                blocks=question_blocks(card),
+            )
 
     async def post_reveal(
         self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
     ) -> None:
-        """Take the buttons off the question, mark the answer, then post the reveal."""
+        """Take the buttons off the question, mark the answer, then post the reveal.
+
+        A passing failure of the edit is raised, so that the retry closes the message
+        before it reveals; an edit that can never work (the message was deleted) is
+        logged and the reveal posted anyway.
+        """
         if message_ref is not None:
             try:
-                await self.client.chat_update(
-                    channel=channel_id,
-                    ts=message_ref,
-                    text=question_text_closed(card),
-                    blocks=closed_question_blocks(card),
-                )
-            except SlackApiError as exc:
-                # stale buttons only get "This round is closed"; the reveal matters more
-                log.warning("closing the question message failed: %s", exc.response.get("error"))
-        await self.client.chat_postMessage(
-            channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
-        )
+                async with delivering("chat.update (closed question)"):
+                    await self.client.chat_update(
+                        channel=channel_id,
+                        ts=message_ref,
+                        text=question_text_closed(card),
+                        blocks=closed_question_blocks(card),
+                    )
+            except Undeliverable as exc:
+                log.warning("closing the question message failed: %s", exc.reason)
+        async with delivering("chat.postMessage (reveal)"):
+            await self.client.chat_postMessage(
+                channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
+            )
         await self._attach(channel_id, await explanation_picture(card, PICTURE_THEME), card.heading)
 
     async def _attach(self, channel_id: str, picture: MathPicture | None, title: str) -> None:
         """Share a math picture under the message it belongs to, as the leaderboard chart
         is shared; its words go as `alt_txt` for a screen reader. Without files:write
-        (or on any upload error) the message's Unicode text stands alone."""
+        (or on any upload error) the message's Unicode text stands alone.
+
+        Never raises: the message itself is posted already, and a retry of the whole
+        delivery would post it a second time."""
         if picture is None:
             return
         try:
@@ -177,17 +222,26 @@ class SlackChat:
                 title=f"{title} (math)",
                 alt_txt=picture.alt,
             )
-        except SlackApiError as exc:
-            log.warning("uploading the math picture failed: %s", exc.response.get("error"))
+        except Exception as exc:
+            log.warning("uploading the math picture failed: %s", exc)
 
     async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz podium."""
-        await self.client.chat_postMessage(
-            channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
-        )
+        async with delivering("chat.postMessage (summary)"):
+            await self.client.chat_postMessage(
+                channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
+            )
 
     async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
-        """Send the host a direct message (the app's DM with them), best effort."""
+        """Tell the host, best effort: in the channel where only they see it, else (the
+        bot may no longer post there) in the app's direct message with them."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel_id, user=host_external_id, text=text
+            )
+            return
+        except Exception as exc:
+            log.info("telling the host %s in the channel failed: %s", host_external_id, exc)
         try:
             await self.client.chat_postMessage(channel=host_external_id, text=text)
         except Exception:
@@ -214,11 +268,12 @@ class SlackChat:
                 return
             except SlackApiError as exc:
                 log.warning("uploading the board chart failed: %s", exc.response.get("error"))
-        await self.client.chat_postMessage(
-            channel=channel_id,
-            text=text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
-        )
+        async with delivering("chat.postMessage (board)"):
+            await self.client.chat_postMessage(
+                channel=channel_id,
+                text=text,
+                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+            )
 
 
 def question_text_closed(card: RevealCard) -> str:

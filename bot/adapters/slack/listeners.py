@@ -1,8 +1,9 @@
 """Slack's listeners: `/quiz` and the answer controls, as methods of one class.
 
 Bolt accepts bound methods as listeners (bolt-python's
-tests/scenario_tests_async/test_app_using_methods_in_class.py); each acknowledges at
-once and then asks the engine. The subcommands of `/quiz` are QuizCommands' methods.
+tests/scenario_tests_async/test_app_using_methods_in_class.py). A command is
+acknowledged at once and then carried out; a click is acknowledged once its answer is
+committed (acks.py). The subcommands of `/quiz` are QuizCommands' methods.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.blocks import (
     CHOICES_ACTION,
     card_text,
@@ -40,6 +42,7 @@ from bot.adapters.slack.parse import (
 )
 from bot.adapters.slack.review import SlackReviews
 from bot.core.cards import Receipt, ReceiptKind
+from bot.core.delivery import Undeliverable
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import CommunityRef, PlayerRef
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 
 THEME = "light"  # Slack's usual client theme: the colours of the charts
 # Slack's errors when the bot may not post where /quiz was typed
+ANSWER_FAILED = "Your answer could not be saved; please click again"
 _CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
 
 
@@ -153,8 +157,8 @@ class QuizCommands:
             await self.engine.start(
                 community_of(body), channel_of(body), player_of(body), command.request
             )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in _CANNOT_POST:
+        except (SlackApiError, Undeliverable) as exc:
+            if isinstance(exc, SlackApiError) and exc.response.get("error") not in _CANNOT_POST:
                 raise
             await self.replies.ephemeral(
                 body, "I can't post in this channel. Invite me first: `/invite @Quiz`"
@@ -308,12 +312,19 @@ async def drop_retried_commands(
 
 
 class QuizListeners:
-    """The app's listeners: every one acknowledges first, then asks the engine."""
+    """The app's listeners: commands acknowledge first, answers once they are stored."""
 
-    def __init__(self, engine: QuizEngine, commands: QuizCommands, replies: Replies) -> None:
+    def __init__(
+        self,
+        engine: QuizEngine,
+        commands: QuizCommands,
+        replies: Replies,
+        acks: AckAfterCommit | None = None,
+    ) -> None:
         self.engine = engine
         self.commands = commands
         self.replies = replies
+        self.acks = acks or AckAfterCommit()
 
     async def quiz_command(self, ack: AsyncAck, body: Body) -> None:
         """`/quiz ...`: parse the text, then run the subcommand."""
@@ -331,12 +342,16 @@ class QuizListeners:
         self, ack: AsyncAck, body: Body, action: Body, request: AsyncBoltRequest
     ) -> None:
         """A letter button of a single-answer question."""
-        await ack()
         parsed = parse_answer_value(str(action.get("value", "")))
         if parsed is None:
+            await ack()
             return
         round_id, position = parsed
-        receipt = await self.engine.record_answer(round_id, player_of(body), [position])
+        write = self.engine.record_answer(round_id, player_of(body), [position])
+        receipt = await self.acks.record(ack, write)
+        if receipt is None:
+            await self.replies.ephemeral(body, ANSWER_FAILED)
+            return
         retried = bool(retry_number(request))
         await send_receipt(self.replies, body, receipt, [position], retried=retried)
 
@@ -344,15 +359,18 @@ class QuizListeners:
         self, ack: AsyncAck, body: Body, action: Body, request: AsyncBoltRequest
     ) -> None:
         """Submit under the checkboxes of a multiple-answer question."""
-        await ack()
         value = str(action.get("value", ""))
-        if not value.isdigit():
-            return
-        positions = submitted_positions(body, int(value))
+        positions = submitted_positions(body, int(value)) if value.isdigit() else []
         if not positions:
-            await self.replies.ephemeral(body, "Tick one or more boxes first, then Submit")
+            await ack()
+            if value.isdigit():
+                await self.replies.ephemeral(body, "Tick one or more boxes first, then Submit")
             return
-        receipt = await self.engine.record_answer(int(value), player_of(body), positions)
+        write = self.engine.record_answer(int(value), player_of(body), positions)
+        receipt = await self.acks.record(ack, write)
+        if receipt is None:
+            await self.replies.ephemeral(body, ANSWER_FAILED)
+            return
         retried = bool(retry_number(request))
         await send_receipt(self.replies, body, receipt, positions, retried=retried)
 

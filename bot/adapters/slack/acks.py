@@ -1,0 +1,58 @@
+"""Acknowledge a click only once its answer is committed.
+
+Slack does not resend a click it got a 200 for, so the 200 goes out after the answer's
+transaction: an acknowledged answer survives a crash. Slack drops a click that is not
+acknowledged within 3 s, so a write that takes longer than `late_after` is acknowledged
+anyway; the member then gets the receipt (or a failure line) by response_url when the
+write finishes, and the late ack is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+log = logging.getLogger(__name__)
+
+LATE_ACK_SECONDS = 2.0  # Slack's deadline is 3 s; the 200 needs time to get there
+
+T = TypeVar("T")
+
+
+def _no_count() -> None:
+    """Count nothing."""
+
+
+class AckAfterCommit:
+    """Runs a click's write, then acknowledges; at `late_after` seconds, acknowledges first."""
+
+    def __init__(
+        self, *, late_after: float = LATE_ACK_SECONDS, on_late: Callable[[], None] = _no_count
+    ) -> None:
+        self.late_after = late_after
+        self.on_late = on_late
+
+    async def record(self, ack: AsyncAck, write: Awaitable[T]) -> T | None:
+        """`write`'s result, acknowledged after it committed (or late, after `late_after`).
+
+        A write that fails is acknowledged too, logged, and None returned: the caller
+        tells the member. (Raising it would reach Bolt, which then overwrites the ack it
+        has not sent yet and answers Slack 404.)
+        """
+        task = asyncio.ensure_future(write)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.late_after)
+            if not done:
+                self.on_late()
+                log.warning("an answer took over %.1f s to commit; acked first", self.late_after)
+        finally:
+            await ack()
+        try:
+            return await task
+        except Exception:
+            log.exception("recording an answer failed")
+            return None

@@ -1,0 +1,124 @@
+"""A click is acknowledged after its answer is committed; a slow write is acknowledged
+late (counted) and the receipt follows by response_url; a failed write gets a clear line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from bot.adapters.slack.acks import AckAfterCommit
+from bot.core.cards import Receipt
+from bot.core.model import PlayerRef
+from tests.mock_slack.harness import ADA, BEN, SlackHarness, right_letters
+
+LATE_AFTER = 0.3
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+async def late() -> Counter:
+    return Counter()
+
+
+@pytest.fixture
+async def harness(database_url: str, late: Counter) -> AsyncIterator[SlackHarness]:
+    acks = AckAfterCommit(late_after=LATE_AFTER, on_late=late)
+    opened = await SlackHarness.open(database_url, acks=acks)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+RecordAnswer = Callable[[int, PlayerRef, Sequence[int]], Awaitable[Receipt]]
+
+
+def gate_answers(h: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Hold every answer's write until the returned event is set."""
+    gate = asyncio.Event()
+    record: RecordAnswer = h.engine.record_answer
+
+    async def held(*args: Any, **kwargs: Any) -> Receipt:
+        await gate.wait()
+        return await record(*args, **kwargs)
+
+    monkeypatch.setattr(h.engine, "record_answer", held)
+    return gate
+
+
+async def answered(h: SlackHarness) -> int:
+    rounds = await h.store.open_round_counts([_round_id(h)])
+    return rounds[0].answered if rounds else -1
+
+
+def _round_id(h: SlackHarness) -> int:
+    button = next(e for b in h.question().blocks if b["type"] == "actions" for e in b["elements"])
+    return int(str(button["value"]).split(":")[0])
+
+
+async def start(h: SlackHarness) -> None:
+    await h.slack.command(ADA, "start science 3 30s")
+    await h.mock.wait_for(lambda: any(m.startswith("*Question") for m in h.messages()))
+    await h.settle()
+
+
+async def test_the_200_goes_out_only_once_the_answer_is_stored(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, late: Counter
+) -> None:
+    await start(harness)
+    gate = gate_answers(harness, monkeypatch)
+    q = harness.question()
+    click = asyncio.create_task(harness.slack.click(BEN, q, right_letters(q)[0]))
+    done, _ = await asyncio.wait({click}, timeout=LATE_AFTER / 3)
+    assert not done, "acknowledged before the answer was written"
+    gate.set()
+    reply = await click
+    assert reply.status == 200
+    assert await answered(harness) == 1  # stored by the time Slack has its 200
+    assert late.count == 0
+    [receipt] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
+    assert receipt.startswith("Locked in")
+
+
+async def test_a_slow_write_is_acknowledged_late_then_the_receipt_follows(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, late: Counter
+) -> None:
+    await start(harness)
+    gate = gate_answers(harness, monkeypatch)
+    q = harness.question()
+    reply = await harness.slack.click(BEN, q, right_letters(q)[0])
+    assert reply.status == 200
+    assert LATE_AFTER <= reply.seconds < LATE_AFTER + 1.0
+    assert late.count == 1
+    assert await answered(harness) == 0 and not harness.mock.ephemerals_for(BEN.id)
+    gate.set()
+    [receipt] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
+    assert await answered(harness) == 1
+    assert receipt.startswith("Locked in")
+
+
+async def test_a_failed_write_is_acknowledged_and_the_member_told(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, late: Counter
+) -> None:
+    await start(harness)
+
+    async def broken(*args: Any, **kwargs: Any) -> Receipt:
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(harness.engine, "record_answer", broken)
+    q = harness.question()
+    reply = await harness.slack.click(BEN, q, right_letters(q)[0])
+    assert reply.status == 200
+    [line] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
+    assert "click again" in line
+    assert late.count == 0
