@@ -92,7 +92,7 @@ async def test_slack_gets_the_question_picture_with_alt_text(
     slack: tuple[MockSlack, SlackChat],
 ) -> None:
     mock, chat = slack
-    await chat.post_question("C1", question(f"What is {NESTED}?", ("2/3", "3/2")))
+    await chat.post_question("C1", question(f"What is {NESTED}?", ("2/3", "3/2")), key="k1")
     [upload] = mock.uploads.values()
     assert upload.channel == "C1"
     assert upload.data.startswith(PNG_SIGNATURE)
@@ -101,7 +101,7 @@ async def test_slack_gets_the_question_picture_with_alt_text(
 
 async def test_slack_gets_the_explanation_picture(slack: tuple[MockSlack, SlackChat]) -> None:
     mock, chat = slack
-    await chat.post_reveal("C1", None, reveal(f"Because {SUM}."))
+    await chat.post_reveal("C1", None, reveal(f"Because {SUM}."), key="k2")
     [upload] = mock.uploads.values()
     assert upload.data.startswith(PNG_SIGNATURE)
     assert upload.alt.startswith("Because ∑")
@@ -109,8 +109,8 @@ async def test_slack_gets_the_explanation_picture(slack: tuple[MockSlack, SlackC
 
 async def test_plain_text_gets_no_picture(slack: tuple[MockSlack, SlackChat]) -> None:
     mock, chat = slack
-    await chat.post_question("C1", question("What is $2^3$?", ("8", "6")))
-    await chat.post_reveal("C1", None, reveal("2·2·2 = 8"))
+    await chat.post_question("C1", question("What is $2^3$?", ("8", "6")), key="k3")
+    await chat.post_reveal("C1", None, reveal("2·2·2 = 8"), key="k4")
     assert mock.uploads == {}
 
 
