@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.cli.help import example
 from bot.cli.rhythm import PLATFORMS
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
@@ -89,25 +90,51 @@ def cmd_deck_remove(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `deck add|list|remove` to the `quizbot` parser."""
-    deck = sub.add_parser("deck", help="a community's own decks (as added from chat)")
+    deck = sub.add_parser(
+        "deck",
+        help="a community's own decks (as added from chat)",
+        description="Add, list or remove a community's own decks, as /quiz deck does in chat: "
+        "for an operator with the database in hand.",
+        epilog=example(
+            "quizbot deck list --community T0123 --platform slack",
+            "quizbot deck add calculus.gift --community 4711 --platform discord",
+        ),
+    )
     actions = deck.add_subparsers(dest="deck_command", required=True, metavar="ACTION")
 
     def community_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--community", required=True, help="guild or workspace id")
         parser.add_argument("--platform", required=True, choices=PLATFORMS)
 
-    add = actions.add_parser("add", help="add or replace a deck from a file")
+    add = actions.add_parser(
+        "add",
+        help="add or replace a deck from a file",
+        description="Check a deck file (any import format) and store it as the community's "
+        "own deck; a file with problems is refused with every problem and stores nothing.",
+        epilog=example("quizbot deck add calculus.gift --community 4711 --platform discord"),
+    )
     add.add_argument("file", metavar="FILE", help="YAML, GIFT, Moodle XML, Aiken, OpenTDB or CSV")
     add.add_argument("--name", help="the deck's name (default: the file's name)")
     add.add_argument("--format", default="auto", choices=IMPORT_FORMATS)
     community_options(add)
     add.set_defaults(func=cmd_deck_add)
 
-    listing = actions.add_parser("list", help="the decks of a community, server's and own")
+    listing = actions.add_parser(
+        "list",
+        help="the decks of a community, server's and own",
+        description="The decks a community can play: the server's and its own, marked.",
+        epilog=example("quizbot deck list --community T0123 --platform slack"),
+    )
     community_options(listing)
     listing.set_defaults(func=cmd_deck_list)
 
-    remove = actions.add_parser("remove", help="remove one of a community's decks")
+    remove = actions.add_parser(
+        "remove",
+        help="remove one of a community's decks",
+        description="Remove one of a community's own decks; rounds already played keep "
+        "their questions.",
+        epilog=example("quizbot deck remove calculus --community 4711 --platform discord"),
+    )
     remove.add_argument("name", metavar="NAME")
     community_options(remove)
     remove.set_defaults(func=cmd_deck_remove)

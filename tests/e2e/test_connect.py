@@ -179,6 +179,6 @@ async def test_discord_unreachable_or_not_connecting(tmp_path: Path, fake: FakeD
             tmp_path / "c",
             ["serve", "discord"],
             discord_settings(tmp_path / "c", fake.api_url, no_gateway, fake.token),
-            stops_within_limit(signal.SIGTERM, "Attempting a reconnect"),
+            stops_within_limit(signal.SIGTERM, "Failed to connect for shard_id"),
         ),
     )

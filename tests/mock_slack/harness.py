@@ -220,6 +220,9 @@ class SlackHarness:
 
     async def tick(self, seconds: float) -> int:
         """Move the clock on and close due rounds, as the runtime's ticker does."""
+        # what is on its way to the channel lands first, as it does between the
+        # runtime's ticks: a question still being posted has not started its clock
+        await self.settle()
         self.clock.advance(seconds)
         closed = await self.engine.close_due_rounds()
         await self.settle()

@@ -249,7 +249,7 @@ class SlackRequests:
     async def submit_view(self, user: User, view: dict[str, Any], values: dict[str, Any]) -> Reply:
         """Submit a modal the app opened (`view` as views.open sent it) with `values`,
         {block_id: {action_id: element state}}, as Slack sends a view_submission."""
-        n = next(self._ids)
+        n = self.mock.request_id()
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "study"},
