@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -27,6 +26,13 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.config_checks import (
+    bad,
+    checked_url,
+    normalise_database_url,
+    parse_shard_ids,
+    with_prefix,
+)
 from bot.core.errors import SettingsError
 from bot.shipped import shipped_decks_dir
 
@@ -65,11 +71,6 @@ def setting(
     """
     extra = {"group": group, "note": note or help, "fix": fix, "ok": ok, "required": required}
     return Field(default, description=help, json_schema_extra=extra)  # type: ignore[arg-type]
-
-
-def _bad(detail: str, fix: str = "") -> PydanticCustomError:
-    # the detail is the one line a user sees; the fix rides along for the doctor
-    return PydanticCustomError("bad_setting", "{detail}", {"detail": detail, "fix": fix})
 
 
 class Settings(BaseSettings):
@@ -216,7 +217,7 @@ class Settings(BaseSettings):
         if not url.startswith(_DATABASE_SCHEMES):
             # only the scheme: the rest may hold a password
             scheme = url.split(":", 1)[0]
-            raise _bad(
+            raise bad(
                 f"{scheme!r} is not supported: use sqlite+aiosqlite:///file.db or "
                 "postgresql+asyncpg://user@host/db",
                 cls._fix("database_url"),
@@ -235,7 +236,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _bad(
+            raise bad(
                 f"{name!r} is not a timezone: use an IANA name like Europe/Berlin",
                 cls._fix("timezone"),
             ) from None
@@ -245,14 +246,14 @@ class Settings(BaseSettings):
     @classmethod
     def _log_level(cls, level: str) -> str:
         if level.upper() not in _LOG_LEVELS:
-            raise _bad(f"{level!r} is not one of {', '.join(_LOG_LEVELS)}")
+            raise bad(f"{level!r} is not one of {', '.join(_LOG_LEVELS)}")
         return level.upper()
 
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, fmt: str) -> str:
         if fmt.lower() not in ("text", "json"):
-            raise _bad(f"{fmt!r} is not text or json")
+            raise bad(f"{fmt!r} is not text or json")
         return fmt.lower()
 
     @field_validator("metrics_port", mode="before")
@@ -262,7 +263,7 @@ class Settings(BaseSettings):
         if not text:
             return None
         if not (text.isdigit() and 0 < int(text) < 65536):
-            raise _bad(f"{text!r} is not a port number", cls._fix("metrics_port"))
+            raise bad(f"{text!r} is not a port number", cls._fix("metrics_port"))
         return int(text)
 
     @field_validator("discord_token")
@@ -270,12 +271,12 @@ class Settings(BaseSettings):
     def _discord_token(cls, token: SecretStr) -> SecretStr:
         value = token.get_secret_value()
         if value.lower().startswith("bot "):
-            raise _bad(
+            raise bad(
                 'starts with "Bot ": the prefix is added by the bot',
                 'remove "Bot " from the start of DISCORD_TOKEN',
             )
         if value and not _DISCORD_TOKEN.fullmatch(value):
-            raise _bad(
+            raise bad(
                 "not shaped like a bot token (three parts separated by dots)",
                 f"{_PORTAL} (not the client secret or public key)",
             )
@@ -289,7 +290,7 @@ class Settings(BaseSettings):
             return "auto"
         if not (text.isdigit() and int(text) > 0):
             fix = cls._fix("discord_shard_count")
-            raise _bad(f"{text!r} is not a number of shards or auto", fix)
+            raise bad(f"{text!r} is not a number of shards or auto", fix)
         return str(int(text))
 
     @field_validator("discord_shard_ids", mode="before")
@@ -302,12 +303,12 @@ class Settings(BaseSettings):
         if not text:
             return None
         fix = cls._fix("discord_shard_ids")
-        parsed = _parse_shard_ids(text, fix)
+        parsed = parse_shard_ids(text, fix)
         count = info.data.get("discord_shard_count")
         if count is None:  # the count itself was bad: that error says it all
             return parsed
         if count != "auto" and parsed[-1] >= int(count):
-            raise _bad(
+            raise bad(
                 f"shard {parsed[-1]} is outside DISCORD_SHARD_COUNT={count} "
                 f"(ids go from 0 to {int(count) - 1})",
                 fix,
@@ -317,12 +318,12 @@ class Settings(BaseSettings):
     @field_validator("slack_bot_token")
     @classmethod
     def _slack_bot_token(cls, token: SecretStr) -> SecretStr:
-        return _with_prefix(token, "xoxb-", _OAUTH)
+        return with_prefix(token, "xoxb-", _OAUTH)
 
     @field_validator("slack_app_token")
     @classmethod
     def _slack_app_token(cls, token: SecretStr) -> SecretStr:
-        return _with_prefix(
+        return with_prefix(
             token,
             "xapp-",
             "create an app-level token with connections:write under Basic Information "
@@ -334,7 +335,7 @@ class Settings(BaseSettings):
     def _slack_signing_secret(cls, secret: SecretStr) -> SecretStr:
         value = secret.get_secret_value()
         if value and (value.startswith(("xox", "xapp-")) or not value.isalnum()):
-            raise _bad(
+            raise bad(
                 "not shaped like a signing secret (letters and digits only, not a token)",
                 "copy the Signing Secret from your Slack app's Basic Information > App Credentials",
             )
@@ -343,18 +344,18 @@ class Settings(BaseSettings):
     @field_validator("discord_api_url")
     @classmethod
     def _discord_api_url(cls, url: str) -> str:
-        return _url(url, "DISCORD_API_URL", ("https", "http")).rstrip("/")
+        return checked_url(url, "DISCORD_API_URL", ("https", "http")).rstrip("/")
 
     @field_validator("discord_gateway_url")
     @classmethod
     def _discord_gateway_url(cls, url: str) -> str:
-        return _url(url, "DISCORD_GATEWAY_URL", ("wss", "ws"))
+        return checked_url(url, "DISCORD_GATEWAY_URL", ("wss", "ws"))
 
     @field_validator("slack_api_url")
     @classmethod
     def _slack_api_url(cls, url: str) -> str:
         # the Web API methods are joined to it: "auth.test" after the slash
-        url = _url(url, "SLACK_API_URL", ("https", "http"))
+        url = checked_url(url, "SLACK_API_URL", ("https", "http"))
         return url if url.endswith("/") else url + "/"
 
     @classmethod
@@ -379,56 +380,6 @@ class Settings(BaseSettings):
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed, checked like the originals."""
         return Settings(**{**dict(self), **changes})
-
-
-def _with_prefix(token: SecretStr, prefix: str, fix: str) -> SecretStr:
-    value = token.get_secret_value()
-    if value and not value.startswith(prefix):
-        raise _bad(f"does not start with {prefix} (it starts with {_prefix(value)})", fix)
-    return token
-
-
-def _prefix(token: str) -> str:
-    # the part before the first dash says what kind of token it is, and nothing secret
-    head = token.split("-", 1)[0]
-    return f"{head}-" if "-" in token and len(head) <= 5 else "something else"
-
-
-def _url(url: str, name: str, schemes: tuple[str, ...]) -> str:
-    url = url.strip()
-    if url.startswith(tuple(f"{s}://" for s in schemes)) and len(url.split("://", 1)[1]) > 1:
-        return url
-    raise _bad(
-        f"{url!r} is not a {' or '.join(schemes)} URL",
-        f"set {name} to a full {schemes[0]}:// URL, or remove it to use the default",
-    )
-
-
-def _parse_shard_ids(text: str, fix: str = "") -> tuple[int, ...]:
-    """`0-3`, `4,5` or `0-1,6` as sorted shard ids; an overlap or a non-number is an error."""
-    ids: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        first, _, last = part.partition("-")
-        if not (first.isdigit() and (last.isdigit() or not _)):
-            raise _bad(f"{part!r} is not a shard id or a range like 0-3", fix)
-        low, high = int(first), int(last) if _ else int(first)
-        if high < low:
-            raise _bad(f"{part!r} runs backwards: write {high}-{low}", fix)
-        overlap = sorted(set(ids) & set(range(low, high + 1)))
-        if overlap:
-            raise _bad(f"{part!r} overlaps another part: shard {overlap[0]} is listed twice", fix)
-        ids.extend(range(low, high + 1))
-    return tuple(sorted(ids))
-
-
-def normalise_database_url(url: str) -> str:
-    """Accept the usual postgres:// spellings and point them at the async driver."""
-    for plain in ("postgres://", "postgresql://"):
-        if url.startswith(plain):
-            return "postgresql+asyncpg://" + url[len(plain) :]
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
-    return url
 
 
 # ---- the declaration, read back ------------------------------------------------------------

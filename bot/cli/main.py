@@ -107,20 +107,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = QuizbotParser(
-        prog="quizbot",
-        description="A quiz bot for study groups: play in the terminal, or serve Discord "
-        "and Slack.",
-        epilog=example("quizbot play", "quizbot leaderboard", "quizbot COMMAND --help"),
-    )
-    parser.add_argument(
-        "--log-format", choices=("text", "json"), help="log lines as text or JSON (LOG_FORMAT)"
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_play(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`quizbot play`."""
     play = sub.add_parser(
         "play",
         help="play a quiz in the terminal",
@@ -152,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--seed", type=int, help="random seed, for a repeatable game")
     play.set_defaults(func=cmd_play)
 
+
+def _add_leaderboard(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`quizbot leaderboard`."""
     board = sub.add_parser(
         "leaderboard",
         help="print a leaderboard",
@@ -169,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--platform", default="console", choices=("console", "discord", "slack"))
     board.set_defaults(func=cmd_leaderboard)
 
+
+def _add_stop(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`quizbot stop`."""
     stop = sub.add_parser(
         "stop",
         help="stop the quizzes of terminal games on this host",
@@ -179,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stop.set_defaults(func=cmd_stop)
 
+
+def _add_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`quizbot db upgrade`."""
     db = sub.add_parser(
         "db",
         help="database maintenance",
@@ -198,6 +195,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_up.set_defaults(func=cmd_db_upgrade)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = QuizbotParser(
+        prog="quizbot",
+        description="A quiz bot for study groups: play in the terminal, or serve Discord "
+        "and Slack.",
+        epilog=example("quizbot play", "quizbot leaderboard", "quizbot COMMAND --help"),
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), help="log lines as text or JSON (LOG_FORMAT)"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for add in (_add_play, _add_leaderboard, _add_stop, _add_db):
+        add(sub)
     questions_cli.register(sub)
     _register_optional(sub)
     return parser

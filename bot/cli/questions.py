@@ -253,6 +253,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     listing.set_defaults(func=_guarded(list_questions))
 
+    _add_import(commands)
+    _add_export(commands)
+
+
+def _add_import(commands: argparse._SubParsersAction[Any]) -> None:
+    """`quizbot questions import`."""
     importer = commands.add_parser(
         "import",
         help="import questions from another format (see docs/questions.md)",
@@ -280,6 +286,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     importer.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     importer.set_defaults(func=_guarded(import_command))
 
+
+def _add_export(commands: argparse._SubParsersAction[Any]) -> None:
+    """`quizbot questions export`."""
     exporter = commands.add_parser(
         "export",
         help="write a deck as YAML, GIFT or CSV",

@@ -106,6 +106,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             help="serve /metrics and /healthz on this port (METRICS_PORT)",
         )
 
+    _add_discord_setup(sub)
+    doctor.register(sub)
+
+
+def _add_discord_setup(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`quizbot discord sync|invite-url`."""
     dc = sub.add_parser(
         "discord",
         help="set up the Discord application",
@@ -132,5 +138,3 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--application-id", type=int, help="application id (default: asked of Discord)"
     )
     invite.set_defaults(func=cmd_discord_invite)
-
-    doctor.register(sub)
