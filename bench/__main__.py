@@ -60,11 +60,7 @@ async def run_benchmark(
 ) -> None:
     """Run one benchmark on one database at a size: "full", "quick" or "tiny"."""
     module: Any = importlib.import_module(BENCHMARKS[name][0])
-    params = module.Params()
-    if size == "tiny":
-        params = module.Params.tiny()
-    elif size == "quick":
-        params = params.quick()
+    params = sized(module, size)
     if profile_dir is None:
         await module.run(db, results, params)
         return
@@ -76,6 +72,15 @@ async def run_benchmark(
     path = profile_dir / f"{name}-{db.name}.txt"
     write_text(path, profiler.output_text(unicode=True, show_all=False))
     print(f"profile: {path}")
+
+
+def sized(module: Any, size: str) -> Any:
+    """A benchmark module's Params at a size: "full", "quick" (a tenth) or "tiny"."""
+    if size == "tiny":
+        return module.Params.tiny()
+    if size == "quick":
+        return module.Params().quick()
+    return module.Params()
 
 
 def write_text(path: Path, content: str) -> None:
@@ -95,12 +100,17 @@ async def main(argv: list[str] | None = None) -> int:
     profiled = {n.strip() for n in args.profile.split(",") if n.strip()}
     results = Results()
     started = time.perf_counter()
+    size = "tiny" if args.tiny else "quick" if args.quick else "full"
     with tempfile.TemporaryDirectory(prefix="quizbench-") as workdir:
         dbs = databases([d.strip() for d in args.databases.split(",")], Path(workdir))
         for name in chosen:
+            module: Any = importlib.import_module(BENCHMARKS[name][0])
+            if hasattr(module, "run_all") and name not in profiled:
+                # benchmarks whose figures are not times run on every database at once
+                await module.run_all(dbs, results, sized(module, size))
+                continue
             for db in dbs:
                 profile_dir = RESULTS_PATH.parent / "profiles" if name in profiled else None
-                size = "tiny" if args.tiny else "quick" if args.quick else "full"
                 await run_benchmark(name, db, results, size=size, profile_dir=profile_dir)
         for db in dbs:
             await db.drop()
