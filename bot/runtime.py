@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
 RHYTHM_SECONDS = 30.0
+OUTBOX_POLL_SECONDS = 0.5
 
 ChatT = TypeVar("ChatT", bound=ChatPort)
 
@@ -78,11 +79,15 @@ async def running(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     refresh_interval: float = 2.0,
+    outbox_channel: str | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, load and sync the decks, build the engine; close all on exit.
 
     The engine reports to Prometheus metrics (`runtime.metrics`); with METRICS_PORT set
-    they are served there, with /healthz, for as long as the block runs.
+    they are served there, with /healthz, for as long as the block runs. The engine's
+    outbox dispatcher delivers this platform's rows (only `outbox_channel`'s, if given:
+    a terminal game shows its own quiz) when this process writes them; `deliver_outbox`
+    also delivers those other processes wrote.
     """
     bank = load_questions(settings)
     store = await prepare_database(settings)
@@ -99,10 +104,11 @@ async def running(
             refresh_interval=refresh_interval,
             default_timezone=settings.timezone,
             events=PrometheusEvents(metrics),
+            outbox_channel=outbox_channel,
         )
         async with AsyncExitStack() as stack:
             if settings.metrics_port is not None:
-                health = DatabaseHealth.of_store(store)
+                health = DatabaseHealth.of_store(store, engine.clock)
                 await stack.enter_async_context(
                     ops_server(metrics, health, port=settings.metrics_port, platform=platform)
                 )
@@ -180,6 +186,16 @@ async def run_ticker(
             await asyncio.wait_for(stop.wait(), interval)
 
 
+async def deliver_outbox(engine: QuizEngine, stop: asyncio.Event) -> None:
+    """Deliver the outbox until `stop` is set: at once for rows this process writes,
+    within OUTBOX_POLL_SECONDS for rows of other processes and retries that came due;
+    then the sends in flight finish and the rest waits for the next process."""
+    try:
+        await engine.dispatcher.run(stop, poll=OUTBOX_POLL_SECONDS)
+    finally:
+        await engine.dispatcher.shutdown()
+
+
 async def serve(
     settings: Settings,
     *,
@@ -204,11 +220,13 @@ async def serve(
             shutdown.attach(runtime.engine)
             stop = shutdown.requested
             ticker = asyncio.create_task(run_ticker(runtime.engine, stop, rhythm=runtime.rhythm))
+            outbox = asyncio.create_task(deliver_outbox(runtime.engine, stop))
             try:
                 await connect(port, runtime, stop)
             finally:
                 stop.set()
                 await ticker
+                await outbox
                 # e.g. Bolt acks a click before its listener records the answer: let
                 # those answers reach the database before the store closes
                 await shutdown.finish_in_flight()

@@ -4,7 +4,7 @@ A community with a board channel starts due (BOARD_DUE_NOW), so the first tick a
 upgrade checks it once and moves it to the end of its current week.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003 (0002 before the outbox's 0003 was merged in)
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

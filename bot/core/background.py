@@ -32,6 +32,11 @@ class BackgroundWork:
             log.exception("%s failed", kind, extra=ids)
             self.events.error(kind)
 
+    @property
+    def busy(self) -> bool:
+        """Whether any task is still running."""
+        return bool(self._tasks)
+
     async def idle(self) -> None:
         """Wait until every background task, and any it started, is done."""
         while self._tasks:

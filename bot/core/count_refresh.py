@@ -19,7 +19,10 @@ class CountRefresher:
     """Collects rounds whose count changed and hands their fresh counts on, in batches."""
 
     def __init__(
-        self, interval: float, read: ReadCounts, show: Callable[[OpenRoundCount], None]
+        self,
+        interval: float,
+        read: ReadCounts,
+        show: Callable[[list[OpenRoundCount]], Awaitable[None]],
     ) -> None:
         self.interval = interval
         self._read = read
@@ -49,7 +52,6 @@ class CountRefresher:
                 # full interval instead of refreshing at once
                 self._refreshed_at = loop.time()
                 due, self._wanted = self._wanted, set()
-                for item in await self._read(due):
-                    self._show(item)
+                await self._show(await self._read(due))
         finally:
             self._running = False

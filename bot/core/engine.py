@@ -9,7 +9,6 @@ the bookkeeping of early-close checks (`EarlyCloseBook`); what a close decides i
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import random
@@ -24,16 +23,14 @@ from bot.core.cards import (
     Receipt,
     ReceiptKind,
     SummaryCard,
-    question_card,
-    reveal_card,
     shuffled_question,
 )
 from bot.core.close_decision import close_decision, next_round
 from bot.core.count_refresh import CountRefresher
+from bot.core.dispatch import Dispatcher, summary_card
 from bot.core.early_close import EarlyCloseBook
-from bot.core.errors import NoQuizError, NotAllowedError, QuizError
-from bot.core.facts import CACHE_SIZE, FactCache
-from bot.core.lru import LRU
+from bot.core.errors import CannotPostError, NoQuizError, NotAllowedError, QuizError
+from bot.core.facts import FactCache
 from bot.core.model import (
     Community,
     CommunityRef,
@@ -43,7 +40,6 @@ from bot.core.model import (
     Quiz,
     QuizOptions,
     QuizStatus,
-    Round,
     RoundFacts,
     StartRequest,
     SubjectKind,
@@ -52,6 +48,7 @@ from bot.core.model import (
     team_name,
 )
 from bot.core.options import resolve_options
+from bot.core.outbox import OutboxKind, OutboxMessage
 from bot.core.periods import resolve_period
 from bot.core.ports import (
     AnswerOutcome,
@@ -71,6 +68,8 @@ from bot.core.ports import (
 
 log = logging.getLogger(__name__)
 
+START_WAIT = 2.0  # seconds a start waits for its first question to be posted
+
 
 class QuizEngine:
     """Starts quizzes, records answers, closes and scores rounds, answers board queries."""
@@ -87,6 +86,7 @@ class QuizEngine:
         refresh_interval: float = 2.0,
         default_timezone: str = "UTC",
         events: EngineEvents | None = None,
+        outbox_channel: str | None = None,
     ) -> None:
         self.store = store
         self.events: EngineEvents = events or NoEvents()
@@ -102,10 +102,18 @@ class QuizEngine:
         self._counts = CountRefresher(
             refresh_interval, self.store.open_round_counts, self._refreshed
         )
-        self._revealed: LRU[int, bool] = LRU(CACHE_SIZE)
         self._early = EarlyCloseBook()
-        # bounded: a round revealed by another process never has its lock dropped here
-        self._chat_locks: LRU[int, asyncio.Lock] = LRU(CACHE_SIZE)
+        # everything the channels see goes through the outbox; this delivers it
+        self.dispatcher = Dispatcher(
+            store,
+            chat,
+            platform=platform,
+            clock=clock,
+            channel_id=outbox_channel,
+            events=self.events,
+            on_question=self._known.remember,
+            rng=self.rng,
+        )
 
     # ---- identities -------------------------------------------------------------
 
@@ -154,7 +162,7 @@ class QuizEngine:
         *,
         roster: Sequence[PlayerRef] = (),
     ) -> Quiz:
-        """Start a quiz in a channel and post its first question.
+        """Start a quiz in a channel; its first question is posted through the outbox.
 
         `roster` names players known to play from the start (the console's player):
         rounds then close as soon as they have all answered.
@@ -191,12 +199,12 @@ class QuizEngine:
             "quiz started",
             extra={"community_id": stored.id, "quiz_id": quiz.id, "round_id": rnd.id},
         )
-        try:
-            await self._post_question(quiz, rnd)
-        except Exception:
-            # nobody can see the quiz: end it rather than block the channel
-            await self.store.close_round(rnd.id, self.clock.now(), self._decider(stop=True))
-            raise
+        self._known.remember(quiz, rnd)
+        # the command answers once the question is up, or after START_WAIT in any case
+        await self.dispatcher.deliver_now(START_WAIT)
+        reason = self.dispatcher.stopped_because.get(quiz.id)
+        if reason is not None:
+            raise CannotPostError(f"I cannot post in this channel, so the quiz stopped: {reason}")
         return quiz
 
     # ---- answers ------------------------------------------------------------------
@@ -281,11 +289,27 @@ class QuizEngine:
         """Seconds between two refreshes of the answers-so-far lines."""
         return self._counts.interval
 
-    def _refreshed(self, item: OpenRoundCount) -> None:
-        """A fresh count: sweep the round's close check and show the count."""
-        self._sweep(item)
-        if item.round.message_ref is not None:
-            self._background.spawn(self._show_count(item))
+    async def _refreshed(self, items: list[OpenRoundCount]) -> None:
+        """Fresh counts: sweep the rounds' close checks and have the counts shown.
+
+        The edits go through the outbox, in each channel's lane, and are built when
+        sent: one sent after its round's reveal is dropped, whichever process sends it.
+        """
+        edits: dict[int, list[OutboxMessage]] = {}
+        for item in items:
+            self._sweep(item)
+            if item.round.message_ref is None:
+                continue
+            quiz = await self._known.card_quiz(item.round.quiz_id)
+            if quiz is not None:
+                message = OutboxMessage(OutboxKind.COUNT, quiz.channel_id, item.round.id)
+                edits.setdefault(quiz.community_id, []).append(message)
+        for community_id, messages in edits.items():
+            await self.store.add_outbox(
+                self.platform, community_id, None, messages, self.clock.now()
+            )
+        if edits:
+            self.dispatcher.kick()
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""
@@ -294,28 +318,6 @@ class QuizEngine:
             return
         if self._early.sweep_due(facts.round_id, item.answered):
             self._request_close_check(facts, sweep=True)
-
-    async def _show_count(self, item: OpenRoundCount) -> None:
-        rnd = item.round
-        assert rnd.message_ref is not None
-        async with self._chat_lock(rnd.id):
-            if self._revealed.get(rnd.id):
-                return  # never put buttons back on a revealed question
-            quiz = await self._known.card_quiz(rnd.quiz_id)
-            if quiz is None:
-                return
-            await self.chat.update_question(
-                quiz.channel_id, rnd.message_ref, question_card(quiz, rnd, item.answered)
-            )
-
-    def _chat_lock(self, round_id: int) -> asyncio.Lock:
-        # serialises this process's edits of one question message, so that a late count
-        # refresh can never put buttons back on a revealed question
-        lock = self._chat_locks.get(round_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._chat_locks.put(round_id, lock)
-        return lock
 
     # ---- closing --------------------------------------------------------------------
 
@@ -350,65 +352,25 @@ class QuizEngine:
         return len(closed)
 
     async def _publish(self, closed: ClosedRound) -> None:
-        """Show a closed round's reveal, then the next question or the summary.
-
-        The close is already committed: a failed post is logged, never un-scores.
-        """
+        """A round closed: its reveal and what follows are in the outbox already
+        (written by the close's transaction); deliver them now."""
         quiz, rnd = closed.quiz, closed.context.round
         ids = {"community_id": quiz.community_id, "quiz_id": quiz.id, "round_id": rnd.id}
         log.info("round closed", extra=ids)
         self.events.round_closed()
-        await self._background.guarded(self._reveal(quiz, rnd, closed), "post_reveal", ids)
+        self._early.forget(rnd.id)
         if closed.next_round is not None:
             # everyone who answered this round is expected in the next, so at least that
             # many are missing there: no need to ask the store before that many answered
             self._early.expect(closed.next_round.id, len(closed.context.answers))
-            await self._background.guarded(
-                self._post_question(quiz, closed.next_round), "post_question", ids
-            )
         elif quiz.status is not QuizStatus.RUNNING:
             log.info("quiz ended", extra=ids)
             self.events.quiz_ended()
-            await self._background.guarded(self._summarise(quiz, closed), "post_summary", ids)
-
-    async def _reveal(self, quiz: Quiz, rnd: Round, closed: ClosedRound) -> None:
-        async with self._chat_lock(rnd.id):
-            self._revealed.put(rnd.id, True)
-            await self.chat.post_reveal(quiz.channel_id, rnd.message_ref, reveal_card(closed))
-        self._chat_locks.pop(rnd.id)
-        self._early.forget(rnd.id)
-
-    async def _post_question(self, quiz: Quiz, rnd: Round) -> None:
-        # the clicks on this question will come here first: no reads for their facts
-        self._known.remember(quiz, rnd)
-        ref = await self.chat.post_question(quiz.channel_id, question_card(quiz, rnd, 0))
-        await self.store.set_message_ref(rnd.id, ref)
+        await self.dispatcher.deliver_now()
 
     async def summary_card(self, quiz: Quiz, *, reason: str, rounds_played: int) -> SummaryCard:
         """The end-of-quiz card: players' and teams' points within the quiz."""
-        players = await self.store.quiz_totals(quiz.id, SubjectKind.PLAYER)
-        teams = (
-            await self.store.quiz_totals(quiz.id, SubjectKind.TEAM)
-            if quiz.options.mode is Mode.TEAMS
-            else []
-        )
-        return SummaryCard(
-            quiz_id=quiz.id,
-            status=quiz.status,
-            reason=reason,
-            rounds_played=rounds_played,
-            total=quiz.total,
-            players=tuple(players),
-            teams=tuple(teams),
-        )
-
-    async def _summarise(self, quiz: Quiz, closed: ClosedRound) -> None:
-        card = await self.summary_card(
-            quiz,
-            reason=closed.decision.ending or "",
-            rounds_played=closed.context.round.position,
-        )
-        await self.chat.post_summary(quiz.channel_id, card)
+        return await summary_card(self.store, quiz, reason=reason, rounds_played=rounds_played)
 
     # ---- host controls -----------------------------------------------------------------
 
@@ -502,11 +464,17 @@ class QuizEngine:
     # ---- background work -----------------------------------------------------------------
 
     async def idle(self) -> None:
-        """Wait until background work (early closes, count refreshes) is done."""
-        await self._background.idle()
+        """Wait until background work (early closes, count refreshes) is done and every
+        outbox row due now is delivered."""
+        while True:
+            await self._background.idle()
+            await self.dispatcher.idle()
+            if not self._background.busy:
+                return
 
     async def shutdown(self) -> None:
-        """Stop taking new quizzes and finish background work; open rounds stay in the
-        store for the next process to close."""
+        """Stop taking new quizzes, finish background work and the sends in flight; open
+        rounds and undelivered rows stay in the store for the next process."""
         self.accepting = False
-        await self.idle()
+        await self._background.idle()
+        await self.dispatcher.shutdown()

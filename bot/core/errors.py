@@ -27,5 +27,9 @@ class TeamError(QuizError):
     """A team request that cannot be done (name taken, no such team, ...)."""
 
 
+class CannotPostError(QuizError):
+    """The bot cannot post in the channel (missing permission, not a member, ...)."""
+
+
 class SettingsError(Exception):
     """A missing or malformed setting; the message names it."""

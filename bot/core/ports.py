@@ -33,6 +33,7 @@ from bot.core.model import (
     TeamRoster,
     TeamVote,
 )
+from bot.core.outbox import OutboxStore
 
 
 class Clock(Protocol):
@@ -288,29 +289,49 @@ class StandingsStore(Protocol):
         ...
 
 
-class Store(CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, Protocol):
+class Store(
+    CommunityStore, RoundStore, AnswerStore, TeamStore, StandingsStore, OutboxStore, Protocol
+):
     """The only door to the game's storage, every role in one; each method is one
     transaction unless it says otherwise. The weekly rhythm's storage is the separate
     `bot.core.rhythm.RhythmStore`."""
 
 
 class ChatPort(Protocol):
-    """How the engine shows cards in a channel; one implementation per platform."""
+    """How the engine shows cards in a channel; one implementation per platform.
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    Every call is made by the outbox dispatcher with the `key` of its outbox row: at
+    most 25 ASCII characters, the same on every retry of that row, so a platform with
+    idempotent creates (Discord's nonce) can make a resent post a no-op. Failures are
+    raised as `bot.core.delivery.RetryLater` or `Undeliverable`.
+    """
+
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Post a question; returns a reference to the message for later edits."""
         ...
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         """Refresh a posted question (the count of answers so far)."""
         ...
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
-        """Close the question message (buttons off, answer marked) and post the reveal."""
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
+        """Close the question message (buttons off, answer marked) and post the reveal.
+
+        Both steps must be safe to repeat: a retry re-does the edit, then the post.
+        """
         ...
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz summary."""
+        ...
+
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
+        """Tell a quiz's host something privately, best effort (a quiz stopped because
+        its messages cannot be delivered); never raises."""
         ...
 
 
@@ -337,6 +358,10 @@ class EngineEvents(Protocol):
         """Something failed in the background (posting, closing), by kind."""
         ...
 
+    def delivered(self, outcome: str) -> None:
+        """An outbox row was sent, retried, dropped or failed."""
+        ...
+
 
 class NoEvents:
     """EngineEvents that go nowhere."""
@@ -354,4 +379,7 @@ class NoEvents:
         """Ignore."""
 
     def error(self, kind: str) -> None:
+        """Ignore."""
+
+    def delivered(self, outcome: str) -> None:
         """Ignore."""

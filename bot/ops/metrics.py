@@ -26,7 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.ops.health import DatabaseHealth
+from bot.ops.health import OUTBOX_STALLED, DatabaseHealth
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,22 @@ class Metrics:
         )
         self.errors = Counter(
             "quizbot_errors", "Failures, by kind", ["kind"], registry=self.registry
+        )
+        self.deliveries = Counter(
+            "quizbot_outbox_deliveries",
+            "Outbox delivery attempts by this process, by outcome (sent, retried, dropped, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "quizbot_outbox_depth",
+            "Outbox rows waiting to be delivered, pending or sending (read at each scrape)",
+            registry=self.registry,
+        )
+        self.outbox_oldest_age = Gauge(
+            "quizbot_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered outbox row (read at each scrape); 0 when none",
+            registry=self.registry,
         )
 
     def observe_ack(self, seconds: float) -> None:
@@ -111,6 +127,10 @@ class PrometheusEvents:
         """Count a failure by kind."""
         self.metrics.errors.labels(kind=kind).inc()
 
+    def delivered(self, outcome: str) -> None:
+        """Count an outbox delivery attempt by its outcome."""
+        self.metrics.deliveries.labels(outcome=outcome).inc()
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -125,10 +145,13 @@ def ops_routes(
             # quiz_started/quiz_ended only see this process; the database sees them all
             try:
                 count = await asyncio.wait_for(health.running_quizzes(platform), HEALTH_TIMEOUT)
+                outbox = await asyncio.wait_for(health.outbox(platform), HEALTH_TIMEOUT)
             except Exception:
                 metrics.errors.labels(kind="metrics_query").inc()
             else:
                 metrics.quizzes_running.set(count)
+                metrics.outbox_depth.set(outbox.depth)
+                metrics.outbox_oldest_age.set(outbox.oldest_age)
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -143,6 +166,25 @@ def ops_routes(
             log.warning("health check failed: database unreachable (%s)", type(exc).__name__)
             metrics.errors.labels(kind="health").inc()
             return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+        try:
+            outbox = await asyncio.wait_for(health.outbox(platform), HEALTH_TIMEOUT)
+        except Exception as exc:
+            log.warning("health check failed: outbox unreadable (%s)", type(exc).__name__)
+            metrics.errors.labels(kind="health").inc()
+            return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+        if outbox.oldest_age > OUTBOX_STALLED:
+            log.warning(
+                "health check failed: an outbox message waits for %.0f s", outbox.oldest_age
+            )
+            return web.json_response(
+                {
+                    "status": "unhealthy",
+                    "database": "ok",
+                    "outbox": "stalled",
+                    "oldest_pending_seconds": round(outbox.oldest_age),
+                },
+                status=503,
+            )
         return web.json_response({"status": "ok", "database": "ok"})
 
     return metrics_handler, healthz_handler

@@ -28,9 +28,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Answer, Quiz, Round, TeamVote
+from bot.core.outbox import close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.codec import answer_from_row, community_from_row, round_from_row
 from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
+from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
 from bot.store.tables import (
     AnswerRow,
@@ -159,7 +161,11 @@ class RoundCloser:
         return closed
 
     def _due_rounds(self, platform: str, now: datetime, limit: int) -> Any:
-        """SELECT the ids of `platform`'s open rounds past their deadline, oldest first."""
+        """SELECT the ids of `platform`'s open rounds past their deadline, oldest first.
+
+        A round whose question is still in the outbox is not due: its clock starts when
+        the question is seen (the dispatcher moves its deadline then).
+        """
         return (
             select(RoundRow.id)
             .join(QuizRow, QuizRow.id == RoundRow.quiz_id)
@@ -167,6 +173,7 @@ class RoundCloser:
                 RoundRow.status == OPEN,
                 RoundRow.closes_at <= literal(now, UTCDateTime()),
                 QuizRow.platform == platform,
+                ~question_undelivered(RoundRow.id),
             )
             .order_by(RoundRow.closes_at, RoundRow.id)
             .limit(limit)
@@ -201,7 +208,12 @@ class RoundCloser:
         if decision.quiz_status != quiz.status:
             await self._quizzes.set_quiz_status(conn, quiz, decision.quiz_status.value)
             quiz = Quiz(**{**vars(quiz), "status": decision.quiz_status})
-        return ClosedRound(context=context, decision=decision, quiz=quiz, next_round=next_round)
+        closed = ClosedRound(context=context, decision=decision, quiz=quiz, next_round=next_round)
+        # the reveal and what follows are shown whatever happens to this process next
+        await self._quizzes.outbox.write_in(
+            conn, quiz.platform, quiz.community_id, quiz.id, close_messages(closed), now
+        )
+        return closed
 
     async def _mark_closed(
         self, conn: AsyncConnection, round_id: int, now: datetime

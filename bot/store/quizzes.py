@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.errors import ChannelBusyError
 from bot.core.model import Question, Quiz, Round
+from bot.core.outbox import question_message
 from bot.core.ports import NewQuiz, NewRound
 from bot.store.codec import (
     options_to_json,
@@ -20,6 +21,7 @@ from bot.store.codec import (
     round_question_to_json,
 )
 from bot.store.db import OPEN, ROUND_COLUMNS, RUNNING, Database
+from bot.store.outbox import Outbox
 from bot.store.tables import QuestionRow, QuizRow, RoundRow
 
 CHANNEL_BUSY = "A quiz is already running in this channel; /quiz stop ends it"
@@ -32,8 +34,9 @@ _QUESTION_CHUNK = 500
 class Quizzes:
     """The `questions`, `quizzes` and `rounds` tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
         self._db = db
+        self.outbox = outbox
 
     async def sync_questions(self, questions: Sequence[Question]) -> int:
         """Upsert questions by id with their content hash; returns how many changed."""
@@ -92,7 +95,8 @@ class Quizzes:
         """Create a running quiz with its first open round (`first_round.quiz_id` is ignored).
 
         Raises ChannelBusyError if the channel already has a running quiz (a partial
-        unique index on running quizzes decides).
+        unique index on running quizzes decides). The first question goes to the
+        outbox in the same transaction.
         """
         try:
             async with self._db.write() as conn:
@@ -117,6 +121,14 @@ class Quizzes:
                     .one()
                 )
                 round_ = await self.insert_round(conn, quiz_row["id"], first_round)
+                await self.outbox.write_in(
+                    conn,
+                    quiz.platform,
+                    quiz.community_id,
+                    round_.quiz_id,
+                    [question_message(quiz.channel_id, round_.id)],
+                    quiz.created_at,
+                )
         except IntegrityError:
             if await self.running_quiz(quiz.community_id, quiz.channel_id) is not None:
                 raise ChannelBusyError(CHANNEL_BUSY) from None

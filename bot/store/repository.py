@@ -7,6 +7,7 @@ builds them and exposes their methods as its own (bound, so a call costs no extr
 - `bot.store.quizzes`: questions, quizzes, rounds
 - `bot.store.answers`: first and changed answers, the counts of an open round
 - `bot.store.closing`: closing rounds and writing their scores
+- `bot.store.outbox`: the messages the channels must see, and their delivery
 - `bot.store.teams`, `bot.store.standings`: teams, leaderboards
 
 Every method is one transaction. Writes on SQLite start with BEGIN IMMEDIATE (see
@@ -25,6 +26,7 @@ from bot.store.closing import RoundCloser
 from bot.store.communities import Communities
 from bot.store.database import create_engine
 from bot.store.db import Database
+from bot.store.outbox import Outbox
 from bot.store.players import Players
 from bot.store.quizzes import Quizzes
 from bot.store.standings import Leaderboards
@@ -44,7 +46,18 @@ class SqlStore:
         self.player = self._players.player
         self.players = self._players.players
 
-        quizzes = Quizzes(self.db)
+        outbox = Outbox(self.db)
+        self.add_outbox = outbox.add_outbox
+        self.claim_outbox = outbox.claim_outbox
+        self.outbox_done = outbox.outbox_done
+        self.question_shown = outbox.question_shown
+        self.retry_outbox = outbox.retry_outbox
+        self.drop_outbox = outbox.drop_outbox
+        self.fail_outbox = outbox.fail_outbox
+        self.outbox_stats = outbox.outbox_stats
+        self.next_outbox_time = outbox.next_outbox_time
+
+        quizzes = Quizzes(self.db, outbox)
         self.sync_questions = quizzes.sync_questions
         self.recent_question_ids = quizzes.recent_question_ids
         self.create_quiz = quizzes.create_quiz

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from bot.core.errors import QuizError
 from bot.core.model import Player, RoundStatus, SubjectKind
+from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement
 from bot.core.rhythm.ports import DueBoard, DueSchedule, JobClaim, JobStatus, NewSchedule
 from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
@@ -27,6 +28,7 @@ from bot.core.rhythm.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
 from bot.store.database import READ_ONLY
 from bot.store.db import Database
+from bot.store.outbox import Outbox
 from bot.store.repository import SqlStore
 from bot.store.tables import (
     AnswerRow,
@@ -85,6 +87,7 @@ class SqlRhythmStore:
     def __init__(self, store: SqlStore | AsyncEngine) -> None:
         self._db = store.db if isinstance(store, SqlStore) else Database(store)
         self._engine = self._db.engine
+        self._outbox = Outbox(self._db)
         # Reads here are transactions on PostgreSQL too (not the store's autocommit reads).
         self._reader = self._engine.execution_options(**{READ_ONLY: True})
 
@@ -208,6 +211,22 @@ class SqlRhythmStore:
         )
         async with self._engine.begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
+
+    async def finish_job_posting(
+        self, claim: JobClaim, now: datetime, platform: str, message: OutboxMessage
+    ) -> bool:
+        """Mark a held job done and put its message in the outbox, in one transaction;
+        False (and nothing written) if the claim was lost."""
+        stmt = (
+            update(JobRow)
+            .where(JobRow.id == claim.id, JobRow.token == claim.token, JobRow.status == _RUNNING)
+            .values(status=JobStatus.DONE.value, finished_at=now)
+        )
+        async with self._db.write() as conn:
+            if not (await conn.execute(stmt)).rowcount:
+                return False
+            await self._outbox.write_in(conn, platform, claim.community_id, None, [message], now)
+        return True
 
     async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
         """Release a held job after a failure, for a retry from `retry_at` on."""

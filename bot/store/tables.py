@@ -311,3 +311,42 @@ class ScheduleRow(Base):
         # The ticker's due scan: a range of this index, whatever the number of schedules.
         Index("ix_schedules_platform_next_run_at", "platform", "next_run_at"),
     )
+
+
+class OutboxRow(Base):
+    """A message the channel must see, written in the transaction of the change that
+    calls for it and delivered by a dispatcher (bot.core.dispatch) of any process.
+
+    A lane is (platform, channel_id): its rows are delivered one at a time in id order.
+    `dedupe_key` is set while a row may still be merged with a newer one (a round's
+    pending count edit) and cleared when the row is claimed; its unique index keeps one
+    such row per round.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(128))
+    community_id: Mapped[int] = mapped_column(Id)
+    quiz_id: Mapped[int | None] = mapped_column(Id)
+    round_id: Mapped[int | None] = mapped_column(Id)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    not_before: Mapped[datetime] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+    message_ref: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        # the claim: due rows by status, then each lane's earliest unfinished row
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_platform_channel_id_id", "platform", "channel_id", "id"),
+        # is a round's question still undelivered (its deadline must not pass unseen)
+        Index("ix_outbox_round_id", "round_id"),
+    )

@@ -316,12 +316,14 @@ async def test_weekly_board_posts_text_when_the_upload_fails_and_raises_only_if_
     chat = bot.engine.chat
     assert isinstance(chat, DiscordChat)
     fake.refuse_uploads()
-    await chat.post_board(fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really")
+    await chat.post_board(fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really", key="board-test")
     [post] = boards(fake)
     assert "🥇 Ann: 30 pts" in message_text(post)
     assert "image" not in post["embeds"][0] and not fake.attachments(post)
 
     fake.forbid("POST", r"/channels/\d+/messages", times=2)
     with pytest.raises(discord.Forbidden):
-        await chat.post_board(fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really")
+        await chat.post_board(
+            fake.channel_id, BOARD, b"\x89PNG\r\n\x1a\n not really", key="board-test"
+        )
     assert len(boards(fake)) == 1

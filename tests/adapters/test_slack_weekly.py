@@ -205,7 +205,7 @@ async def test_weekly_board_is_uploaded_with_its_chart(harness: SlackHarness) ->
     h = harness
     chat = h.engine.chat
     assert isinstance(chat, SlackChat)
-    await chat.post_board("C0BOARD", BOARD, b"\x89PNG fake")
+    await chat.post_board("C0BOARD", BOARD, b"\x89PNG fake", key="board-test")
     [upload] = h.mock.uploads.values()
     assert upload.data == b"\x89PNG fake" and upload.channel == "C0BOARD"
     assert upload.comment.startswith("*Week 2026-W48 (Mon 23 Nov – Sun 29 Nov): the board*")
@@ -219,6 +219,6 @@ async def test_weekly_board_falls_back_to_text_when_upload_is_refused(
     h.mock.fail("files.getUploadURLExternal", "missing_scope")
     chat = h.engine.chat
     assert isinstance(chat, SlackChat)
-    await chat.post_board("C0BOARD", BOARD, b"\x89PNG fake")
+    await chat.post_board("C0BOARD", BOARD, b"\x89PNG fake", key="board-test")
     [message] = h.mock.channel_messages("C0BOARD")
     assert message.plain.startswith("*Week 2026-W48")

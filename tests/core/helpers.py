@@ -63,19 +63,27 @@ class RecordingChat:
     updates: list[QuestionCard] = field(default_factory=list)
     reveals: list[RevealCard] = field(default_factory=list)
     summaries: list[SummaryCard] = field(default_factory=list)
+    host_notes: list[tuple[str, str]] = field(default_factory=list)
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         self.questions.append(card)
         return f"msg-{card.round_id}"
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         self.updates.append(card)
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         self.reveals.append(card)
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         self.summaries.append(card)
+
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
+        self.host_notes.append((host_external_id, text))
 
     @property
     def current(self) -> QuestionCard:

@@ -85,13 +85,17 @@ class OrderedChat(RecordingChat):
         super().__init__()
         self.events: list[tuple[str, int]] = []
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         self.events.append(("count", card.round_id))
-        await super().update_question(channel_id, message_ref, card)
+        await super().update_question(channel_id, message_ref, card, key=key)
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         self.events.append(("reveal", card.round_id))
-        await super().post_reveal(channel_id, message_ref, card)
+        await super().post_reveal(channel_id, message_ref, card, key=key)
 
 
 async def test_a_count_read_before_the_reveal_is_not_shown_after_it(store: Store) -> None:

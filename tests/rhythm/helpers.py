@@ -67,7 +67,9 @@ class BoardChat(RecordingChat):
     boards: list[tuple[str, WeeklyBoardCard, bytes | None]] = field(default_factory=list)
     failures: int = 0  # how many of the next post_board calls raise
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("chat is down")

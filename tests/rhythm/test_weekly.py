@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.core.clock import ManualClock
+from bot.core.dispatch import FIRST_BACKOFF, MAX_BACKOFF
+from bot.core.dispatch import MAX_ATTEMPTS as DELIVERY_ATTEMPTS
 from bot.core.model import Mode
-from bot.core.rhythm.boards import LEASE, MAX_ATTEMPTS, RETRY_AFTER, WEEKLY_BOARD
+from bot.core.rhythm.boards import LEASE, WEEKLY_BOARD
 from bot.core.rhythm.ports import JobStatus
 from bot.core.rhythm.report import RunOutcome
 from bot.store import SqlStore
@@ -204,7 +206,7 @@ async def test_most_improved_and_teams_on_the_board(store: SqlStore) -> None:
     assert w49.lines()[-1] == "Most improved: User 1, +2100 pts on the week before (0 → 2100)"
 
 
-async def test_a_failed_post_is_retried_after_a_while_then_given_up(
+async def test_a_failed_post_is_retried_by_the_outbox_then_given_up(
     store: SqlStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = ManualClock(W48_TUESDAY)
@@ -213,28 +215,27 @@ async def test_a_failed_post_is_retried_after_a_while_then_given_up(
     await play_a_quiz(process, clock)
     process.chat.failures = 1
     clock.set(W48_END + timedelta(seconds=10))
-    with caplog.at_level(logging.ERROR):
-        report = await process.rhythm.run_due()
-    assert [b.outcome for b in report.boards] == [RunOutcome.FAILED]
-    assert "weekly board failed; retrying later" in caplog.text
-    clock.advance(60)
-    assert (await process.rhythm.run_due()).idle  # not before RETRY_AFTER
-    clock.advance(RETRY_AFTER.total_seconds())
     report = await process.rhythm.run_due()
+    # the week is settled: its board is in the outbox, which retries the failed post
     assert [b.outcome for b in report.boards] == [RunOutcome.POSTED]
+    assert process.chat.boards == []
+    assert (await process.rhythm.run_due()).idle
+    clock.advance(FIRST_BACKOFF * 1.2)
+    await process.engine.idle()
     assert len(process.chat.boards) == 1
 
-    # a board that keeps failing is given up after MAX_ATTEMPTS
+    # a board that keeps failing is given up after the outbox's MAX_ATTEMPTS
     clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
     await play_a_quiz(process, clock)
-    process.chat.failures = MAX_ATTEMPTS + 1
+    process.chat.failures = DELIVERY_ATTEMPTS + 1
     clock.set(datetime(2026, 12, 6, 23, 0, 10, tzinfo=UTC))
-    outcomes = []
-    for _ in range(MAX_ATTEMPTS + 1):
-        outcomes += [b.outcome for b in (await process.rhythm.run_due()).boards]
-        clock.advance(RETRY_AFTER.total_seconds() + 1)
-    assert outcomes == [RunOutcome.FAILED] * MAX_ATTEMPTS
-    assert "weekly board failed for good" in caplog.text
+    with caplog.at_level(logging.ERROR):
+        await process.rhythm.run_due()
+        for _ in range(DELIVERY_ATTEMPTS):
+            clock.advance(MAX_BACKOFF * 1.2)
+            await process.engine.idle()
+    assert process.chat.failures == 1  # tried DELIVERY_ATTEMPTS times, then no more
+    assert "board message to" in caplog.text and "gave up after" in caplog.text
     assert len(process.chat.boards) == 1
 
 

@@ -17,6 +17,7 @@ from bot.core.model import (
     SubjectKind,
     TeamVote,
 )
+from bot.core.outbox import OutboxKind
 from bot.core.ports import CloseContext, CloseDecision, NewQuiz, NewRound
 from bot.store import SqlStore
 
@@ -73,7 +74,21 @@ async def start_quiz(
         new_round(1, now),
     )
     assert first.quiz_id == quiz.id
+    await show_questions(store, platform, now)
     return community.id, host.id, first
+
+
+async def show_questions(store: SqlStore, platform: str = "test", now: datetime = T0) -> list[int]:
+    """Deliver the pending question rows as a dispatcher would (the rounds' deadlines only
+    count once their question is shown); returns their round ids."""
+    shown = []
+    for item in await store.claim_outbox(platform, None, now, now + timedelta(minutes=1), 100):
+        if item.kind is OutboxKind.QUESTION and item.round_id is not None:
+            await store.question_shown(item.id, item.round_id, f"msg-{item.round_id}", now, None)
+            shown.append(item.round_id)
+        else:
+            await store.outbox_done(item.id, now, None)
+    return shown
 
 
 def week_label(moment: datetime) -> str:

@@ -37,7 +37,7 @@ class ConsoleChat:
     def _mine(self, channel_id: str) -> bool:
         return self.channel is None or channel_id == self.channel
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Print a question and make it the one answers go to."""
         if self._mine(channel_id):
             self.screen.markdown(question_markdown(card), question_text(card))
@@ -45,10 +45,14 @@ class ConsoleChat:
             self.changed.set()
         return str(card.round_id)
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         """Answer counts need no redraw in a terminal."""
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         """Print the reveal and the player's own result."""
         if not self._mine(channel_id):
             return
@@ -58,10 +62,15 @@ class ConsoleChat:
         self.screen.line(verdict_text(card, self.picked.get(card.round_id)))
         self.changed.set()
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Print the final standings and end the game loop."""
         if not self._mine(channel_id):
             return
         self.screen.line(summary_text(card))
         self.summary = card
         self.changed.set()
+
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
+        """The host is the player at this terminal: print it."""
+        if self._mine(channel_id):
+            self.screen.line(text)

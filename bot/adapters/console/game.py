@@ -33,7 +33,7 @@ from bot.core.cards import parse_letters
 from bot.core.engine import QuizEngine
 from bot.core.errors import NoQuizError
 from bot.core.model import CommunityRef, Mode, PlayerRef, QuestionKind, Scoring, StartRequest
-from bot.runtime import run_ticker, running
+from bot.runtime import deliver_outbox, run_ticker, running
 
 HINT = "Ctrl-D or Ctrl-C ends the game"
 
@@ -202,10 +202,15 @@ async def play_game(
     """Play one quiz in the terminal; results go to the database under "console"."""
     interactive = stdin.isatty() and out.isatty()
     screen = Screen(out, rich=interactive)
-    chat = ConsoleChat(screen, channel=terminal_channel())
+    channel = terminal_channel()
+    chat = ConsoleChat(screen, channel=channel)
     rng = random.Random(options.seed) if options.seed is not None else None
     player = PlayerRef(external_id=options.player, display_name=options.player)
-    async with running(settings, chat, platform="console", rng=rng) as runtime:
+    # this terminal delivers its own channel's messages only, whoever wrote them (a
+    # `quizbot stop` from another shell writes this game's last reveal and summary)
+    async with running(
+        settings, chat, platform="console", rng=rng, outbox_channel=channel
+    ) as runtime:
         engine = runtime.engine
         for quiz in await close_abandoned_quizzes(engine):
             screen.note(f"(stopped quiz #{quiz.id}, left running by a terminal game that ended)")
@@ -213,6 +218,7 @@ async def play_game(
                     else PipeInput(stdin), player)  # fmt: skip
         stop = asyncio.Event()
         ticker = asyncio.create_task(run_ticker(engine, stop, interval=0.2))
+        outbox = asyncio.create_task(deliver_outbox(engine, stop))
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, game.interrupted.set)
         watcher = asyncio.create_task(screen.watch_reader())
@@ -226,16 +232,17 @@ async def play_game(
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             watcher.cancel()
+            await engine.idle()  # this game's last messages, before the dispatcher stops
             stop.set()
             await ticker
-            await engine.idle()
+            await outbox
     return 0
 
 
 async def stop_games(settings: Settings, out: TextIO = sys.stdout) -> int:
     """`quizbot stop`: end the console quizzes of this host."""
     chat = ConsoleChat(out, channel="")  # shows nothing: each game prints its own end
-    async with running(settings, chat, platform="console") as runtime:
+    async with running(settings, chat, platform="console", outbox_channel="") as runtime:
         report = await stop_console_quizzes(runtime.engine)
     print("\n".join(report.lines()), file=out)
     return 0

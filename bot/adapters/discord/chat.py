@@ -20,6 +20,7 @@ from bot.adapters.discord.views import (
     weekly_board_embed,
 )
 from bot.core.cards import QuestionCard, RevealCard, SummaryCard
+from bot.core.delivery import Undeliverable
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import needs_image, render_math_png
 from bot.render.chart import LEADERBOARD_IMAGE
@@ -50,25 +51,32 @@ class DiscordChat:
             return None
         return discord.File(io.BytesIO(png), filename=question_image_name(card))
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Post a question with its answer components; returns the message id."""
         picture = await self._picture(card)
         if picture is not None:
             self._images[card.round_id] = question_image_name(card)
-        message = await self._channel(channel_id).send(
-            embed=question_embed(card, image=picture is not None),
-            view=question_view(card),
-            file=picture or MISSING,
-        )
+        try:
+            message = await self._channel(channel_id).send(
+                embed=question_embed(card, image=picture is not None),
+                view=question_view(card),
+                file=picture or MISSING,
+            )
+        except discord.Forbidden as exc:
+            raise Undeliverable(f"missing permission ({exc.text or exc.status})") from exc
         return str(message.id)
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         """Refresh the answers-so-far line (the engine limits how often)."""
         image = card.round_id in self._images or needs_image(card.prompt)
         message = self._channel(channel_id).get_partial_message(int(message_ref))
         await message.edit(embed=question_embed(card, image=image))
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         """Close the question message (buttons off, answer marked) and post the reveal."""
         channel = self._channel(channel_id)
         if message_ref is not None:
@@ -85,11 +93,21 @@ class DiscordChat:
                 log.exception("closing the question message of round %s failed", card.round_id)
         await channel.send(embed=reveal_embed(card))
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz summary."""
         await self._channel(channel_id).send(embed=summary_embed(card))
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
+        """Send the host a direct message, best effort."""
+        try:
+            user = await self.client.fetch_user(int(host_external_id))
+            await user.send(text)
+        except Exception:
+            log.warning("telling the host %s failed", host_external_id, exc_info=True)
+
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
         """Post a week's board: an embed with the chart attached and shown under it.
 
         When the upload fails (no Attach Files here, too large, ...) the text alone is

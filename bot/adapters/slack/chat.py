@@ -116,14 +116,16 @@ class SlackChat:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         """Post a question; its message ts is the reference for later edits."""
         response = await self.client.chat_postMessage(
             channel=channel_id, text=question_text(card), blocks=question_blocks(card)
         )
         return str(response["ts"])
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         """Refresh the answers-so-far line (the engine already bounds how often)."""
         await self.client.chat_update(
             channel=channel_id,
@@ -132,7 +134,9 @@ class SlackChat:
             blocks=question_blocks(card),
         )
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         """Take the buttons off the question, mark the answer, then post the reveal."""
         if message_ref is not None:
             try:
@@ -149,13 +153,22 @@ class SlackChat:
             channel=channel_id, text=reveal_text(card), blocks=reveal_blocks(card)
         )
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
         """Post the end-of-quiz podium."""
         await self.client.chat_postMessage(
             channel=channel_id, text=summary_text(card), blocks=summary_blocks(card)
         )
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
+        """Send the host a direct message (the app's DM with them), best effort."""
+        try:
+            await self.client.chat_postMessage(channel=host_external_id, text=text)
+        except Exception:
+            log.warning("telling the host %s failed", host_external_id, exc_info=True)
+
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
         """Post a week's board: the chart as a file with the text as its comment.
 
         Without the files:write scope (or any upload error) the text alone is posted.

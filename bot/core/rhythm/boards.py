@@ -5,22 +5,24 @@ The post is a job keyed (community, "weekly-board", week label), claimed by inse
 that key (insert-or-nothing): one process wins, however many run, and a restarted or
 late process finds the key and does nothing. A process that was down across a week's
 end posts the missed week(s) late, labelled with the week they cover (at most
-CATCH_UP_WEEKS back). A claim is a lease: if the claimer dies before posting, the
-lease runs out (LEASE) and another process takes the job over; if posting fails, the
-job is retried after RETRY_AFTER, at most MAX_ATTEMPTS times, then marked failed and
-logged. A crash after a post succeeded and before it was marked done would post once
-more on retry: the one case where "exactly once" becomes "at least once". A week
-nobody played is marked skipped and not posted.
+CATCH_UP_WEEKS back). A claim is a lease: if the claimer dies before finishing, the
+lease runs out (LEASE) and another process takes the job over; if building the board
+fails, the job is retried after RETRY_AFTER, at most MAX_ATTEMPTS times, then marked
+failed and logged. Finishing the job writes the board, frozen, to the outbox in the
+same transaction; the outbox's dispatcher posts it and retries the platform's
+failures (bot.core.dispatch). A week nobody played is marked skipped and not posted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from datetime import datetime, timedelta
 
 from bot.core.engine import QuizEngine
 from bot.core.model import Community, SubjectKind
+from bot.core.outbox import OutboxKind, OutboxMessage, to_json
 from bot.core.periods import shift_week, week_bounds, week_label
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.core.rhythm.ports import BoardPicture, BoardPort, DueBoard, JobStatus, RhythmStore
@@ -55,6 +57,12 @@ def week_end(community: Community, now: datetime) -> datetime:
     """When the week containing `now` ends in the community's timezone: its next board."""
     tz, start = community.timezone, community.week_start
     return week_bounds(week_label(now, tz, start), tz, start)[1]
+
+
+def board_message(channel: str, card: WeeklyBoardCard, picture: bytes | None) -> OutboxMessage:
+    """A week's board for the outbox: the card and its chart, frozen at the claim."""
+    image = base64.b64encode(picture).decode("ascii") if picture is not None else None
+    return OutboxMessage(OutboxKind.BOARD, channel, None, {"card": to_json(card), "image": image})
 
 
 class WeeklyBoards:
@@ -144,8 +152,12 @@ class WeeklyBoards:
                 await self.store.finish_job(claim, JobStatus.SKIPPED, now, "nobody played")
                 log.info("weekly board skipped: nobody played", extra=ids)
                 return BoardRun(community.id, week, RunOutcome.QUIET)
-            assert self.board is not None
-            await self.board.post_board(channel, card, await self._picture(card, ids))
+            picture = await self._picture(card, ids)
+            message = board_message(channel, card, picture)
+            # the outbox delivers it (retrying as it must) once the job is marked done
+            posted = await self.store.finish_job_posting(
+                claim, self.engine.clock.now(), self.engine.platform, message
+            )
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"[:500]
             if claim.attempts >= MAX_ATTEMPTS:
@@ -156,7 +168,10 @@ class WeeklyBoards:
                 log.exception("weekly board failed; retrying later", extra=ids)
             self.engine.events.error("weekly_board")
             return BoardRun(community.id, week, RunOutcome.FAILED)
-        await self.store.finish_job(claim, JobStatus.DONE, self.engine.clock.now())
+        if not posted:
+            log.warning("weekly board claim lost to another process", extra=ids)
+            return None
+        await self.engine.dispatcher.deliver_now()
         log.info("weekly board posted", extra=ids)
         return BoardRun(community.id, week, RunOutcome.POSTED)
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from bot.core.model import Community, Player
+from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement, WeeklyBoardCard
 from bot.core.rhythm.schedules import Schedule, ScheduleSpec
 from bot.core.rhythm.stats import AnswerFact
@@ -105,6 +106,13 @@ class RhythmStore(Protocol):
         """Mark a held job done, skipped or failed; False if the claim was lost."""
         ...
 
+    async def finish_job_posting(
+        self, claim: JobClaim, now: datetime, platform: str, message: OutboxMessage
+    ) -> bool:
+        """Mark a held job done and put its message in the outbox, in one transaction;
+        False (and nothing written) if the claim was lost."""
+        ...
+
     async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
         """Release a held job after a failure, for a retry from `retry_at` on."""
         ...
@@ -159,8 +167,12 @@ class RhythmStore(Protocol):
 class BoardPort(Protocol):
     """How the weekly board reaches a channel; chat adapters implement it beside ChatPort."""
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
-        """Post a week's board, with its PNG chart when there is one (text is the fallback)."""
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
+        """Post a week's board, with its PNG chart when there is one (text is the fallback).
+
+        `key` is the outbox row's idempotency key, as for ChatPort."""
         ...
 
 

@@ -1,0 +1,303 @@
+"""`Outbox`: the messages the channels must see, written beside the change that calls
+for them, and claimed, finished, retried or failed by the dispatchers of every process.
+
+A lane is a (platform, channel) pair: a claim takes only the earliest unfinished row of
+each lane, so a channel's messages go out one at a time, in the order written. On
+PostgreSQL the claim locks rows with FOR UPDATE SKIP LOCKED, so two dispatchers never
+take the same row; SQLite has one writer, so its claim needs no lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from bot.core.model import QuizStatus
+from bot.core.outbox import (
+    UNFINISHED,
+    OutboxItem,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStats,
+    OutboxStatus,
+)
+from bot.store.db import CLOSED, OPEN, RUNNING, Database
+from bot.store.tables import OutboxRow, PlayerRow, QuizRow, RoundRow, UTCDateTime
+
+PENDING = OutboxStatus.PENDING.value
+SENDING = OutboxStatus.SENDING.value
+ERROR_LENGTH = 500
+_COLUMNS = OutboxRow.__table__.c
+
+
+def _at(moment: datetime) -> object:
+    return literal(moment, UTCDateTime())
+
+
+def dedupe_key(message: OutboxMessage) -> str | None:
+    """A round's pending count edit is one row, however many refreshes ask for it."""
+    if message.kind is OutboxKind.COUNT:
+        return f"count-{message.round_id}"
+    return None
+
+
+def _item(row: dict[str, object]) -> OutboxItem:
+    return OutboxItem(
+        id=int(row["id"]),  # type: ignore[call-overload]
+        platform=str(row["platform"]),
+        channel_id=str(row["channel_id"]),
+        community_id=int(row["community_id"]),  # type: ignore[call-overload]
+        quiz_id=row["quiz_id"],  # type: ignore[arg-type]
+        round_id=row["round_id"],  # type: ignore[arg-type]
+        kind=OutboxKind(str(row["kind"])),
+        payload=json.loads(str(row["payload"])),
+        attempts=int(row["attempts"]),  # type: ignore[call-overload]
+        created_at=row["created_at"],  # type: ignore[arg-type]
+    )
+
+
+class Outbox:
+    """The `outbox` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def write_in(
+        self,
+        conn: AsyncConnection,
+        platform: str,
+        community_id: int,
+        quiz_id: int | None,
+        messages: Sequence[OutboxMessage],
+        now: datetime,
+    ) -> None:
+        """Write messages in `conn`'s transaction (that of the change calling for them)."""
+        if not messages:
+            return
+        rows = [
+            {
+                "platform": platform,
+                "channel_id": m.channel_id,
+                "community_id": community_id,
+                "quiz_id": quiz_id,
+                "round_id": m.round_id,
+                "kind": m.kind.value,
+                "payload": json.dumps(dict(m.payload), separators=(",", ":")),
+                "status": PENDING,
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+                "dedupe_key": dedupe_key(m),
+            }
+            for m in messages
+        ]
+        insert = self._db.insert(OutboxRow)
+        if any(r["dedupe_key"] is not None for r in rows):
+            insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await conn.execute(insert, rows)
+
+    async def add_outbox(
+        self,
+        platform: str,
+        community_id: int,
+        quiz_id: int | None,
+        messages: Sequence[OutboxMessage],
+        now: datetime,
+    ) -> None:
+        """Write messages in a transaction of their own (count edits)."""
+        async with self._db.write() as conn:
+            await self.write_in(conn, platform, community_id, quiz_id, messages, now)
+
+    async def claim_outbox(
+        self,
+        platform: str,
+        channel_id: str | None,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+    ) -> list[OutboxItem]:
+        """Claim the due first rows of `platform`'s lanes (of one channel, if given) until
+        `lease_until`; a row whose earlier claim's lease ran out is due again."""
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(
+            earlier.platform == OutboxRow.platform,
+            earlier.channel_id == OutboxRow.channel_id,
+            earlier.id < OutboxRow.id,
+            earlier.status.in_(UNFINISHED),
+        )
+        due = or_(
+            and_(OutboxRow.status == PENDING, OutboxRow.not_before <= _at(now)),
+            and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= _at(now)),
+        )
+        query = select(OutboxRow.id).where(OutboxRow.platform == platform, due, ~blocked)
+        if channel_id is not None:
+            query = query.where(OutboxRow.channel_id == channel_id)
+        query = query.order_by(OutboxRow.id).limit(limit)
+        if self._db.postgres:
+            query = query.with_for_update(of=OutboxRow, skip_locked=True)
+        async with self._db.write() as conn:
+            ids = list((await conn.execute(query)).scalars())
+            if not ids:
+                return []
+            rows = await conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids))
+                .values(
+                    status=SENDING,
+                    lease_until=lease_until,
+                    attempts=OutboxRow.attempts + 1,
+                    dedupe_key=None,  # a newer count edit now gets a row of its own
+                )
+                .returning(*_COLUMNS)
+            )
+            claimed = [_item(dict(r)) for r in rows.mappings()]
+        return sorted(claimed, key=lambda i: i.id)
+
+    async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
+        """A row was delivered."""
+        async with self._db.write() as conn:
+            await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+
+    async def question_shown(
+        self,
+        item_id: int,
+        round_id: int,
+        message_ref: str,
+        now: datetime,
+        moved: tuple[datetime, datetime] | None,
+    ) -> None:
+        """A question was posted: the row is done, the round knows its message and, when
+        the question came late, opens and closes at the `moved` times."""
+        values: dict[str, object] = {"message_ref": message_ref}
+        async with self._db.write() as conn:
+            await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+            await conn.execute(update(RoundRow).where(RoundRow.id == round_id).values(**values))
+            if moved is not None:
+                await conn.execute(
+                    update(RoundRow)
+                    .where(RoundRow.id == round_id, RoundRow.status == OPEN)
+                    .values(opened_at=moved[0], closes_at=moved[1])
+                )
+
+    async def retry_outbox(self, item_id: int, not_before: datetime, error: str) -> None:
+        """A row failed for now: pending again from `not_before`."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(
+                    status=PENDING,
+                    not_before=not_before,
+                    lease_until=None,
+                    last_error=error[:ERROR_LENGTH],
+                )
+            )
+
+    async def drop_outbox(self, item_id: int, now: datetime, reason: str) -> None:
+        """A row is no longer wanted (a count edit of a closed round)."""
+        async with self._db.write() as conn:
+            await self._finish(conn, item_id, OutboxStatus.DROPPED, now, error=reason)
+
+    async def fail_outbox(self, item: OutboxItem, now: datetime, error: str) -> str | None:
+        """A row can never be delivered: it fails and, if its quiz still runs, the quiz
+        stops (open rounds closed unscored, its other pending rows dropped).
+
+        Returns the host's platform id when this stopped a quiz, to tell them why.
+        """
+        async with self._db.write() as conn:
+            await self._finish(conn, item.id, OutboxStatus.FAILED, now, error=error)
+            if item.quiz_id is None:
+                return None
+            stopped = await conn.execute(
+                update(QuizRow)
+                .where(QuizRow.id == item.quiz_id, QuizRow.status == RUNNING)
+                .values(status=QuizStatus.STOPPED.value)
+                .returning(QuizRow.host_id)
+            )
+            host_id = stopped.scalar()
+            if host_id is None:
+                return None
+            await conn.execute(
+                update(RoundRow)
+                .where(RoundRow.quiz_id == item.quiz_id, RoundRow.status == OPEN)
+                .values(status=CLOSED, closed_at=now)
+            )
+            await conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.quiz_id == item.quiz_id, OutboxRow.status.in_(UNFINISHED))
+                .values(
+                    status=OutboxStatus.DROPPED.value,
+                    done_at=now,
+                    dedupe_key=None,
+                    last_error="the quiz stopped",
+                )
+            )
+            host = await conn.execute(select(PlayerRow.external_id).where(PlayerRow.id == host_id))
+            return host.scalar()
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        item_id: int,
+        status: OutboxStatus,
+        now: datetime,
+        *,
+        message_ref: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {"status": status.value, "done_at": now, "lease_until": None}
+        if message_ref is not None:
+            values["message_ref"] = message_ref
+        if error is not None:
+            values["last_error"] = error[:ERROR_LENGTH]
+        await conn.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+    async def outbox_stats(self, platform: str | None, now: datetime) -> OutboxStats:
+        """How many rows wait (pending or sending), and the age of the oldest."""
+        query = select(func.count(), func.min(OutboxRow.created_at)).where(
+            OutboxRow.status.in_(UNFINISHED)
+        )
+        if platform is not None:
+            query = query.where(OutboxRow.platform == platform)
+        async with self._db.reader.connect() as conn:
+            count, oldest = (await conn.execute(query)).one()
+        if oldest is None:
+            return OutboxStats(depth=int(count), oldest_age=0.0)
+        oldest_at = UTCDateTime().process_result_value(oldest, self._db.engine.dialect)
+        assert oldest_at is not None
+        return OutboxStats(depth=int(count), oldest_age=max(0.0, (now - oldest_at).total_seconds()))
+
+    async def next_outbox_time(self, platform: str, channel_id: str | None) -> datetime | None:
+        """When the next unfinished row of these lanes is due (a retry's not_before or a
+        claim's lease end); None when no row waits."""
+        pending = select(func.min(OutboxRow.not_before)).where(
+            OutboxRow.platform == platform, OutboxRow.status == PENDING
+        )
+        sending = select(func.min(OutboxRow.lease_until)).where(
+            OutboxRow.platform == platform, OutboxRow.status == SENDING
+        )
+        if channel_id is not None:
+            pending = pending.where(OutboxRow.channel_id == channel_id)
+            sending = sending.where(OutboxRow.channel_id == channel_id)
+        dialect = self._db.engine.dialect
+        async with self._db.reader.connect() as conn:
+            times = [(await conn.execute(q)).scalar() for q in (pending, sending)]
+        known = [UTCDateTime().process_result_value(t, dialect) for t in times if t is not None]
+        return min((t for t in known if t is not None), default=None)
+
+
+def question_undelivered(
+    round_id_column: ColumnElement[int] | InstrumentedAttribute[int],
+) -> Exists:
+    """SQL: the round's question is still waiting in the outbox (its deadline must not
+    pass before anyone saw it)."""
+    return exists().where(
+        OutboxRow.round_id == round_id_column,
+        OutboxRow.kind == OutboxKind.QUESTION.value,
+        OutboxRow.status.in_(UNFINISHED),
+    )
