@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "p3": ("bench.leaderboard", "leaderboard flat in history"),
     "p4": ("bench.round_close", "closing and scoring a 500-answer round"),
     "p4m": ("bench.memory", "10,000 running quizzes in one process"),
+    "p6": ("bench.reveal_latency", "close to reveal through the outbox vs a direct post"),
     "p7": ("bench.ticker", "one tick of the ticker, flat in idle communities"),
 }
 

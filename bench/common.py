@@ -311,15 +311,22 @@ class NullChat:
     def __init__(self) -> None:
         self.posted = 0
 
-    async def post_question(self, channel_id: str, card: QuestionCard) -> str:
+    async def post_question(self, channel_id: str, card: QuestionCard, *, key: str) -> str:
         self.posted += 1
         return f"msg-{card.round_id}"
 
-    async def update_question(self, channel_id: str, message_ref: str, card: QuestionCard) -> None:
+    async def update_question(
+        self, channel_id: str, message_ref: str, card: QuestionCard, *, key: str
+    ) -> None:
         return None
 
-    async def post_reveal(self, channel_id: str, message_ref: str | None, card: RevealCard) -> None:
+    async def post_reveal(
+        self, channel_id: str, message_ref: str | None, card: RevealCard, *, key: str
+    ) -> None:
         return None
 
-    async def post_summary(self, channel_id: str, card: SummaryCard) -> None:
+    async def post_summary(self, channel_id: str, card: SummaryCard, *, key: str) -> None:
+        return None
+
+    async def notify_host(self, channel_id: str, host_external_id: str, text: str) -> None:
         return None

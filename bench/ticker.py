@@ -59,7 +59,9 @@ class NullBoard:
     def __init__(self) -> None:
         self.posted = 0
 
-    async def post_board(self, channel_id: str, card: WeeklyBoardCard, image: bytes | None) -> None:
+    async def post_board(
+        self, channel_id: str, card: WeeklyBoardCard, image: bytes | None, *, key: str
+    ) -> None:
         self.posted += 1
 
 

@@ -28,6 +28,7 @@ EXPECTED = {
     "p3": ["median_ms_small", "median_ms_large", "ratio"],
     "p4": ["median_ms", "p90_ms", "floor_ms", "scoring_ms", "vs_floor"],
     "p4m": ["peak_rss_mb", "running_quizzes"],
+    "p6": ["p99_ms", "direct_p99_ms", "p99_vs_direct"],
     "p7": ["baseline_tick_ms", "tick_ms", "ratio"],
 }
 
