@@ -4,7 +4,7 @@ A community with a board channel starts due (BOARD_DUE_NOW), so the first tick a
 upgrade checks it once and moves it to the end of its current week.
 
 Revision ID: 0006
-Revises: 0005 (0002 before the outbox's 0003 was merged in)
+Revises: 0005
 Create Date: 2026-12-01 10:00:00
 """
 

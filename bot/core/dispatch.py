@@ -109,6 +109,7 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()  # one pass at a time: a lane's rows never overlap
         self._again = False
+        self._sent: list[int] = []  # rows of the current pass delivered, to mark done
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         # why recent quizzes were stopped as undeliverable, for the command that started one
@@ -155,7 +156,10 @@ class Dispatcher:
                 )
                 if not items:
                     return handled
+                self._sent = []
                 await asyncio.gather(*(self._deliver(item) for item in items))
+                # one transaction marks the whole pass delivered, not one per row
+                await self.store.outbox_done_many(self._sent, self.clock.now())
                 handled += len(items)
         return handled
 
@@ -234,7 +238,7 @@ class Dispatcher:
             await self.chat.post_summary(item.channel_id, card, key=item.key)
         elif item.kind is OutboxKind.BOARD:
             await self._board(item)
-        await self.store.outbox_done(item.id, self.clock.now(), None)
+        self._sent.append(item.id)
         return False
 
     async def _question(self, item: OutboxItem) -> bool:
@@ -271,7 +275,7 @@ class Dispatcher:
         assert rnd.message_ref is not None
         card = question_card(quiz, rnd, answered)
         await self.chat.update_question(item.channel_id, rnd.message_ref, card, key=item.key)
-        await self.store.outbox_done(item.id, self.clock.now(), None)
+        self._sent.append(item.id)
         return False
 
     async def _board(self, item: OutboxItem) -> None:

@@ -198,6 +198,10 @@ class OutboxStore(Protocol):
         """A row was delivered."""
         ...
 
+    async def outbox_done_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Rows were delivered (one transaction for a dispatcher's whole pass)."""
+        ...
+
     async def question_shown(
         self,
         item_id: int,

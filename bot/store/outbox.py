@@ -156,6 +156,17 @@ class Outbox:
         async with self._db.write() as conn:
             await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
 
+    async def outbox_done_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Rows were delivered: one transaction for a dispatcher's whole pass."""
+        if not item_ids:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(item_ids)))
+                .values(status=OutboxStatus.DONE.value, done_at=now, lease_until=None)
+            )
+
     async def question_shown(
         self,
         item_id: int,
