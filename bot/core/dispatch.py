@@ -109,7 +109,8 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()  # one pass at a time: a lane's rows never overlap
         self._again = False
-        self._sent: list[int] = []  # rows of the current pass delivered, to mark done
+        self._kicked = asyncio.Event()  # rows were committed while a drain runs
+        self._sent: list[int] = []  # rows delivered and not yet marked done
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         # why recent quizzes were stopped as undeliverable, for the command that started one
@@ -122,6 +123,7 @@ class Dispatcher:
         if self._stopped:
             return
         self._again = True
+        self._kicked.set()
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._drain_while_kicked())
 
@@ -146,22 +148,50 @@ class Dispatcher:
                 return
 
     async def drain(self) -> int:
-        """Deliver every row due now, lane by lane; returns how many were handled."""
+        """Deliver every row due now, lane by lane; returns how many were handled.
+
+        Lanes do not wait for each other: rows are sent as they are claimed, and the
+        store is asked again as soon as a send ends (its lane's next row may be due)
+        or new rows are kicked in, not after a whole batch. A lane's row in flight is
+        still `sending`, so the claim never takes the row after it too early.
+        """
         handled = 0
         async with self._lock:
-            while not self._stopped:
-                now = self.clock.now()
-                items = await self.store.claim_outbox(
-                    self.platform, self.channel_id, now, now + LEASE, BATCH
-                )
-                if not items:
-                    return handled
-                self._sent = []
-                await asyncio.gather(*(self._deliver(item) for item in items))
-                # one transaction marks the whole pass delivered, not one per row
-                await self.store.outbox_done_many(self._sent, self.clock.now())
-                handled += len(items)
+            in_flight: set[asyncio.Task[None]] = set()
+            try:
+                while not self._stopped:
+                    self._kicked.clear()
+                    now = self.clock.now()
+                    items = await self.store.claim_outbox(
+                        self.platform, self.channel_id, now, now + LEASE, BATCH
+                    )
+                    handled += len(items)
+                    in_flight.update(asyncio.ensure_future(self._deliver(i)) for i in items)
+                    if not in_flight:
+                        return handled
+                    await self._some_sent(in_flight)
+            finally:
+                if in_flight:
+                    await asyncio.gather(*in_flight, return_exceptions=True)
+                await self._mark_sent()
         return handled
+
+    async def _some_sent(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Wait until a send ends or rows are kicked in; mark what was sent done."""
+        kicked = asyncio.ensure_future(self._kicked.wait())
+        try:
+            done, _ = await asyncio.wait({*in_flight, kicked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            kicked.cancel()
+        in_flight.difference_update(done)
+        await self._mark_sent()
+        for task in done - {kicked}:
+            task.result()  # a failure to record an outcome ends the drain, as before
+
+    async def _mark_sent(self) -> None:
+        # one transaction marks every row sent since the last, not one per row
+        sent, self._sent = self._sent, []
+        await self.store.outbox_done_many(sent, self.clock.now())
 
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
         """Deliver until `stop` is set: at once when kicked, and every `poll` seconds
