@@ -252,9 +252,8 @@ class Dispatcher:
         if item.kind is OutboxKind.COUNT:
             return await self._count(item)
         if item.kind is OutboxKind.REVEAL:
-            rnd = await self.store.round(item.round_id) if item.round_id else None
-            ref = rnd.message_ref if rnd is not None else None
-            await self.chat.post_reveal(item.channel_id, ref, reveal_of(item), key=item.key)
+            reveal = reveal_of(item)
+            await self.chat.post_reveal(item.channel_id, item.round_ref, reveal, key=item.key)
         elif item.kind is OutboxKind.SUMMARY:
             quiz = await self.store.quiz(item.quiz_id) if item.quiz_id else None
             if quiz is None:

@@ -74,6 +74,8 @@ class OutboxItem:
     payload: Mapping[str, Any]
     attempts: int  # including this one
     created_at: datetime
+    # a reveal's question message, read with the claim (no read of its own before sending)
+    round_ref: str | None = None
 
     @property
     def key(self) -> str:

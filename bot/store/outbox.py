@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
@@ -149,6 +150,8 @@ class Outbox:
                 .returning(*_COLUMNS)
             )
             claimed = [_item(dict(r)) for r in rows.mappings()]
+            refs = await _reveal_refs(conn, claimed)
+        claimed = [replace(i, round_ref=refs.get(i.round_id)) if i.round_id else i for i in claimed]
         return sorted(claimed, key=lambda i: i.id)
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
@@ -288,6 +291,15 @@ class Outbox:
         async with self._db.reader.connect() as conn:
             times = (await conn.execute(heads)).one()
         return min((t for t in times if t is not None), default=None)
+
+
+async def _reveal_refs(conn: AsyncConnection, items: list[OutboxItem]) -> dict[int, str]:
+    """The question messages of the claimed reveals' rounds, by round id."""
+    round_ids = [i.round_id for i in items if i.kind is OutboxKind.REVEAL and i.round_id]
+    if not round_ids:
+        return {}
+    query = select(RoundRow.id, RoundRow.message_ref).where(RoundRow.id.in_(round_ids))
+    return {r.id: r.message_ref for r in await conn.execute(query) if r.message_ref is not None}
 
 
 def _blocked() -> Exists:
