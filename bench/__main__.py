@@ -3,6 +3,7 @@
     python -m bench                       # everything, PostgreSQL then SQLite
     python -m bench --only p1,p3          # some of them
     python -m bench --databases sqlite    # SQLite only
+    python -m bench --quick               # a tenth of the size, for a quick look
     python -m bench --tiny                # tiny sizes: checks the code runs, measures nothing
     python -m bench --profile p1          # also write a pyinstrument profile per run
 
@@ -30,8 +31,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "p2": ("bench.click_to_ack", "click-to-ack over real HTTP (Slack)"),
     "p3": ("bench.leaderboard", "leaderboard flat in history"),
     "p4": ("bench.round_close", "closing and scoring a 500-answer round"),
-    "p4m": ("bench.memory", "1,000 running quizzes in one process"),
+    "p4m": ("bench.memory", "10,000 running quizzes in one process"),
     "p5": ("bench.discord_click", "Discord click to first response vs bare discord.py"),
+    "p6": ("bench.reveal_latency", "close to reveal through the outbox vs a direct post"),
+    "p7": ("bench.ticker", "one tick of the ticker, flat in idle communities"),
 }
 
 Runner = Callable[..., Awaitable[None]]
@@ -45,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--databases", default="postgresql,sqlite", help="comma-separated: postgresql,sqlite"
     )
     parser.add_argument("--tiny", action="store_true", help="tiny sizes, for the smoke test")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the size, a quick look")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="results JSON file")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a target is missed")
     parser.add_argument(
@@ -54,11 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def run_benchmark(
-    name: str, db: Database, results: Results, *, tiny: bool, profile_dir: Path | None
+    name: str, db: Database, results: Results, *, size: str, profile_dir: Path | None
 ) -> None:
-    """Run one benchmark on one database."""
+    """Run one benchmark on one database at a size: "full", "quick" or "tiny"."""
     module: Any = importlib.import_module(BENCHMARKS[name][0])
-    params = module.Params.tiny() if tiny else module.Params()
+    params = sized(module, size)
     if profile_dir is None:
         await module.run(db, results, params)
         return
@@ -70,6 +74,15 @@ async def run_benchmark(
     path = profile_dir / f"{name}-{db.name}.txt"
     write_text(path, profiler.output_text(unicode=True, show_all=False))
     print(f"profile: {path}")
+
+
+def sized(module: Any, size: str) -> Any:
+    """A benchmark module's Params at a size: "full", "quick" (a tenth) or "tiny"."""
+    if size == "tiny":
+        return module.Params.tiny()
+    if size == "quick":
+        return module.Params().quick()
+    return module.Params()
 
 
 def write_text(path: Path, content: str) -> None:
@@ -89,12 +102,18 @@ async def main(argv: list[str] | None = None) -> int:
     profiled = {n.strip() for n in args.profile.split(",") if n.strip()}
     results = Results()
     started = time.perf_counter()
+    size = "tiny" if args.tiny else "quick" if args.quick else "full"
     with tempfile.TemporaryDirectory(prefix="quizbench-") as workdir:
         dbs = databases([d.strip() for d in args.databases.split(",")], Path(workdir))
         for name in chosen:
+            module: Any = importlib.import_module(BENCHMARKS[name][0])
+            if hasattr(module, "run_all") and name not in profiled:
+                # benchmarks whose figures are not times run on every database at once
+                await module.run_all(dbs, results, sized(module, size))
+                continue
             for db in dbs:
                 profile_dir = RESULTS_PATH.parent / "profiles" if name in profiled else None
-                await run_benchmark(name, db, results, tiny=args.tiny, profile_dir=profile_dir)
+                await run_benchmark(name, db, results, size=size, profile_dir=profile_dir)
         for db in dbs:
             await db.drop()
     elapsed = time.perf_counter() - started

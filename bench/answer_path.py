@@ -37,6 +37,9 @@ METRIC = "p1_answer_path"
 PLATFORM = "bench"
 GUILD = CommunityRef("bench-guild", "Bench guild")
 HOST = PlayerRef("host", "Host")
+# Group commit should beat a transaction per click on PostgreSQL; on SQLite the answers
+# share the one writer with the closes the burst triggers, which raw inserts do not.
+RATIO_TARGET = {"postgresql": 1.0, "sqlite": 0.8}
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class Params:
     def tiny(cls) -> Params:
         """A size for the smoke test."""
         return cls(answers=200, players=40, rounds=10, tasks=8)
+
+    def quick(self) -> Params:
+        """A tenth of the size."""
+        return Params(self.answers // 10, self.players // 10, self.rounds // 10, self.tasks)
 
 
 @dataclass(frozen=True)
@@ -268,9 +275,19 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     results.reference(prefix + "engine_answers_per_s", engine_rate, "answers/s")
     results.reference(prefix + "raw_inserts_per_s", raw_rate, "inserts/s")
     results.reference(prefix + "engine_drained_answers_per_s", n / drained, "answers/s")
-    results.at_least(prefix + "accepted", kinds.get("accepted", 0), "answers", n)
-    results.at_least(prefix + "early_closes", closed, "rounds", len({c.round_id for c in clicks}))
-    results.at_least(prefix + "ratio", engine_rate / raw_rate, "x raw", 0.5)
+    rounds = len({c.round_id for c in clicks})
+    sent = "of the clicks sent"
+    results.at_least(prefix + "accepted", kinds.get("accepted", 0), "answers", n, baseline=sent)
+    results.at_least(
+        prefix + "early_closes", closed, "rounds", rounds, baseline="of the rounds answered"
+    )
+    results.at_least(
+        prefix + "ratio",
+        engine_rate / raw_rate,
+        "x raw",
+        RATIO_TARGET[db.name],
+        baseline=f"x {prefix}raw_inserts_per_s",
+    )
     print_figures(
         f"P1 answer path on {db.name}: {n:,} answers, {params.players:,} players, "
         f"{params.rounds} rounds, {params.tasks} tasks, pool {size}",

@@ -64,16 +64,23 @@ class Results:
         """Record a figure that has no target of its own."""
         return self.add(name, Result(round_figure(value), unit))
 
-    def at_least(self, name: str, value: float, unit: str, minimum: float) -> Result:
-        """Record a figure whose target is `value >= minimum`."""
+    def at_least(
+        self, name: str, value: float, unit: str, minimum: float, *, baseline: str
+    ) -> Result:
+        """Record a figure whose target is `value >= minimum`, as a ratio of (or a count
+        of) `baseline`: a figure measured in the same run, or what was sent."""
+        met = value >= minimum
         return self.add(
-            name, Result(round_figure(value), unit, f">= {minimum:g}", value >= minimum)
+            name, Result(round_figure(value), unit, target(">=", minimum, baseline), met)
         )
 
-    def at_most(self, name: str, value: float, unit: str, maximum: float) -> Result:
-        """Record a figure whose target is `value <= maximum`."""
+    def at_most(
+        self, name: str, value: float, unit: str, maximum: float, *, baseline: str
+    ) -> Result:
+        """Record a figure whose target is `value <= maximum`, as a ratio of `baseline`."""
+        met = value <= maximum
         return self.add(
-            name, Result(round_figure(value), unit, f"<= {maximum:g}", value <= maximum)
+            name, Result(round_figure(value), unit, target("<=", maximum, baseline), met)
         )
 
     def as_json(self) -> dict[str, dict[str, Any]]:
@@ -94,6 +101,11 @@ class Results:
     def missed(self) -> list[str]:
         """Names of the figures that missed their target."""
         return [name for name, r in self.figures.items() if not r.met]
+
+
+def target(op: str, bound: float, baseline: str) -> str:
+    """A target's text: `<= 1.5 x p4_round_close.postgresql.floor_ms`."""
+    return f"{op} {bound:g} {baseline}"
 
 
 def round_figure(value: float) -> float:

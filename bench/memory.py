@@ -15,6 +15,7 @@ import json
 import random
 import subprocess
 import sys
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,17 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 class Params:
     """How many quizzes run at once, and players in each."""
 
-    quizzes: int = 1_000
+    quizzes: int = 10_000
     players: int = 2
 
     @classmethod
     def tiny(cls) -> Params:
         """A size for the smoke test."""
         return cls(quizzes=10, players=2)
+
+    def quick(self) -> Params:
+        """A tenth of the size."""
+        return Params(self.quizzes // 10, self.players)
 
 
 def memory_kb(field: str) -> int:
@@ -57,14 +62,17 @@ async def play(url: str, quizzes: int, players: int) -> dict[str, Any]:
 
     loaded_kb = memory_kb("VmRSS")
     db = Database("postgresql" if url.startswith("postgresql") else "sqlite", url)
-    store = db.store()
+    # what is measured is this process's memory: commits need not wait for the disk
+    durability = {"server_settings": {"synchronous_commit": "off"}} if db.postgres else {}
+    store = db.store(connect_args=durability)
     bank = bench_bank()
     await store.sync_questions(bank.all_questions())
     clock = ManualClock()
     engine = QuizEngine(
         store, bank, NullChat(), platform=PLATFORM, clock=clock, rng=random.Random(1)
     )
-    guilds = [CommunityRef(f"guild-{g}", f"Guild {g}") for g in range(10)]
+    # ten channels a community, as a busy study server has them
+    guilds = [CommunityRef(f"guild-{g}", f"Guild {g}") for g in range(max(1, quizzes // 10))]
     request = StartRequest(decks=("bench",), questions=5, seconds=30)
     started = now()
 
@@ -90,7 +98,11 @@ async def play(url: str, quizzes: int, players: int) -> dict[str, Any]:
         kinds = await run_tasks(clicks, TASKS, click)
         return sum(kind == "accepted" for kind in kinds)
 
-    first = await run_tasks(list(range(quizzes)), TASKS, start)
+    # a tenth start through the engine; the rest are running quizzes whose clicks reach
+    # this process (started by another of the bot's processes): their rows are copied
+    through_engine = max(1, quizzes // 10)
+    first = await run_tasks(list(range(through_engine)), TASKS, start)
+    first += await seed_running(store, first[0], quizzes - through_engine)
     accepted = await answer_all(first)
     await engine.idle()
     running = await count_open(store)
@@ -106,6 +118,38 @@ async def play(url: str, quizzes: int, players: int) -> dict[str, Any]:
     return result
 
 
+async def seed_running(store: Any, template_round: int, count: int) -> list[int]:
+    """`count` more running quizzes, copies of a started one's quiz and open round, each
+    in a channel of its own; their open rounds' ids."""
+    from sqlalchemy import insert, select
+
+    from bot.store.tables import QuizRow, RoundRow
+
+    round_ids: list[int] = []
+    async with store.engine.begin() as conn:
+        rounds, quizzes = RoundRow.__table__, QuizRow.__table__
+        rnd = (await conn.execute(select(rounds).where(rounds.c.id == template_round))).one()
+        quiz = (await conn.execute(select(quizzes).where(quizzes.c.id == rnd.quiz_id))).one()
+        quiz_values = {k: v for k, v in quiz._mapping.items() if k != "id"}
+        round_values = {k: v for k, v in rnd._mapping.items() if k != "id"}
+        for first in range(0, count, 1_000):
+            chunk = range(first, min(count, first + 1_000))
+            quiz_ids = (
+                await conn.execute(
+                    insert(QuizRow).returning(QuizRow.id, sort_by_parameter_order=True),
+                    [{**quiz_values, "channel_id": f"seeded-{n}"} for n in chunk],
+                )
+            ).scalars()
+            ids = (
+                await conn.execute(
+                    insert(RoundRow).returning(RoundRow.id, sort_by_parameter_order=True),
+                    [{**round_values, "quiz_id": q} for q in quiz_ids],
+                )
+            ).scalars()
+            round_ids += list(ids)
+    return round_ids
+
+
 async def count_open(store: Any) -> int:
     """Open rounds in the database: quizzes still running."""
     from sqlalchemy import func, select
@@ -117,28 +161,59 @@ async def count_open(store: Any) -> int:
         return int((await conn.execute(stmt)).scalar_one())
 
 
-async def run(db: Database, results: Results, params: Params | None = None) -> None:
-    """Measure P4b on one database (in a child process) and record its figures."""
-    params = params or Params()
+async def measure(db: Database, params: Params, trace: int = 0) -> dict[str, Any]:
+    """Run the child on a fresh database; what it measured."""
     await db.reset()
+    command = [sys.executable, "-m", "bench.memory", db.url, str(params.quizzes)]
+    command += [str(params.players), str(trace)]
     output = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bench.memory", db.url, str(params.quizzes), str(params.players)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPOSITORY,
+        subprocess.run, command, capture_output=True, text=True, check=False, cwd=REPOSITORY
     )
     if output.returncode != 0:
         raise RuntimeError(f"memory child failed:\n{output.stderr}")
-    child = json.loads(output.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(output.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def run(db: Database, results: Results, params: Params | None = None) -> None:
+    """Measure P4b on one database (in a child process) and record its figures."""
+    params = params or Params()
+    record(db, results, params, await measure(db, params))
+
+
+async def run_all(dbs: list[Database], results: Results, params: Params) -> None:
+    """Measure P4b on every database at once: one child each, side by side (their time
+    is not measured, and memory is per process)."""
+    children = await asyncio.gather(*(measure(db, params) for db in dbs))
+    for db, child in zip(dbs, children, strict=True):
+        record(db, results, params, child)
+
+
+def record(db: Database, results: Results, params: Params, child: dict[str, Any]) -> None:
+    """The figures of one child."""
     prefix = f"{METRIC}.{db.name}."
     results.reference(prefix + "loaded_rss_mb", child["loaded_kb"] / 1024, "MB")
     results.reference(prefix + "final_rss_mb", child["rss_kb"] / 1024, "MB")
+    above = (child["peak_kb"] - child["loaded_kb"]) * 1024 / params.quizzes
+    results.reference(prefix + "bytes_per_quiz_above_loaded", above, "bytes (peak)")
     results.reference(prefix + "answers", child["accepted"], "answers")
     results.reference(prefix + "seconds", child["seconds"], "s")
-    results.at_least(prefix + "running_quizzes", child["open_rounds"], "quizzes", params.quizzes)
-    results.at_most(prefix + "peak_rss_mb", child["peak_kb"] / 1024, "MB", 150)
+    results.at_least(
+        prefix + "running_quizzes",
+        child["open_rounds"],
+        "quizzes",
+        params.quizzes,
+        baseline="of the quizzes started",
+    )
+    results.at_most(
+        prefix + "peak_rss_mb",
+        child["peak_kb"] / 1024,
+        "MB",
+        150,
+        baseline=f"MB in all ({prefix}loaded_rss_mb of it the loaded interpreter)",
+    )
+    for n, (where, size) in enumerate(child.get("top", []), 1):
+        print(f"  tracemalloc #{n}: {size / 1024:,.0f} KiB at {where}")
     print_figures(
         f"P4 memory on {db.name}: {params.quizzes:,} running quizzes in one process, "
         f"{params.players} players each",
@@ -148,9 +223,25 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
 
 
 def main(argv: list[str]) -> None:
-    """The child: run, then print one JSON line."""
+    """The child: run, then print one JSON line. With a last argument N > 0, tracemalloc
+    runs from the loaded baseline on and the N biggest allocation sites still held at
+    the end are reported (slower: for finding what holds the memory, not for its size)."""
     url, quizzes, players = argv[0], int(argv[1]), int(argv[2])
-    print(json.dumps(asyncio.run(play(url, quizzes, players))))
+    trace = int(argv[3]) if len(argv) > 3 else 0
+    if trace:
+        tracemalloc.start(8)
+    result = asyncio.run(play(url, quizzes, players))
+    if trace:
+        stats = tracemalloc.take_snapshot().statistics("traceback")
+        result["top"] = [(_site(s.traceback), s.size) for s in stats[:trace]]
+    print(json.dumps(result))
+
+
+def _site(traceback: tracemalloc.Traceback) -> str:
+    """The innermost frames of an allocation that are the bot's or the bench's own."""
+    own = [f for f in traceback if "/bot/" in f.filename or "/bench/" in f.filename]
+    frames = own[:2] or list(traceback)[:1]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames)
 
 
 if __name__ == "__main__":

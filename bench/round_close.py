@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 
+from bench.close_floor import CloseFloor
 from bench.common import (
     Database,
     NullChat,
@@ -28,8 +30,11 @@ from bench.common import (
 )
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
-from bot.core.model import CommunityRef, Mode, PlayerRef, StartRequest
+from bot.core.model import CommunityRef, Mode, PlayerRef, Round, StartRequest
+from bot.core.periods import ALL_TIME, week_label
+from bot.core.ports import ClosedRound
 from bot.store import SqlStore
+from bot.store.closing import _score_rows as score_rows
 from bot.store.tables import AnswerRow, PlayerRow, TeamMemberRow, TeamRow
 
 METRIC = "p4_round_close"
@@ -51,6 +56,10 @@ class Params:
     def tiny(cls) -> Params:
         """A size for the smoke test."""
         return cls(answers=20, teams=4, quizzes=1)
+
+    def quick(self) -> Params:
+        """The same round, closed a quarter as often."""
+        return Params(self.answers, self.teams, 1)
 
 
 async def setup(
@@ -93,6 +102,33 @@ async def setup(
     return store, engine, team_of
 
 
+async def add_answers(
+    store: SqlStore, round_id: int, opened_at: datetime, answers: list[dict[str, Any]]
+) -> None:
+    """Bulk-insert a round's answers (player, team, choice, seconds into the round)."""
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(AnswerRow),
+            [
+                {
+                    "round_id": round_id,
+                    "player_id": a["player"],
+                    "team_id": a["team"],
+                    "selected": [a["choice"]],
+                    "answered_at": opened_at + timedelta(seconds=a["seconds"]),
+                }
+                for a in answers
+            ],
+        )
+
+
+async def open_round(store: SqlStore, quiz_id: int) -> Round:
+    """A quiz's open round."""
+    rnd = await store.open_round(quiz_id)
+    assert rnd is not None
+    return rnd
+
+
 async def run(db: Database, results: Results, params: Params | None = None) -> None:
     """Measure P4a on one database and record its figures."""
     params = params or Params()
@@ -101,43 +137,89 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     rng = random.Random(5)
     request = StartRequest(decks=("bench",), questions=ROUNDS, seconds=30, mode=Mode.TEAMS)
     samples: list[float] = []
+    floors: list[float] = []
+    scoring: list[float] = []
+    floor = CloseFloor(db)
+    await floor.open()
     try:
         for q in range(params.quizzes):
             quiz = await engine.start(GUILD, f"chan-{q}", HOST, request)
-            for _ in range(ROUNDS):
-                rnd = await store.open_round(quiz.id)
-                assert rnd is not None
-                async with store.engine.begin() as conn:
-                    await conn.execute(
-                        insert(AnswerRow),
-                        [
-                            {
-                                "round_id": rnd.id,
-                                "player_id": player,
-                                "selected": [rng.randrange(4)],
-                                "answered_at": rnd.opened_at
-                                + timedelta(seconds=rng.uniform(0, 29)),
-                                "team_id": team,
-                            }
-                            for player, team in team_of.items()
-                        ],
-                    )
+            for r in range(ROUNDS):
+                rnd = await open_round(store, quiz.id)
+                # the floor's round: same community, players, teams and answers
+                twin_quiz = await engine.start(GUILD, f"floor-{q}-{r}", HOST, request)
+                twin = await open_round(store, twin_quiz.id)
+                answers = [
+                    {
+                        "player": p,
+                        "team": t,
+                        "choice": rng.randrange(4),
+                        "seconds": rng.uniform(0, 29),
+                    }
+                    for p, t in team_of.items()
+                ]
+                await add_answers(store, rnd.id, rnd.opened_at, answers)
+                await add_answers(store, twin.id, twin.opened_at, answers)
                 clock.advance(30)
+                periods = (week_label(clock.now(), "UTC"), ALL_TIME)
+                started = now()
+                read = await floor.close_round(
+                    twin.id, twin_quiz.community_id, periods, clock.now()
+                )
+                floors.append(now() - started)
+                assert read == params.answers
                 started = now()
                 closed = await engine.close_round(rnd.id)
                 samples.append(now() - started)
                 assert closed is not None and len(closed.decision.answers) == params.answers
                 assert len(closed.decision.team_votes) == params.teams
+                assert set(closed.decision.periods) == set(periods)
+                scoring.append(time_scoring(engine, closed))
     finally:
+        await floor.close()
         await store.close()
+    record(db, results, params, samples, floors, scoring)
+
+
+def time_scoring(engine: QuizEngine, closed: ClosedRound) -> float:
+    """Seconds of the close's Python: scoring the round again from what the close read
+    (engine.decide), and building its score rows."""
+    started = now()
+    decision = engine.decide(closed.context)
+    score_rows(closed.quiz.community_id, decision)
+    return now() - started
+
+
+def record(
+    db: Database,
+    results: Results,
+    params: Params,
+    samples: list[float],
+    floors: list[float],
+    scoring: list[float],
+) -> None:
+    """The figures of a run."""
     prefix = f"{METRIC}.{db.name}."
+    ms = 1000
     results.reference(prefix + "closes", len(samples), "rounds")
-    results.reference(prefix + "p90_ms", percentile(samples, 90) * 1000, "ms")
-    results.reference(prefix + "max_ms", max(samples) * 1000, "ms")
-    results.at_most(prefix + "median_ms", median(samples) * 1000, "ms", 100)
+    results.reference(prefix + "median_ms", median(samples) * ms, "ms")
+    results.reference(prefix + "p90_ms", percentile(samples, 90) * ms, "ms")
+    results.reference(prefix + "max_ms", max(samples) * ms, "ms")
+    results.reference(prefix + "floor_ms", median(floors) * ms, "ms")
+    results.reference(prefix + "scoring_ms", median(scoring) * ms, "ms")
+    results.reference(
+        prefix + "rest_ms", (median(samples) - median(floors) - median(scoring)) * ms, "ms"
+    )
+    results.at_most(
+        prefix + "vs_floor",
+        median(samples) / median(floors),
+        "x floor",
+        1.5,
+        baseline=f"x {prefix}floor_ms",
+    )
     print_figures(
         f"P4 round close on {db.name}: {params.answers} answers in {params.teams} teams, "
-        f"{len(samples)} closes",
+        f"{len(samples)} closes (medians)",
         results,
         prefix,
     )

@@ -109,6 +109,8 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._lock = asyncio.Lock()  # one pass at a time: a lane's rows never overlap
         self._again = False
+        self._kicked = asyncio.Event()  # rows were committed while a drain runs
+        self._sent: list[int] = []  # rows delivered and not yet marked done
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
         # why recent quizzes were stopped as undeliverable, for the command that started one
@@ -121,6 +123,7 @@ class Dispatcher:
         if self._stopped:
             return
         self._again = True
+        self._kicked.set()
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._drain_while_kicked())
 
@@ -145,19 +148,50 @@ class Dispatcher:
                 return
 
     async def drain(self) -> int:
-        """Deliver every row due now, lane by lane; returns how many were handled."""
+        """Deliver every row due now, lane by lane; returns how many were handled.
+
+        Lanes do not wait for each other: rows are sent as they are claimed, and the
+        store is asked again as soon as a send ends (its lane's next row may be due)
+        or new rows are kicked in, not after a whole batch. A lane's row in flight is
+        still `sending`, so the claim never takes the row after it too early.
+        """
         handled = 0
         async with self._lock:
-            while not self._stopped:
-                now = self.clock.now()
-                items = await self.store.claim_outbox(
-                    self.platform, self.channel_id, now, now + LEASE, BATCH
-                )
-                if not items:
-                    return handled
-                await asyncio.gather(*(self._deliver(item) for item in items))
-                handled += len(items)
+            in_flight: set[asyncio.Task[None]] = set()
+            try:
+                while not self._stopped:
+                    self._kicked.clear()
+                    now = self.clock.now()
+                    items = await self.store.claim_outbox(
+                        self.platform, self.channel_id, now, now + LEASE, BATCH
+                    )
+                    handled += len(items)
+                    in_flight.update(asyncio.ensure_future(self._deliver(i)) for i in items)
+                    if not in_flight:
+                        return handled
+                    await self._some_sent(in_flight)
+            finally:
+                if in_flight:
+                    await asyncio.gather(*in_flight, return_exceptions=True)
+                await self._mark_sent()
         return handled
+
+    async def _some_sent(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Wait until a send ends or rows are kicked in; mark what was sent done."""
+        kicked = asyncio.ensure_future(self._kicked.wait())
+        try:
+            done, _ = await asyncio.wait({*in_flight, kicked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            kicked.cancel()
+        in_flight.difference_update(done)
+        await self._mark_sent()
+        for task in done - {kicked}:
+            task.result()  # a failure to record an outcome ends the drain, as before
+
+    async def _mark_sent(self) -> None:
+        # one transaction marks every row sent since the last, not one per row
+        sent, self._sent = self._sent, []
+        await self.store.outbox_done_many(sent, self.clock.now())
 
     async def run(self, stop: asyncio.Event, poll: float = 0.5) -> None:
         """Deliver until `stop` is set: at once when kicked, and every `poll` seconds
@@ -218,9 +252,8 @@ class Dispatcher:
         if item.kind is OutboxKind.COUNT:
             return await self._count(item)
         if item.kind is OutboxKind.REVEAL:
-            rnd = await self.store.round(item.round_id) if item.round_id else None
-            ref = rnd.message_ref if rnd is not None else None
-            await self.chat.post_reveal(item.channel_id, ref, reveal_of(item), key=item.key)
+            reveal = reveal_of(item)
+            await self.chat.post_reveal(item.channel_id, item.round_ref, reveal, key=item.key)
         elif item.kind is OutboxKind.SUMMARY:
             quiz = await self.store.quiz(item.quiz_id) if item.quiz_id else None
             if quiz is None:
@@ -234,7 +267,7 @@ class Dispatcher:
             await self.chat.post_summary(item.channel_id, card, key=item.key)
         elif item.kind is OutboxKind.BOARD:
             await self._board(item)
-        await self.store.outbox_done(item.id, self.clock.now(), None)
+        self._sent.append(item.id)
         return False
 
     async def _question(self, item: OutboxItem) -> bool:
@@ -271,7 +304,7 @@ class Dispatcher:
         assert rnd.message_ref is not None
         card = question_card(quiz, rnd, answered)
         await self.chat.update_question(item.channel_id, rnd.message_ref, card, key=item.key)
-        await self.store.outbox_done(item.id, self.clock.now(), None)
+        self._sent.append(item.id)
         return False
 
     async def _board(self, item: OutboxItem) -> None:

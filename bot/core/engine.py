@@ -392,11 +392,15 @@ class QuizEngine:
             )
         for item in closed:
             await self._publish(item)
+        if closed:
+            await self.dispatcher.deliver_now()  # the ticker's pass ends with the reveals out
         return len(closed)
 
     async def _publish(self, closed: ClosedRound) -> None:
         """A round closed: its reveal and what follows are in the outbox already
-        (written by the close's transaction); deliver them now."""
+        (written by the close's transaction); have them delivered now, in the
+        background: the close is committed, so it need not wait for the sends
+        (`idle` waits for them)."""
         quiz, rnd = closed.quiz, closed.context.round
         ids = {"community_id": quiz.community_id, "quiz_id": quiz.id, "round_id": rnd.id}
         log.info("round closed", extra=ids)
@@ -409,7 +413,7 @@ class QuizEngine:
         elif quiz.status is not QuizStatus.RUNNING:
             log.info("quiz ended", extra=ids)
             self.events.quiz_ended()
-        await self.dispatcher.deliver_now()
+        self.dispatcher.kick()
 
     async def summary_card(self, quiz: Quiz, *, reason: str, rounds_played: int) -> SummaryCard:
         """The end-of-quiz card: players' and teams' points within the quiz."""
@@ -439,6 +443,7 @@ class QuizEngine:
             if rnd is None:
                 return
             if await self.close_round(rnd.id, stop=True, reason=reason) is not None:
+                await self.dispatcher.deliver_now()  # the host's reply follows the summary
                 return
 
     async def skip(
@@ -447,8 +452,8 @@ class QuizEngine:
         """Close the open round now (answers so far count) and go on."""
         quiz = await self._controlled_quiz(community, channel_id, by, is_admin, "skip")
         rnd = await self.store.open_round(quiz.id)
-        if rnd is not None:
-            await self.close_round(rnd.id)
+        if rnd is not None and await self.close_round(rnd.id) is not None:
+            await self.dispatcher.deliver_now()  # the host's reply follows the reveal
 
     # ---- leaderboards and teams ----------------------------------------------------------
 

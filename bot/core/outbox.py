@@ -9,6 +9,7 @@ a count edit, a summary): `bot.core.dispatch` turns rows into ChatPort calls.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,8 @@ class OutboxItem:
     payload: Mapping[str, Any]
     attempts: int  # including this one
     created_at: datetime
+    # a reveal's question message, read with the claim (no read of its own before sending)
+    round_ref: str | None = None
 
     @property
     def key(self) -> str:
@@ -143,6 +146,12 @@ def from_json(cls: type[CardT], data: Any) -> CardT:
     return typing.cast(CardT, _decode(cls, data))
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    # resolving a card's annotations is slow, and every sent row decodes a card
+    return typing.get_type_hints(cls)
+
+
 def _decode(hint: Any, data: Any) -> Any:
     if data is None:
         return None
@@ -154,7 +163,7 @@ def _decode(hint: Any, data: Any) -> Any:
         item = typing.get_args(hint)[0]
         return tuple(_decode(item, v) for v in data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
+        hints = _field_types(hint)
         return hint(
             **{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(hint)}
         )
@@ -196,6 +205,10 @@ class OutboxStore(Protocol):
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
         """A row was delivered."""
+        ...
+
+    async def outbox_done_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Rows were delivered (one transaction for a dispatcher's whole pass)."""
         ...
 
     async def question_shown(

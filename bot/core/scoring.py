@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.model import Answer, QuestionKind, Round, ScoreDelta, Scoring, SubjectKind, TeamVote
@@ -93,7 +93,17 @@ def score_answer(
     streak = previous_streak + 1 if correct else 0
     if correct:
         points += streak_bonus(streak)
-    return replace(answer, correct=correct, points=points, streak=streak)
+    # the constructor, not dataclasses.replace: a third of the cost, 500 times a close
+    return Answer(
+        answer.round_id,
+        answer.player_id,
+        answer.selected,
+        answer.answered_at,
+        answer.team_id,
+        correct,
+        points,
+        streak,
+    )
 
 
 def plurality(votes: Sequence[Answer]) -> tuple[tuple[int, ...], int, Answer]:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import select, update
 
 from bot.core.model import Community
 from bot.store.codec import community_from_row
 from bot.store.db import Database
 from bot.store.tables import CommunityRow
+
+BOARD_DUE_NOW = datetime(1970, 1, 1, tzinfo=UTC)
+"""`next_board_at` of a community whose weekly board check is due at the next tick."""
+
+
+def next_board_at(settings: Mapping[str, Any]) -> datetime | None:
+    """A saved community's board check: due at once with a board channel, else never."""
+    return BOARD_DUE_NOW if settings.get("channel") else None
 
 
 class Communities:
@@ -68,6 +80,8 @@ class Communities:
                 timezone=community.timezone,
                 week_start=community.week_start,
                 settings=dict(community.settings),
+                # settings changed: the ticker looks at this community's weeks afresh
+                next_board_at=next_board_at(community.settings),
             )
             .returning(*CommunityRow.__table__.c)
         )

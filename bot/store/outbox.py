@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
@@ -149,12 +150,25 @@ class Outbox:
                 .returning(*_COLUMNS)
             )
             claimed = [_item(dict(r)) for r in rows.mappings()]
+            refs = await _reveal_refs(conn, claimed)
+        claimed = [replace(i, round_ref=refs.get(i.round_id)) if i.round_id else i for i in claimed]
         return sorted(claimed, key=lambda i: i.id)
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
         """A row was delivered."""
         async with self._db.write() as conn:
             await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+
+    async def outbox_done_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Rows were delivered: one transaction for a dispatcher's whole pass."""
+        if not item_ids:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(item_ids)))
+                .values(status=OutboxStatus.DONE.value, done_at=now, lease_until=None)
+            )
 
     async def question_shown(
         self,
@@ -277,6 +291,15 @@ class Outbox:
         async with self._db.reader.connect() as conn:
             times = (await conn.execute(heads)).one()
         return min((t for t in times if t is not None), default=None)
+
+
+async def _reveal_refs(conn: AsyncConnection, items: list[OutboxItem]) -> dict[int, str]:
+    """The question messages of the claimed reveals' rounds, by round id."""
+    round_ids = [i.round_id for i in items if i.kind is OutboxKind.REVEAL and i.round_id]
+    if not round_ids:
+        return {}
+    query = select(RoundRow.id, RoundRow.message_ref).where(RoundRow.id.in_(round_ids))
+    return {r.id: r.message_ref for r in await conn.execute(query) if r.message_ref is not None}
 
 
 def _blocked() -> Exists:

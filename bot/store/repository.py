@@ -53,6 +53,7 @@ class SqlStore:
         self.add_outbox = outbox.add_outbox
         self.claim_outbox = outbox.claim_outbox
         self.outbox_done = outbox.outbox_done
+        self.outbox_done_many = outbox.outbox_done_many
         self.question_shown = outbox.question_shown
         self.retry_outbox = outbox.retry_outbox
         self.drop_outbox = outbox.drop_outbox

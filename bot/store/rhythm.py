@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
 from bot.core.errors import QuizError
-from bot.core.model import Community, Player, RoundStatus, SubjectKind
+from bot.core.model import Player, RoundStatus, SubjectKind
 from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement
-from bot.core.rhythm.ports import DueSchedule, JobClaim, JobStatus, NewSchedule
+from bot.core.rhythm.ports import DueBoard, DueSchedule, JobClaim, JobStatus, NewSchedule
 from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
 from bot.core.rhythm.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
@@ -93,16 +93,38 @@ class SqlRhythmStore:
 
     # Weekly boards
 
-    async def weekly_communities(self, platform: str) -> list[Community]:
-        """Communities of a platform that have a weekly channel set."""
+    async def due_boards(self, platform: str, now: datetime) -> list[DueBoard]:
+        """Communities of a platform with a weekly channel whose board check is due at
+        `now`: a range scan of ix_communities_board_due (communities without a channel
+        have no `next_board_at` and are not in it)."""
         channel = CommunityRow.settings["channel"].as_string()
         stmt = (
             select(CommunityRow.__table__)
-            .where(CommunityRow.platform == platform, channel.is_not(None), channel != "")
+            .where(
+                CommunityRow.platform == platform,
+                CommunityRow.next_board_at <= literal(now, UTCDateTime()),
+                channel.is_not(None),
+                channel != "",
+            )
             .order_by(CommunityRow.id)
         )
         async with self._reader.connect() as conn:
-            return [community_from_row(r) for r in (await conn.execute(stmt)).mappings()]
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [DueBoard(community_from_row(r), r["next_board_at"]) for r in rows]
+
+    async def move_board(self, community_id: int, expected: datetime, next_at: datetime) -> bool:
+        """Set `next_board_at` if it still is `expected` (a settings change meanwhile
+        made the community due again, and that wins)."""
+        stmt = (
+            update(CommunityRow)
+            .where(
+                CommunityRow.id == community_id,
+                CommunityRow.next_board_at == literal(expected, UTCDateTime()),
+            )
+            .values(next_board_at=next_at)
+        )
+        async with self._engine.begin() as conn:
+            return bool((await conn.execute(stmt)).rowcount)
 
     async def settled_jobs(
         self, kind: str, keys: Collection[tuple[int, str]]

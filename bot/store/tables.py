@@ -85,8 +85,15 @@ class CommunityRow(Base):
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     week_start: Mapped[int] = mapped_column(Integer, server_default="0")
     settings: Mapped[dict[str, Any]] = mapped_column()
+    # When the weekly board check is next due (the end of the current week, or
+    # BOARD_DUE_NOW after a settings change); NULL without a board channel. The ticker
+    # reads only the due rows by ix_communities_board_due, however many communities.
+    next_board_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_communities_board_due", "platform", "next_board_at"),
+    )
 
 
 class PlayerRow(Base):

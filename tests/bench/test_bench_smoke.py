@@ -26,9 +26,11 @@ EXPECTED = {
         "stored_exactly_once",
     ],
     "p3": ["median_ms_small", "median_ms_large", "ratio"],
-    "p4": ["median_ms", "p90_ms"],
+    "p4": ["median_ms", "p90_ms", "floor_ms", "scoring_ms", "vs_floor"],
     "p4m": ["peak_rss_mb", "running_quizzes"],
     "p5": ["p50_ms", "p99_ms", "baseline_p99_ms", "p99_vs_baseline", "stored_exactly_once"],
+    "p6": ["p99_ms", "direct_p99_ms", "p99_vs_direct"],
+    "p7": ["baseline_tick_ms", "tick_ms", "ratio"],
 }
 
 
@@ -48,10 +50,10 @@ async def test_benchmark_reports_its_figures(name: str, tmp_path: Path) -> None:
 
 def test_results_file_shape(tmp_path: Path) -> None:
     results = Results()
-    results.at_least("m.a", 0.7, "x", 0.5)
-    results.at_most("m.b", 3.0, "ms", 2.0)
+    results.at_least("m.a", 0.7, "x", 0.5, baseline="x m.base")
+    results.at_most("m.b", 3.0, "x", 2.0, baseline="x m.base")
     results.reference("m.c", 12.345, "ms")
     path = tmp_path / "results.json"
     results.write(path)
     assert results.missed() == ["m.b"]
-    assert '"target": ">= 0.5"' in path.read_text()
+    assert '"target": ">= 0.5 x m.base"' in path.read_text()

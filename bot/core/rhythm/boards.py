@@ -25,7 +25,7 @@ from bot.core.model import Community, SubjectKind
 from bot.core.outbox import OutboxKind, OutboxMessage, to_json
 from bot.core.periods import shift_week, week_bounds, week_label
 from bot.core.rhythm.cards import WeeklyBoardCard
-from bot.core.rhythm.ports import BoardPicture, BoardPort, JobStatus, RhythmStore
+from bot.core.rhythm.ports import BoardPicture, BoardPort, DueBoard, JobStatus, RhythmStore
 from bot.core.rhythm.report import BoardRun, RunOutcome
 from bot.core.rhythm.settings import WEEKLY_SINCE, weekly_channel
 
@@ -51,6 +51,12 @@ def due_weeks(community: Community, now: datetime) -> list[str]:
     since = community.settings.get(WEEKLY_SINCE)
     # labels are zero-padded YYYY-Www, so they compare in time order
     return [w for w in weeks if not isinstance(since, str) or w >= since]
+
+
+def week_end(community: Community, now: datetime) -> datetime:
+    """When the week containing `now` ends in the community's timezone: its next board."""
+    tz, start = community.timezone, community.week_start
+    return week_bounds(week_label(now, tz, start), tz, start)[1]
 
 
 def board_message(channel: str, card: WeeklyBoardCard, picture: bytes | None) -> OutboxMessage:
@@ -103,21 +109,20 @@ class WeeklyBoards:
         )
 
     async def post_due(self, now: datetime) -> list[BoardRun]:
-        """Post the boards of weeks that ended and are not settled yet."""
+        """Post the boards of weeks that ended and are not settled yet. Only communities
+        whose check is due are read; once all their ended weeks are settled, the next
+        check is moved to the end of their current week."""
         if self.board is None:
             return []  # this platform cannot post boards yet: leave the weeks unclaimed
-        due: list[tuple[Community, list[str]]] = []
-        for community in await self.store.weekly_communities(self.engine.platform):
-            settled = self._settled.get(community.id, "")
-            weeks = [w for w in due_weeks(community, now) if w > settled]
-            if weeks:
-                due.append((community, weeks))
-        if not due:
-            return []
-        keys = [(c.id, w) for c, weeks in due for w in weeks]
-        settled_keys = await self.store.settled_jobs(WEEKLY_BOARD, keys)
+        due: list[tuple[DueBoard, list[str]]] = []
+        for found in await self.store.due_boards(self.engine.platform, now):
+            settled = self._settled.get(found.community.id, "")
+            due.append((found, [w for w in due_weeks(found.community, now) if w > settled]))
+        keys = [(d.community.id, w) for d, weeks in due for w in weeks]
+        settled_keys = await self.store.settled_jobs(WEEKLY_BOARD, keys) if keys else set()
         runs: list[BoardRun] = []
-        for community, weeks in due:
+        for found, weeks in due:
+            community = found.community
             in_order = True  # the cache only moves past weeks settled without a gap
             for week in weeks:
                 done = (community.id, week) in settled_keys
@@ -129,6 +134,8 @@ class WeeklyBoards:
                 in_order = in_order and done
                 if in_order:
                     self._settled[community.id] = week
+            if in_order:
+                await self.store.move_board(community.id, found.due_at, week_end(community, now))
         return runs
 
     async def _post_board(self, community: Community, week: str, now: datetime) -> BoardRun | None:

@@ -58,11 +58,26 @@ class DueSchedule:
     host: Player
 
 
+@dataclass(frozen=True)
+class DueBoard:
+    """A community with a weekly channel whose board check is due, and the moment it
+    became due (what `move_board` expects to find)."""
+
+    community: Community
+    due_at: datetime
+
+
 class RhythmStore(Protocol):
     """Storage of the weekly rhythm (jobs, schedules, board and stats queries)."""
 
-    async def weekly_communities(self, platform: str) -> list[Community]:
-        """Communities of a platform that have a weekly channel set."""
+    async def due_boards(self, platform: str, now: datetime) -> list[DueBoard]:
+        """Communities of a platform with a weekly channel whose board check is due at
+        `now` (read by an index: none of the communities that are not due)."""
+        ...
+
+    async def move_board(self, community_id: int, expected: datetime, next_at: datetime) -> bool:
+        """Set when a community's board check is next due, if it still is `expected`
+        (a settings change meanwhile made it due again and wins)."""
         ...
 
     async def settled_jobs(
