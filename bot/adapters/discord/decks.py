@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.views import Reply, player_of, respond
+from bot.adapters.discord.views import Reply, clip, player_of, respond
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef
 from bot.questions.community_decks import (
@@ -38,11 +38,6 @@ def _community(interaction: discord.Interaction[Any]) -> CommunityRef:
     return community_of(interaction)
 
 
-def clip(text: str, limit: int) -> str:
-    """The text cut to `limit` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _may_edit_anyway(interaction: discord.Interaction[Any]) -> bool:
     """Admins (Manage Server) may always change decks."""
     return interaction.permissions.manage_guild
@@ -57,7 +52,7 @@ def decks_list_embed(entries: list[DeckEntry]) -> discord.Embed:
     ]
     return discord.Embed(
         title="Decks",
-        description=clip("\n".join(lines) or "No decks yet: /quiz deck add", 4096),
+        description=clip("\n".join(lines) or "No decks yet: /quiz deck add"),
         colour=DECKS_COLOUR,
     )
 
@@ -153,7 +148,7 @@ class DeckCommands(app_commands.Group, name="deck", description="This server's o
         summary = await self.library.show(_community(interaction), name)
         lines = summary.lines()
         embed = discord.Embed(
-            title=lines[0], description=clip("\n".join(lines[1:]), 4096), colour=DECKS_COLOUR
+            title=lines[0], description=clip("\n".join(lines[1:])), colour=DECKS_COLOUR
         )
         return Reply(embed=embed)
 

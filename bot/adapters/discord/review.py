@@ -22,14 +22,13 @@ from discord import app_commands, ui
 
 from bot.adapters.discord.commands import channel_of, community_of
 from bot.adapters.discord.decks import deck_choices
-from bot.adapters.discord.review_views import clip, review_embeds
-from bot.adapters.discord.views import player_of
+from bot.adapters.discord.review_views import review_embeds
+from bot.adapters.discord.views import choices_menu, player_of
 from bot.core.cards import letter
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import QuestionKind
 from bot.core.study.model import ReviewStep
 from bot.core.study.ports import Reviews
-from bot.render import to_chat_text
 from bot.render.review import NOT_YOURS, step_notice
 
 if TYPE_CHECKING:
@@ -165,21 +164,7 @@ class ReviewSelect(
     """The menu of a multiple-answer review question: pick one or more choices."""
 
     def __init__(self, session_id: int, item: int, choices: Sequence[str] = ()) -> None:
-        options = [
-            discord.SelectOption(
-                label=letter(i), value=str(i), description=clip(to_chat_text(c), _OPTION_TEXT_LIMIT)
-            )
-            for i, c in enumerate(choices[:MAX_SELECT_OPTIONS])
-        ]
-        super().__init__(
-            ui.Select(
-                custom_id=f"quiz:rm:{session_id}:{item}",
-                placeholder="Check all that apply",
-                min_values=1,
-                max_values=max(1, len(options)),
-                options=options or [discord.SelectOption(label="A", value="0")],
-            )
-        )
+        super().__init__(choices_menu(f"quiz:rm:{session_id}:{item}", choices))
         self.session_id = session_id
         self.review_item = item
 

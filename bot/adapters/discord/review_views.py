@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.adapters.discord.views import clip
 from bot.core.cards import letter
 from bot.core.study.model import (
     MasteryCard,
@@ -32,11 +33,6 @@ RIGHT_COLOUR = discord.Colour.green()
 WRONG_COLOUR = discord.Colour.red()
 SUMMARY_COLOUR = discord.Colour.gold()
 _DESCRIPTION_LIMIT = 4096
-
-
-def clip(text: str, limit: int = _DESCRIPTION_LIMIT) -> str:
-    """Text cut to Discord's limit, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def review_embeds(step: ReviewStep) -> list[discord.Embed]:

@@ -214,23 +214,7 @@ class AnswerSelect(
     """The menu of a multiple-answer question: pick one or more choices at once."""
 
     def __init__(self, round_id: int, choices: Sequence[str] = ()) -> None:
-        options = [
-            discord.SelectOption(
-                label=letter(i),
-                value=str(i),
-                description=_clip(to_chat_text(c), _OPTION_TEXT_LIMIT),
-            )
-            for i, c in enumerate(choices[:MAX_SELECT_OPTIONS])
-        ]
-        super().__init__(
-            ui.Select(
-                custom_id=f"quiz:m:{round_id}",
-                placeholder="Check all that apply",
-                min_values=1,
-                max_values=max(1, len(options)),
-                options=options or [discord.SelectOption(label="A", value="0")],
-            )
-        )
+        super().__init__(choices_menu(f"quiz:m:{round_id}", choices))
         self.round_id = round_id
 
     @classmethod
@@ -268,7 +252,7 @@ def question_embed(card: QuestionCard, *, image: bool = False) -> discord.Embed:
     lines += ["", open_status(card, deadline), f"🗳️ {card.answered_text}"]
     embed = discord.Embed(
         title=card.heading,
-        description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
         colour=QUESTION_COLOUR,
     )
     if image:
@@ -297,7 +281,7 @@ def closed_question_embed(card: RevealCard, *, image_name: str | None = None) ->
     lines += ["", closed_status(card)]
     embed = discord.Embed(
         title=question_heading(card),
-        description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
         colour=CLOSED_COLOUR,
     )
     if image_name:
@@ -335,23 +319,23 @@ def reveal_embed(card: RevealCard) -> discord.Embed:
         lines += ["", f"🧠 {card.picked_note}"]
     embed = discord.Embed(
         title=f"✅ {card.heading}",
-        description=_clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
         colour=REVEAL_COLOUR,
     )
     spread = "\n".join(card.spread_lines())
     embed.add_field(
         name=f"Spread ({card.answered_text})",
-        value=_clip(f"```\n{spread}\n```", _FIELD_LIMIT),
+        value=clip(f"```\n{spread}\n```", _FIELD_LIMIT),
         inline=False,
     )
     if card.fastest:
         fastest = "\n".join(card.fastest_lines())
-        embed.add_field(name="⚡ Fastest correct", value=_clip(fastest, _FIELD_LIMIT), inline=False)
+        embed.add_field(name="⚡ Fastest correct", value=clip(fastest, _FIELD_LIMIT), inline=False)
     elif card.answered:
         embed.add_field(name="⚡ Fastest correct", value="Nobody got it this time", inline=False)
     if card.teams:
         teams = "\n".join(card.team_lines())
-        embed.add_field(name="👥 Team votes", value=_clip(teams, _FIELD_LIMIT), inline=False)
+        embed.add_field(name="👥 Team votes", value=clip(teams, _FIELD_LIMIT), inline=False)
     if card.ending:
         embed.set_footer(text=card.ending)
     return embed
@@ -367,12 +351,12 @@ def summary_embed(card: SummaryCard) -> discord.Embed:
     players = card.player_lines()
     embed.add_field(
         name="Podium",
-        value=_clip("\n".join(players) or "Nobody scored", _FIELD_LIMIT),
+        value=clip("\n".join(players) or "Nobody scored", _FIELD_LIMIT),
         inline=False,
     )
     if card.teams:
         teams = "\n".join(card.team_lines())
-        embed.add_field(name="Teams", value=_clip(teams, _FIELD_LIMIT), inline=False)
+        embed.add_field(name="Teams", value=clip(teams, _FIELD_LIMIT), inline=False)
     embed.set_footer(text="See the week's standings with /quiz leaderboard")
     return embed
 
@@ -416,7 +400,7 @@ def stats_embed(card: StatsCard) -> discord.Embed:
 
 def _lines_embed(title: str, lines: Sequence[str], colour: discord.Colour) -> discord.Embed:
     return discord.Embed(
-        title=title, description=_clip("\n".join(lines), _DESCRIPTION_LIMIT), colour=colour
+        title=title, description=clip("\n".join(lines), _DESCRIPTION_LIMIT), colour=colour
     )
 
 
@@ -429,7 +413,7 @@ def decks_embed(decks: Sequence[Deck]) -> discord.Embed:
     ]
     return discord.Embed(
         title="Decks",
-        description=_clip("\n".join(lines) or "No decks are loaded.", _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines) or "No decks are loaded.", _DESCRIPTION_LIMIT),
         colour=QUESTION_COLOUR,
     )
 
@@ -442,7 +426,7 @@ def teams_embed(rosters: Sequence[TeamRoster]) -> discord.Embed:
     ]
     text = "\n".join(lines) or "No teams yet: /quiz team create NAME"
     return discord.Embed(
-        title="Teams", description=_clip(text, _DESCRIPTION_LIMIT), colour=QUESTION_COLOUR
+        title="Teams", description=clip(text, _DESCRIPTION_LIMIT), colour=QUESTION_COLOUR
     )
 
 
@@ -472,5 +456,25 @@ def help_embed() -> discord.Embed:
     )
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int = _DESCRIPTION_LIMIT) -> str:
+    """Text cut to a Discord limit (an embed description's by default), with an ellipsis
+    when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def choices_menu(custom_id: str, choices: Sequence[str]) -> ui.Select[ui.View]:
+    """The "check all that apply" menu of a question's lettered choices (a rebuilt
+    menu has none: its picks come with the interaction)."""
+    options = [
+        discord.SelectOption(
+            label=letter(i), value=str(i), description=clip(to_chat_text(c), _OPTION_TEXT_LIMIT)
+        )
+        for i, c in enumerate(choices[:MAX_SELECT_OPTIONS])
+    ]
+    return ui.Select(
+        custom_id=custom_id,
+        placeholder="Check all that apply",
+        min_values=1,
+        max_values=max(1, len(options)),
+        options=options or [discord.SelectOption(label="A", value="0")],
+    )
