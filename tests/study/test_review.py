@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import fsrs
@@ -160,3 +161,18 @@ async def test_an_edited_question_keeps_its_cards_and_the_log_notes_it(store: Sq
         (False, [ann.id]),
         (True, [ann.id]),
     ]
+
+
+async def test_a_review_starts_with_info_logging_on(
+    store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    # LOG_LEVEL=INFO, the default: the start's log line must not break the start
+    clock = ManualClock(T0)
+    proc = make_study(store, clock)
+    await play_rounds(proc, clock, [{1: False}])
+    clock.set(T0 + timedelta(minutes=5))
+    caplog.set_level(logging.INFO, logger="bot.core.study.review")
+    step = await proc.reviews.start_review(GUILD, user(1), questions=1, deck="algebra")
+    assert step.question is not None
+    started = [r for r in caplog.records if r.getMessage() == "review started"]
+    assert [r.__dict__["session_id"] for r in started] == [step.session_id]

@@ -94,7 +94,7 @@ class ReviewEngine:
         )
         log.info(
             "review started",
-            extra={"community_id": stored.id, "session_id": session.id, "created": created},
+            extra={"community_id": stored.id, "session_id": session.id, "new_session": created},
         )
         return await self._step(stored, session, None, resumed=not created)
 
