@@ -4,7 +4,8 @@ All state of a running quiz is in the store, so any process can take any click a
 close any due round. The engine keeps only caches of facts that never change
 (`FactCache`), the per-process rate limit of count refreshes (`CountRefresher`) and
 the bookkeeping of early-close checks (`EarlyCloseBook`); what a close decides is in
-`close_decision`, how a start request becomes options in `options`.
+`close_decision`, how a start request becomes options in `options`, and the questions
+and first round of a new quiz in `quiz_plan`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
 
 from bot.core.background import BackgroundWork
-from bot.core.bank import QuestionBank, least_recent
+from bot.core.bank import QuestionBank
 from bot.core.cards import (
     LeaderboardCard,
     Receipt,
     ReceiptKind,
     SummaryCard,
-    shuffled_question,
 )
 from bot.core.catalogue import (
     Catalogue,
@@ -42,7 +41,6 @@ from bot.core.model import (
     CommunityRef,
     Mode,
     PlayerRef,
-    Question,
     Quiz,
     QuizOptions,
     QuizStatus,
@@ -65,13 +63,12 @@ from bot.core.ports import (
     ClosedRound,
     Decide,
     EngineEvents,
-    NewQuiz,
-    NewRound,
     NoEvents,
     OpenRoundCount,
     QuestionPicker,
     Store,
 )
+from bot.core.quiz_plan import QuizPlanner
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +110,9 @@ class QuizEngine:
             refresh_interval, self.store.open_round_counts, self._refreshed
         )
         self._early = EarlyCloseBook()
+        self._planner = QuizPlanner(
+            store, self.catalogue, platform=platform, clock=clock, rng=self.rng
+        )
         # study mode's `pick weakest`, set by the composition root
         self.picker: QuestionPicker | None = None
         # everything the channels see goes through the outbox; this delivers it
@@ -165,16 +165,6 @@ class QuizEngine:
         stored = await self.community(community)
         return await self.catalogue.catalogue(stored.id)
 
-    async def draw_questions(
-        self, community_id: int, channel_id: str, decks: Sequence[str], count: int
-    ) -> list[Question]:
-        """Draw `count` questions at random, avoiding those the channel saw recently."""
-        pool = (await self.catalogue.bank(community_id)).questions(decks)
-        if not pool:
-            raise QuizError("No questions to ask: the chosen decks are empty")
-        recent = await self.store.recent_question_ids(community_id, channel_id, len(pool))
-        return least_recent(pool, recent, count, self.rng)
-
     async def start(
         self,
         community: CommunityRef,
@@ -196,36 +186,8 @@ class QuizEngine:
         roster_ids = tuple([await self.player_id(p) for p in roster])
         bank = await self.catalogue.bank(stored.id)
         options = self.resolve_options(request, stored, roster_ids, bank)
-        picked = None
-        if self.picker is not None:
-            picked = await self.picker.pick(
-                stored, bank.questions(options.decks), options.questions
-            )
-        if picked:
-            questions, weak = picked
-            options = replace(options, weak_picks=weak)
-        else:
-            questions = await self.draw_questions(
-                stored.id, channel_id, options.decks, options.questions
-            )
-        now = self.clock.now()
-        new_quiz = NewQuiz(
-            community_id=stored.id,
-            platform=self.platform,
-            channel_id=channel_id,
-            host_id=host_id,
-            options=options,
-            question_ids=tuple(q.id for q in questions),
-            created_at=now,
-        )
-        first = NewRound(
-            quiz_id=0,
-            position=1,
-            question=shuffled_question(questions[0], self.rng),
-            opened_at=now,
-            closes_at=now + timedelta(seconds=options.seconds),
-        )
-        quiz, rnd = await self.store.create_quiz(new_quiz, first)
+        plan = await self._planner.plan(stored, channel_id, host_id, options, bank, self.picker)
+        quiz, rnd = await self.store.create_quiz(plan.quiz, plan.first_round)
         self.events.quiz_started()
         log.info(
             "quiz started",
