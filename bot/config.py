@@ -10,12 +10,10 @@ tests/ops/test_settings.py fails when the committed files drift. Regenerate them
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
@@ -29,8 +27,13 @@ from pydantic_settings import (
 from bot.config_checks import (
     bad,
     checked_url,
-    normalise_database_url,
-    parse_shard_ids,
+    database_url,
+    discord_token,
+    port_number,
+    shard_count,
+    shard_ids,
+    signing_secret,
+    timezone_name,
     with_prefix,
 )
 from bot.core.errors import SettingsError
@@ -45,9 +48,6 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 GENERAL, DISCORD, SLACK = "general", "discord", "slack"
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-_DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
-# A Discord bot token is three base64url parts joined by dots (id, timestamp, HMAC).
-_DISCORD_TOKEN = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
 _PORTAL = "copy the token from the Developer Portal: your application > Bot > Reset Token"
 _OAUTH = "copy the Bot User OAuth Token (xoxb-...) from your Slack app's OAuth & Permissions"
 
@@ -213,16 +213,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, url: str) -> str:
-        url = normalise_database_url(url.strip())
-        if not url.startswith(_DATABASE_SCHEMES):
-            # only the scheme: the rest may hold a password
-            scheme = url.split(":", 1)[0]
-            raise bad(
-                f"{scheme!r} is not supported: use sqlite+aiosqlite:///file.db or "
-                "postgresql+asyncpg://user@host/db",
-                cls._fix("database_url"),
-            )
-        return url
+        return database_url(url, cls._fix("database_url"))
 
     @field_validator("questions_dir", mode="before")
     @classmethod
@@ -233,14 +224,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise bad(
-                f"{name!r} is not a timezone: use an IANA name like Europe/Berlin",
-                cls._fix("timezone"),
-            ) from None
-        return name
+        return timezone_name(name, cls._fix("timezone"))
 
     @field_validator("log_level")
     @classmethod
@@ -259,61 +243,24 @@ class Settings(BaseSettings):
     @field_validator("metrics_port", mode="before")
     @classmethod
     def _metrics_port(cls, port: object) -> int | None:
-        text = str(port).strip() if port is not None else ""
-        if not text:
-            return None
-        if not (text.isdigit() and 0 < int(text) < 65536):
-            raise bad(f"{text!r} is not a port number", cls._fix("metrics_port"))
-        return int(text)
+        return port_number(port, cls._fix("metrics_port"))
 
     @field_validator("discord_token")
     @classmethod
     def _discord_token(cls, token: SecretStr) -> SecretStr:
-        value = token.get_secret_value()
-        if value.lower().startswith("bot "):
-            raise bad(
-                'starts with "Bot ": the prefix is added by the bot',
-                'remove "Bot " from the start of DISCORD_TOKEN',
-            )
-        if value and not _DISCORD_TOKEN.fullmatch(value):
-            raise bad(
-                "not shaped like a bot token (three parts separated by dots)",
-                f"{_PORTAL} (not the client secret or public key)",
-            )
-        return token
+        return discord_token(token, _PORTAL)
 
     @field_validator("discord_shard_count", mode="before")
     @classmethod
     def _discord_shard_count(cls, count: object) -> str:
-        text = str(count if count is not None else "").strip().lower()
-        if text in ("", "auto"):
-            return "auto"
-        if not (text.isdigit() and int(text) > 0):
-            fix = cls._fix("discord_shard_count")
-            raise bad(f"{text!r} is not a number of shards or auto", fix)
-        return str(int(text))
+        return shard_count(count, cls._fix("discord_shard_count"))
 
     @field_validator("discord_shard_ids", mode="before")
     @classmethod
     def _discord_shard_ids(cls, ids: object, info: ValidationInfo) -> tuple[int, ...] | None:
-        if ids is None or isinstance(ids, (tuple, list)):
-            text = ",".join(str(i) for i in ids) if ids is not None else ""
-        else:
-            text = str(ids).strip()
-        if not text:
-            return None
-        fix = cls._fix("discord_shard_ids")
-        parsed = parse_shard_ids(text, fix)
+        # a bad count is None here: its own error says it all
         count = info.data.get("discord_shard_count")
-        if count is None:  # the count itself was bad: that error says it all
-            return parsed
-        if count != "auto" and parsed[-1] >= int(count):
-            raise bad(
-                f"shard {parsed[-1]} is outside DISCORD_SHARD_COUNT={count} "
-                f"(ids go from 0 to {int(count) - 1})",
-                fix,
-            )
-        return parsed
+        return shard_ids(ids, count, cls._fix("discord_shard_ids"))
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -333,13 +280,7 @@ class Settings(BaseSettings):
     @field_validator("slack_signing_secret")
     @classmethod
     def _slack_signing_secret(cls, secret: SecretStr) -> SecretStr:
-        value = secret.get_secret_value()
-        if value and (value.startswith(("xox", "xapp-")) or not value.isalnum()):
-            raise bad(
-                "not shaped like a signing secret (letters and digits only, not a token)",
-                "copy the Signing Secret from your Slack app's Basic Information > App Credentials",
-            )
-        return secret
+        return signing_secret(secret)
 
     @field_validator("discord_api_url")
     @classmethod
