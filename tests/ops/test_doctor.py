@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.ops.doctor import Check, Status, report, run_checks
+from bot.ops.checklist import Check, Status
+from bot.ops.doctor import report, run_checks
 from bot.store import upgrade
 from tests.fake_discord.server import FakeDiscord
 from tests.mock_slack.server import MockSlack
