@@ -88,6 +88,10 @@ class Metrics:
             "Age of the oldest undelivered outbox row (read at each scrape); 0 when none",
             registry=self.registry,
         )
+        self._add_discord_metrics()
+
+    def _add_discord_metrics(self) -> None:
+        """Discord's own: the shards this process runs, the interactions each delivers."""
         self.shards = Gauge(
             "quizbot_discord_shard",
             "1 for each Discord shard this process runs, labelled with the shard count",

@@ -84,6 +84,14 @@ class SqlStore:
         self.close_due_rounds = closer.close_due_rounds
         self.due_round_ids = closer.due_round_ids
 
+        leaderboards = Leaderboards(self.db)
+        self.standings = leaderboards.standings
+        self.quiz_totals = leaderboards.quiz_totals
+
+        self._expose_community_areas()
+
+    def _expose_community_areas(self) -> None:
+        """What a community keeps of its own, apart from any quiz: teams and decks."""
         teams = TeamRepository(self.db)
         self.create_team = teams.create_team
         self.join_team = teams.join_team
@@ -97,10 +105,6 @@ class SqlStore:
         self.community_decks = decks.community_decks
         self.save_community_deck = decks.save_community_deck
         self.remove_community_deck = decks.remove_community_deck
-
-        leaderboards = Leaderboards(self.db)
-        self.standings = leaderboards.standings
-        self.quiz_totals = leaderboards.quiz_totals
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
