@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.views import Reply, clip, player_of, respond
+from bot.adapters.discord.choices import clip
+from bot.adapters.discord.views import Reply, player_of, respond
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef
 from bot.questions.community_decks import (

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import discord
 from discord import app_commands, ui
 
+from bot.adapters.discord.choices import RebuiltFromId, choice_button, choice_row, choices_menu
 from bot.adapters.discord.commands import channel_of, community_of
 from bot.adapters.discord.decks import deck_choices
 from bot.adapters.discord.review_views import review_embeds
-from bot.adapters.discord.views import choices_menu, player_of
-from bot.core.cards import letter
+from bot.adapters.discord.views import player_of
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import QuestionKind
 from bot.core.study.model import ReviewStep
@@ -38,10 +37,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BUTTONS_PER_ROW = 5
-MAX_SELECT_OPTIONS = 25
 MAX_REVIEW_QUESTIONS = 50
-_OPTION_TEXT_LIMIT = 100
 FAILED = "Something went wrong on our side; please try again."
 
 
@@ -123,6 +119,7 @@ async def _private_line(interaction: discord.Interaction[Any], text: str) -> Non
 
 
 class ReviewButton(
+    RebuiltFromId,
     ui.DynamicItem[ui.Button[ui.View]],
     template=r"quiz:r:(?P<session>[0-9]+):(?P<item>[0-9]+):(?P<pos>[0-9]+)",
 ):
@@ -130,27 +127,12 @@ class ReviewButton(
 
     def __init__(self, session_id: int, item: int, position: int) -> None:
         super().__init__(
-            ui.Button(
-                label=letter(position),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"quiz:r:{session_id}:{item}:{position}",
-            ),
-            row=position // BUTTONS_PER_ROW,
+            choice_button(f"quiz:r:{session_id}:{item}:{position}", position),
+            row=choice_row(position),
         )
         self.session_id = session_id
         self.review_item = item
         self.position = position
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReviewButton:
-        """Rebuild the button from a clicked custom_id."""
-        return cls(int(match["session"]), int(match["item"]), int(match["pos"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the review item with this choice."""
@@ -158,6 +140,7 @@ class ReviewButton(
 
 
 class ReviewSelect(
+    RebuiltFromId,
     ui.DynamicItem[ui.Select[ui.View]],
     template=r"quiz:rm:(?P<session>[0-9]+):(?P<item>[0-9]+)",
 ):
@@ -167,17 +150,6 @@ class ReviewSelect(
         super().__init__(choices_menu(f"quiz:rm:{session_id}:{item}", choices))
         self.session_id = session_id
         self.review_item = item
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReviewSelect:
-        """Rebuild the menu from a used custom_id (its picks come with the interaction)."""
-        return cls(int(match["session"]), int(match["item"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the review item with the picked choices."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord.views import clip
+from bot.adapters.discord.choices import clip
 from bot.core.cards import letter
 from bot.core.study.model import (
     MasteryCard,
@@ -32,7 +32,6 @@ QUESTION_COLOUR = discord.Colour.blurple()
 RIGHT_COLOUR = discord.Colour.green()
 WRONG_COLOUR = discord.Colour.red()
 SUMMARY_COLOUR = discord.Colour.gold()
-_DESCRIPTION_LIMIT = 4096
 
 
 def review_embeds(step: ReviewStep) -> list[discord.Embed]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,14 @@ import discord
 from discord import ui
 from discord.utils import MISSING
 
+from bot.adapters.discord.choices import (
+    DESCRIPTION_LIMIT,
+    RebuiltFromId,
+    choice_button,
+    choice_row,
+    choices_menu,
+    clip,
+)
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
 from bot.core.delivery import Undeliverable
 from bot.core.errors import QuizError
@@ -41,11 +48,7 @@ CLOSED_COLOUR = discord.Colour.dark_grey()
 REVEAL_COLOUR = discord.Colour.green()
 SUMMARY_COLOUR = discord.Colour.gold()
 SETTINGS_COLOUR = discord.Colour.light_grey()
-BUTTONS_PER_ROW = 5
-MAX_SELECT_OPTIONS = 25
-_DESCRIPTION_LIMIT = 4096
 _FIELD_LIMIT = 1024
-_OPTION_TEXT_LIMIT = 100
 NO_ACCESS = (
     "I cannot post in this channel: give me View Channel, Send Messages, Embed Links "
     "and Attach Files here"
@@ -161,6 +164,7 @@ async def _receipt(
 
 
 class AnswerButton(
+    RebuiltFromId,
     ui.DynamicItem[ui.Button[ui.View]],
     template=r"quiz:a:(?P<round>[0-9]+):(?P<pos>[0-9]+)",
 ):
@@ -177,28 +181,17 @@ class AnswerButton(
         emoji: str | None = None,
     ) -> None:
         super().__init__(
-            ui.Button(
-                label=letter(position),
+            choice_button(
+                f"quiz:a:{round_id}:{position}",
+                position,
                 style=style,
                 disabled=disabled,
                 emoji=emoji,
-                custom_id=f"quiz:a:{round_id}:{position}",
             ),
-            row=position // BUTTONS_PER_ROW,
+            row=choice_row(position),
         )
         self.round_id = round_id
         self.position = position
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        """Rebuild the button from a clicked custom_id."""
-        return cls(int(match["round"]), int(match["pos"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the click as this choice; the clicker gets a private receipt."""
@@ -208,6 +201,7 @@ class AnswerButton(
 
 
 class AnswerSelect(
+    RebuiltFromId,
     ui.DynamicItem[ui.Select[ui.View]],
     template=r"quiz:m:(?P<round>[0-9]+)",
 ):
@@ -216,17 +210,6 @@ class AnswerSelect(
     def __init__(self, round_id: int, choices: Sequence[str] = ()) -> None:
         super().__init__(choices_menu(f"quiz:m:{round_id}", choices))
         self.round_id = round_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerSelect:
-        """Rebuild the menu from a used custom_id (its options come with the interaction)."""
-        return cls(int(match["round"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Record the picked choices."""
@@ -252,7 +235,7 @@ def question_embed(card: QuestionCard, *, image: bool = False) -> discord.Embed:
     lines += ["", open_status(card, deadline), f"🗳️ {card.answered_text}"]
     embed = discord.Embed(
         title=card.heading,
-        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), DESCRIPTION_LIMIT),
         colour=QUESTION_COLOUR,
     )
     if image:
@@ -281,7 +264,7 @@ def closed_question_embed(card: RevealCard, *, image_name: str | None = None) ->
     lines += ["", closed_status(card)]
     embed = discord.Embed(
         title=question_heading(card),
-        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), DESCRIPTION_LIMIT),
         colour=CLOSED_COLOUR,
     )
     if image_name:
@@ -319,7 +302,7 @@ def reveal_embed(card: RevealCard) -> discord.Embed:
         lines += ["", f"🧠 {card.picked_note}"]
     embed = discord.Embed(
         title=f"✅ {card.heading}",
-        description=clip("\n".join(lines), _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines), DESCRIPTION_LIMIT),
         colour=REVEAL_COLOUR,
     )
     spread = "\n".join(card.spread_lines())
@@ -400,7 +383,7 @@ def stats_embed(card: StatsCard) -> discord.Embed:
 
 def _lines_embed(title: str, lines: Sequence[str], colour: discord.Colour) -> discord.Embed:
     return discord.Embed(
-        title=title, description=clip("\n".join(lines), _DESCRIPTION_LIMIT), colour=colour
+        title=title, description=clip("\n".join(lines), DESCRIPTION_LIMIT), colour=colour
     )
 
 
@@ -413,7 +396,7 @@ def decks_embed(decks: Sequence[Deck]) -> discord.Embed:
     ]
     return discord.Embed(
         title="Decks",
-        description=clip("\n".join(lines) or "No decks are loaded.", _DESCRIPTION_LIMIT),
+        description=clip("\n".join(lines) or "No decks are loaded.", DESCRIPTION_LIMIT),
         colour=QUESTION_COLOUR,
     )
 
@@ -426,7 +409,7 @@ def teams_embed(rosters: Sequence[TeamRoster]) -> discord.Embed:
     ]
     text = "\n".join(lines) or "No teams yet: /quiz team create NAME"
     return discord.Embed(
-        title="Teams", description=clip(text, _DESCRIPTION_LIMIT), colour=QUESTION_COLOUR
+        title="Teams", description=clip(text, DESCRIPTION_LIMIT), colour=QUESTION_COLOUR
     )
 
 
@@ -453,28 +436,4 @@ def help_embed() -> discord.Embed:
     """How to play."""
     return discord.Embed(
         title="Quiz help", description="\n".join(HELP_LINES), colour=QUESTION_COLOUR
-    )
-
-
-def clip(text: str, limit: int = _DESCRIPTION_LIMIT) -> str:
-    """Text cut to a Discord limit (an embed description's by default), with an ellipsis
-    when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def choices_menu(custom_id: str, choices: Sequence[str]) -> ui.Select[ui.View]:
-    """The "check all that apply" menu of a question's lettered choices (a rebuilt
-    menu has none: its picks come with the interaction)."""
-    options = [
-        discord.SelectOption(
-            label=letter(i), value=str(i), description=clip(to_chat_text(c), _OPTION_TEXT_LIMIT)
-        )
-        for i, c in enumerate(choices[:MAX_SELECT_OPTIONS])
-    ]
-    return ui.Select(
-        custom_id=custom_id,
-        placeholder="Check all that apply",
-        min_values=1,
-        max_values=max(1, len(options)),
-        options=options or [discord.SelectOption(label="A", value="0")],
     )
