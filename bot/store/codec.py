@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.core.model import (
     Answer,
+    Choice,
     Community,
     Mode,
     Player,
@@ -65,6 +66,33 @@ def question_to_json(question: Question) -> dict[str, Any]:
         "source": question.source,
         "title": question.title,
     }
+
+
+def deck_question_to_json(question: Question) -> dict[str, Any]:
+    """A deck question, everything of it, for the `community_decks.questions` column."""
+    return {
+        "id": question.id,
+        "deck": question.deck,
+        **question_to_json(question),
+        "shuffle": question.shuffle,
+    }
+
+
+def deck_question_from_json(data: Mapping[str, Any]) -> Question:
+    """A deck question from the `community_decks.questions` column."""
+    return Question(
+        id=data["id"],
+        deck=data["deck"],
+        kind=QuestionKind(data["kind"]),
+        prompt=data["prompt"],
+        choices=tuple(Choice(str(text), bool(correct)) for text, correct in data["choices"]),
+        explanation=data.get("explanation") or "",
+        tags=tuple(data.get("tags") or ()),
+        difficulty=data.get("difficulty"),
+        source=data.get("source"),
+        title=data.get("title"),
+        shuffle=bool(data.get("shuffle", True)),
+    )
 
 
 def options_to_json(options: QuizOptions) -> dict[str, Any]:

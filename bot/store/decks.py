@@ -7,52 +7,15 @@ core's catalogue compares to know whether its copy is current.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy import RowMapping, delete, select
 
 from bot.core.catalogue import CommunityDeck
 from bot.core.errors import QuizError
-from bot.core.model import Choice, Question, QuestionKind
+from bot.store.codec import deck_question_from_json, deck_question_to_json
 from bot.store.db import Database
 from bot.store.tables import CommunityDeckRow, CommunityRow
 
 _COLUMNS = CommunityDeckRow.__table__.c
-
-
-def deck_question_to_json(question: Question) -> dict[str, Any]:
-    """A deck question, everything of it, for the `community_decks.questions` column."""
-    return {
-        "id": question.id,
-        "deck": question.deck,
-        "kind": question.kind.value,
-        "prompt": question.prompt,
-        "choices": [[c.text, c.correct] for c in question.choices],
-        "explanation": question.explanation,
-        "tags": list(question.tags),
-        "difficulty": question.difficulty,
-        "source": question.source,
-        "title": question.title,
-        "shuffle": question.shuffle,
-    }
-
-
-def deck_question_from_json(data: Mapping[str, Any]) -> Question:
-    """A deck question from the `community_decks.questions` column."""
-    return Question(
-        id=data["id"],
-        deck=data["deck"],
-        kind=QuestionKind(data["kind"]),
-        prompt=data["prompt"],
-        choices=tuple(Choice(str(text), bool(correct)) for text, correct in data["choices"]),
-        explanation=data.get("explanation") or "",
-        tags=tuple(data.get("tags") or ()),
-        difficulty=data.get("difficulty"),
-        source=data.get("source"),
-        title=data.get("title"),
-        shuffle=bool(data.get("shuffle", True)),
-    )
 
 
 def _deck_from_row(row: RowMapping) -> CommunityDeck:
