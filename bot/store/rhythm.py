@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
 from bot.core.errors import QuizError
+from bot.core.jobs import JobClaim, JobRequest, JobStatus
 from bot.core.model import Player, RoundStatus, SubjectKind
 from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement
-from bot.core.rhythm.ports import DueBoard, DueSchedule, JobClaim, JobStatus, NewSchedule
+from bot.core.rhythm.ports import DueBoard, DueSchedule, NewSchedule
 from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
 from bot.core.rhythm.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
@@ -146,15 +147,7 @@ class SqlRhythmStore:
                 settled.update((r.community_id, r.key) for r in rows)
         return settled & set(wanted)
 
-    async def claim_job(
-        self,
-        community_id: int,
-        kind: str,
-        key: str,
-        now: datetime,
-        lease_until: datetime,
-        max_attempts: int,
-    ) -> JobClaim | None:
+    async def claim_job(self, job: JobRequest) -> JobClaim | None:
         """Claim a job in one transaction: INSERT its key ... ON CONFLICT DO NOTHING; else
         a conditional UPDATE takes over a lapsed lease with attempts left; else one with
         none left is marked failed. None if held elsewhere or finished."""
@@ -162,29 +155,29 @@ class SqlRhythmStore:
         insert = (
             self._db.insert(JobRow)
             .values(
-                community_id=community_id,
-                kind=kind,
-                key=key,
+                community_id=job.community_id,
+                kind=job.kind,
+                key=job.key,
                 status=_RUNNING,
                 token=token,
                 attempts=1,
-                lease_until=lease_until,
-                created_at=now,
+                lease_until=job.lease_until,
+                created_at=job.now,
             )
             .on_conflict_do_nothing(index_elements=["community_id", "kind", "key"])
             .returning(*JobRow.__table__.c)
         )
         same_job = and_(
-            JobRow.community_id == community_id,
-            JobRow.kind == kind,
-            JobRow.key == key,
+            JobRow.community_id == job.community_id,
+            JobRow.kind == job.kind,
+            JobRow.key == job.key,
             JobRow.status == _RUNNING,
-            JobRow.lease_until <= literal(now, UTCDateTime()),
+            JobRow.lease_until <= literal(job.now, UTCDateTime()),
         )
         takeover = (
             update(JobRow)
-            .where(same_job, JobRow.attempts < max_attempts)
-            .values(token=token, attempts=JobRow.attempts + 1, lease_until=lease_until)
+            .where(same_job, JobRow.attempts < job.max_attempts)
+            .values(token=token, attempts=JobRow.attempts + 1, lease_until=job.lease_until)
             .returning(*JobRow.__table__.c)
         )
         async with self._engine.begin() as conn:
@@ -195,8 +188,8 @@ class SqlRhythmStore:
                 # a claimer died on its last attempt: give the job up for good
                 await conn.execute(
                     update(JobRow)
-                    .where(same_job, JobRow.attempts >= max_attempts)
-                    .values(status=JobStatus.FAILED.value, finished_at=now, detail="lease lost")
+                    .where(same_job, JobRow.attempts >= job.max_attempts)
+                    .values(status=JobStatus.FAILED.value, finished_at=job.now, detail="lease lost")
                 )
         return None if row is None else _claim_from_row(row)
 

@@ -12,9 +12,9 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.dispatch import FIRST_BACKOFF, MAX_BACKOFF
 from bot.core.dispatch import MAX_ATTEMPTS as DELIVERY_ATTEMPTS
+from bot.core.jobs import JobRequest, JobStatus
 from bot.core.model import Mode
 from bot.core.rhythm.boards import LEASE, WEEKLY_BOARD
-from bot.core.rhythm.ports import JobStatus
 from bot.core.rhythm.report import RunOutcome
 from bot.store import SqlStore
 from bot.store.rhythm import SqlRhythmStore
@@ -251,7 +251,8 @@ async def test_a_claim_whose_process_died_is_taken_over_after_its_lease(
         community = await process.engine.community(GUILD)
         now = W48_END + timedelta(seconds=1)
         dead = SqlRhythmStore(stores[1])
-        claim = await dead.claim_job(community.id, WEEKLY_BOARD, "2026-W48", now, now + LEASE, 5)
+        job = JobRequest(community.id, WEEKLY_BOARD, "2026-W48", now, now + LEASE, 5)
+        claim = await dead.claim_job(job)
         assert claim is not None  # ... and this process dies before posting
         clock.set(now + timedelta(minutes=1))
         assert (await process.rhythm.run_due()).idle  # the lease still holds

@@ -21,11 +21,12 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.engine import QuizEngine
+from bot.core.jobs import JobRequest, JobStatus
 from bot.core.model import Community, SubjectKind
 from bot.core.outbox import OutboxKind, OutboxMessage, to_json
 from bot.core.periods import shift_week, week_bounds, week_label
 from bot.core.rhythm.cards import WeeklyBoardCard
-from bot.core.rhythm.ports import BoardPicture, BoardPort, DueBoard, JobStatus, RhythmStore
+from bot.core.rhythm.ports import BoardPicture, BoardPort, DueBoard, RhythmStore
 from bot.core.rhythm.report import BoardRun, RunOutcome
 from bot.core.rhythm.settings import WEEKLY_SINCE, weekly_channel
 
@@ -140,7 +141,7 @@ class WeeklyBoards:
 
     async def _post_board(self, community: Community, week: str, now: datetime) -> BoardRun | None:
         claim = await self.store.claim_job(
-            community.id, WEEKLY_BOARD, week, now, now + LEASE, MAX_ATTEMPTS
+            JobRequest(community.id, WEEKLY_BOARD, week, now, now + LEASE, MAX_ATTEMPTS)
         )
         if claim is None:
             return None

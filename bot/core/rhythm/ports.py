@@ -5,35 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from bot.core.jobs import JobClaim, JobClaims
 from bot.core.model import Community, Player
 from bot.core.outbox import OutboxMessage
 from bot.core.rhythm.cards import Improvement, WeeklyBoardCard
 from bot.core.rhythm.schedules import Schedule, ScheduleSpec
 from bot.core.rhythm.stats import AnswerFact
-
-
-class JobStatus(StrEnum):
-    """Life cycle of a job row."""
-
-    RUNNING = "running"  # claimed; the claimer holds a lease
-    DONE = "done"
-    SKIPPED = "skipped"  # nothing to do (a week nobody played)
-    FAILED = "failed"  # gave up after MAX_ATTEMPTS
-
-
-@dataclass(frozen=True)
-class JobClaim:
-    """A job this process holds; `token` proves it when finishing."""
-
-    id: int
-    community_id: int
-    kind: str
-    key: str
-    token: str
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -67,7 +46,7 @@ class DueBoard:
     due_at: datetime
 
 
-class RhythmStore(Protocol):
+class RhythmStore(JobClaims, Protocol):
     """Storage of the weekly rhythm (jobs, schedules, board and stats queries)."""
 
     async def due_boards(self, platform: str, now: datetime) -> list[DueBoard]:
@@ -86,35 +65,11 @@ class RhythmStore(Protocol):
         """Which (community id, key) jobs of a kind are finished (done, skipped or failed)."""
         ...
 
-    async def claim_job(
-        self,
-        community_id: int,
-        kind: str,
-        key: str,
-        now: datetime,
-        lease_until: datetime,
-        max_attempts: int,
-    ) -> JobClaim | None:
-        """Claim a job by inserting its key (insert-or-nothing), or take over one whose
-        lease ran out with fewer than `max_attempts` attempts (one with none left is
-        marked failed); None if another process holds it or it is finished."""
-        ...
-
-    async def finish_job(
-        self, claim: JobClaim, status: JobStatus, now: datetime, detail: str | None = None
-    ) -> bool:
-        """Mark a held job done, skipped or failed; False if the claim was lost."""
-        ...
-
     async def finish_job_posting(
         self, claim: JobClaim, now: datetime, platform: str, message: OutboxMessage
     ) -> bool:
         """Mark a held job done and put its message in the outbox, in one transaction;
         False (and nothing written) if the claim was lost."""
-        ...
-
-    async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
-        """Release a held job after a failure, for a retry from `retry_at` on."""
         ...
 
     async def questions_played(self, community_id: int, start: datetime, end: datetime) -> int:

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.core.model import Community, CommunityRef, Player, PlayerRef
-from bot.core.rhythm.ports import JobClaim, JobStatus
 from bot.core.study.model import (
     CardUpdate,
     MasteryCard,
@@ -123,33 +122,6 @@ class StudyStore(Protocol):
         ...
 
 
-class JobClaims(Protocol):
-    """The jobs table's once-only claims (the weekly board's), for daily reminders;
-    `bot.core.rhythm.RhythmStore` has them."""
-
-    async def claim_job(
-        self,
-        community_id: int,
-        kind: str,
-        key: str,
-        now: datetime,
-        lease_until: datetime,
-        max_attempts: int,
-    ) -> JobClaim | None:
-        """Claim a job by inserting its key; None if another process has it."""
-        ...
-
-    async def finish_job(
-        self, claim: JobClaim, status: JobStatus, now: datetime, detail: str | None = None
-    ) -> bool:
-        """Mark a held job done, skipped or failed."""
-        ...
-
-    async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
-        """Release a held job after a failure, for a retry from `retry_at` on."""
-        ...
-
-
 class Reviews(Protocol):
     """Study mode as the adapters call it (implemented by `bot.core.study.review.ReviewEngine`)."""
 
@@ -192,7 +164,6 @@ __all__ = [
     "DecideReview",
     "DirectMessagePort",
     "DirectMessageRefused",
-    "JobClaims",
     "ReminderTarget",
     "ReviewAnswer",
     "Reviews",

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.core.jobs import JobClaims, JobRequest, JobStatus
 from bot.core.model import Community
 from bot.core.periods import zone
-from bot.core.rhythm.ports import JobStatus
 from bot.core.rhythm.settings import morning_time
 from bot.core.study.ports import (
     DirectMessagePort,
     DirectMessageRefused,
-    JobClaims,
     ReminderTarget,
     StudyStore,
 )
@@ -108,7 +107,7 @@ class StudyReminders:
         player = target.player
         key = f"{day}:{player.id}"
         claim = await self.jobs.claim_job(
-            community.id, STUDY_REMINDER, key, now, now + LEASE, MAX_ATTEMPTS
+            JobRequest(community.id, STUDY_REMINDER, key, now, now + LEASE, MAX_ATTEMPTS)
         )
         if claim is None:
             return None
