@@ -28,13 +28,9 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import escape
+from bot.adapters.slack.body import channel_of, community_of, player_of
 from bot.adapters.slack.chat import Body, Replies
-from bot.adapters.slack.listeners import (
-    channel_of,
-    community_of,
-    is_workspace_admin,
-    player_of,
-)
+from bot.adapters.slack.listeners import is_workspace_admin
 from bot.core.engine import QuizEngine
 from bot.core.errors import QuizError
 from bot.questions.community_decks import (

@@ -27,6 +27,7 @@ from bot.adapters.slack.blocks import (
     leaderboard_text,
     parse_answer_value,
 )
+from bot.adapters.slack.body import channel_of, community_of, player_of
 from bot.adapters.slack.chat import Body, Replies
 from bot.adapters.slack.parse import (
     HELP,
@@ -45,7 +46,7 @@ from bot.core.cards import Receipt, ReceiptKind
 from bot.core.delivery import Undeliverable
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
-from bot.core.model import CommunityRef, PlayerRef
+from bot.core.model import PlayerRef
 from bot.core.rhythm.service import Rhythm as WeeklyRhythm
 from bot.render.chart import LEADERBOARD_IMAGE, leaderboard_chart
 
@@ -58,34 +59,6 @@ _CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricte
 
 
 # ---- who and where ------------------------------------------------------------------------
-
-
-def community_of(body: Body) -> CommunityRef:
-    """The workspace a slash command or an interaction comes from."""
-    team = body.get("team")
-    if isinstance(team, Mapping):
-        return CommunityRef(str(team.get("id", "")), str(team.get("domain", "")))
-    return CommunityRef(str(body.get("team_id", "")), str(body.get("team_domain", "")))
-
-
-def player_of(body: Body) -> PlayerRef:
-    """The member who typed the command or clicked."""
-    user = body.get("user")
-    if isinstance(user, Mapping):
-        name = user.get("username") or user.get("name") or user.get("id")
-        return PlayerRef(str(user.get("id", "")), str(name))
-    return PlayerRef(str(body.get("user_id", "")), str(body.get("user_name", "")))
-
-
-def channel_of(body: Body) -> str:
-    """The channel of a command or of the clicked message."""
-    channel = body.get("channel")
-    if isinstance(channel, Mapping):
-        return str(channel.get("id", ""))
-    container = body.get("container")
-    if isinstance(container, Mapping) and container.get("channel_id"):
-        return str(container["channel_id"])
-    return str(body.get("channel_id", ""))
 
 
 def retry_number(request: AsyncBoltRequest) -> int:

@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.adapters.slack.blocks import card_text, escape
+from bot.adapters.slack.body import community_of, player_of
 from bot.adapters.slack.chat import Body, Replies
 from bot.adapters.slack.parse import Review
 from bot.adapters.slack.review_blocks import (
@@ -33,7 +34,7 @@ from bot.adapters.slack.review_blocks import (
     review_text,
 )
 from bot.core.errors import NotAllowedError, QuizError
-from bot.core.model import CommunityRef, PlayerRef
+from bot.core.model import PlayerRef
 from bot.core.rhythm.service import Rhythm as WeeklyRhythm
 from bot.core.study.model import ReviewStep
 from bot.core.study.ports import Reviews
@@ -84,21 +85,6 @@ def parse_review(words: Sequence[str], deck_names: Sequence[str]) -> ReviewReque
     return ReviewRequest(questions, deck)
 
 
-def _community(body: Body) -> CommunityRef:
-    team = body.get("team")
-    if isinstance(team, Mapping):
-        return CommunityRef(str(team.get("id", "")), str(team.get("domain", "")))
-    return CommunityRef(str(body.get("team_id", "")), str(body.get("team_domain", "")))
-
-
-def _player(body: Body) -> PlayerRef:
-    user = body.get("user")
-    if isinstance(user, Mapping):
-        name = user.get("username") or user.get("name") or user.get("id")
-        return PlayerRef(str(user.get("id", "")), str(name))
-    return PlayerRef(str(body.get("user_id", "")), str(body.get("user_name", "")))
-
-
 class SlackReviews:
     """`/quiz review`, its answer controls, and the recall lines of `/quiz stats`."""
 
@@ -126,7 +112,7 @@ class SlackReviews:
         """Start or resume a review (a new ephemeral message), or switch reminders."""
         request = parse_review(command.words, self.deck_names)
         reviews = self._reviews()
-        community, player = _community(body), _player(body)
+        community, player = community_of(body), player_of(body)
         if request.remind is not None:
             on = await reviews.set_reminders(community, player, request.remind)
             text = (
@@ -189,7 +175,7 @@ class SlackReviews:
         """The step after the answer, or the line to tell the clicker instead."""
         try:
             return await self._reviews().answer(
-                _community(body), _player(body), session_id, item, positions
+                community_of(body), player_of(body), session_id, item, positions
             )
         except NotAllowedError:
             return NOT_YOURS
@@ -207,7 +193,7 @@ class SlackReviews:
         group: bool,
     ) -> None:
         """`/quiz stats [@member]` (its card has the recall per tag), or `/quiz stats group`."""
-        community, player = _community(body), _player(body)
+        community, player = community_of(body), player_of(body)
         if group:
             card = await self._reviews().mastery(community, player, group=True)
             active = f"Active members (answered in the last 14 days): {card.players}"
