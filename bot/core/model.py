@@ -146,6 +146,11 @@ class Team:
 MAX_TEAM_NAME = 32
 
 
+def accuracy(correct: int, answered: int) -> float:
+    """The share of answers that were correct; 0.0 when nothing was answered."""
+    return correct / answered if answered else 0.0
+
+
 def team_name(name: str) -> str:
     """A typed team name with its spaces folded; TeamError for an empty or long one."""
     cleaned = " ".join(name.split())
@@ -324,7 +329,7 @@ class ScoreRow:
     @property
     def accuracy(self) -> float:
         """Share of answered questions that were correct."""
-        return self.correct / self.answered if self.answered else 0.0
+        return accuracy(self.correct, self.answered)
 
 
 @dataclass(frozen=True)

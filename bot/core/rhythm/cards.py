@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.cards import percent, rank_label
-from bot.core.model import ScoreRow
+from bot.core.model import ScoreRow, accuracy
 from bot.core.periods import zone
 from bot.core.rhythm.schedules import Schedule
 from bot.core.study.model import MasteryCard
@@ -108,7 +108,7 @@ class Breakdown:
     @property
     def accuracy(self) -> float:
         """Share of answers that were correct."""
-        return self.correct / self.answered if self.answered else 0.0
+        return accuracy(self.correct, self.answered)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class StatsCard:
     @property
     def accuracy(self) -> float:
         """Share of all answers that were correct."""
-        return self.correct / self.answered if self.answered else 0.0
+        return accuracy(self.correct, self.answered)
 
     def lines(self) -> list[str]:
         """The figures as text lines."""
