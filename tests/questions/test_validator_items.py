@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.questions import main
 from bot.core import start_options
-from bot.core.engine import shuffled_question
+from bot.core.cards import shuffled_question
 from bot.questions.loader import load_decks
 from bot.questions.schema import MAX_SECONDS
 
