@@ -32,7 +32,7 @@ from bot.core.delivery import RetryLater, Undeliverable
 from bot.core.facts import CACHE_SIZE
 from bot.core.lru import LRU
 from bot.core.model import Mode, Quiz, Round, RoundStatus, SubjectKind
-from bot.core.outbox import OutboxItem, OutboxKind, from_json, reveal_of
+from bot.core.outbox import OutboxItem, OutboxKind, OutboxSender, from_json, reveal_of
 from bot.core.ports import ChatPort, Clock, EngineEvents, NoEvents, Store
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.core.rhythm.ports import BoardPort
@@ -112,11 +112,41 @@ class Dispatcher:
         self._kicked = asyncio.Event()  # rows were committed while a drain runs
         self._sent: list[int] = []  # rows delivered and not yet marked done
         self._task: asyncio.Task[None] | None = None
+        self._handed: set[asyncio.Task[None]] = set()  # rows sent as they were written
+        self._sender: OutboxSender | None = None
         self._stopped = False
         # why recent quizzes were stopped as undeliverable, for the command that started one
         self.stopped_because: LRU[int, str] = LRU(CACHE_SIZE)
 
     # ---- when to deliver -----------------------------------------------------------
+
+    def deliver_as_written(self) -> None:
+        """Take this process's rows as they are written: the first row of a free lane
+        is claimed by the writing transaction and sent as soon as that commits, with no
+        claim of its own (see `OutboxSender`). The engine asks for this: it kicks its
+        dispatcher after every write anyway."""
+        if self._sender is None:
+            self._sender = OutboxSender(self.platform, self.channel_id, LEASE, self.take)
+            self.store.deliver_as_written(self._sender)
+
+    def take(self, items: list[OutboxItem]) -> None:
+        """Rows claimed for this dispatcher as they were written: send them now."""
+        if self._stopped:
+            return  # they come back to whichever process claims them when the lease ends
+        for item in items:
+            task = asyncio.ensure_future(self._deliver_taken(item))
+            self._handed.add(task)
+            task.add_done_callback(self._handed.discard)
+
+    async def _deliver_taken(self, item: OutboxItem) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            # the outcome could not be recorded: the row is retried when its lease ends
+            log.exception("delivering outbox row %s failed", item.id)
+            self.events.error("outbox")
+        finally:
+            self.kick()  # mark it done, and claim its lane's next row
 
     def kick(self) -> None:
         """Rows were just committed: deliver them now (in the background)."""
@@ -131,11 +161,17 @@ class Dispatcher:
         """Kick, then wait (up to `wait_at_most` seconds) until what is due now is delivered;
         the delivery goes on in the background after that."""
         self.kick()
-        task = self._task
-        if task is None:
-            return
         with suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), wait_at_most)
+            await asyncio.wait_for(self._sends_ended(), wait_at_most)
+
+    async def _sends_ended(self) -> None:
+        """Wait for the drain and the taken rows in flight, and for what they lead to
+        (asyncio.wait, unlike gather, leaves them running if this wait is cancelled)."""
+        while True:
+            running = {t for t in (self._task, *self._handed) if t is not None and not t.done()}
+            if not running:
+                return
+            await asyncio.wait(running)
 
     async def _drain_while_kicked(self) -> None:
         while self._again and not self._stopped:
@@ -161,6 +197,7 @@ class Dispatcher:
             try:
                 while not self._stopped:
                     self._kicked.clear()
+                    await self._mark_sent()  # rows taken as written, so their lanes go on
                     now = self.clock.now()
                     items = await self.store.claim_outbox(
                         self.platform, self.channel_id, now, now + LEASE, BATCH
@@ -211,20 +248,20 @@ class Dispatcher:
     async def idle(self) -> None:
         """Wait until every row due now (and any it leads to) is delivered."""
         while True:
-            task = self._task
-            if task is not None and not task.done():
-                await task
-                continue
+            await self._sends_ended()
             if self._stopped or await self.drain() == 0:
                 return
 
     async def shutdown(self) -> None:
         """Finish the sends in flight, then stop; pending rows stay for the next process."""
         self._stopped = True
+        if self._sender is not None:
+            self.store.stop_delivering_as_written(self._sender)
         async with self._lock:
             pass
-        if self._task is not None:
-            await self._task
+        await self._sends_ended()
+        async with self._lock:
+            await self._mark_sent()  # what was taken and sent since the last drain
 
     # ---- one row -----------------------------------------------------------------------
 

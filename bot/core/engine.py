@@ -126,6 +126,7 @@ class QuizEngine:
             on_question=self._known.remember,
             rng=self.rng,
         )
+        self.dispatcher.deliver_as_written()  # the engine kicks it after each write anyway
 
     # ---- identities -------------------------------------------------------------
 

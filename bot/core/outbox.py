@@ -12,9 +12,9 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Protocol, TypeVar
 
@@ -83,6 +83,21 @@ class OutboxItem:
         key = f"quizbot-{self.id}"
         assert len(key) <= MAX_KEY_LENGTH
         return key
+
+
+@dataclass(frozen=True, eq=False)
+class OutboxSender:
+    """A dispatcher of this process that takes rows as they are written.
+
+    The first row of a free lane is claimed (leased to this process) in the very
+    transaction that writes it and, once that commits, handed to `take`: it goes out
+    with no claim of its own, and without waiting for one behind the other writers.
+    """
+
+    platform: str
+    channel_id: str | None  # only this channel's rows, if given
+    lease: timedelta
+    take: Callable[[list[OutboxItem]], None]
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,15 @@ class OutboxStore(Protocol):
         now: datetime,
     ) -> None:
         """Write messages in a transaction of their own (count edits)."""
+        ...
+
+    def deliver_as_written(self, sender: OutboxSender) -> None:
+        """Hand `sender` the rows of its platform (and channel) that are written from now
+        on and can go at once (the first of their lane)."""
+        ...
+
+    def stop_delivering_as_written(self, sender: OutboxSender) -> None:
+        """No more rows for `sender`; what it was handed stays leased to it."""
         ...
 
     async def claim_outbox(

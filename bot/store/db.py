@@ -8,8 +8,8 @@ lock per process; on PostgreSQL a read, or a write of one statement, runs in aut
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,16 +48,36 @@ class Database:
         # SQLite has one writer at a time: queue this process's writers here, in order,
         # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
         self._write_lock = None if self.postgres else asyncio.Lock()
+        # what each write transaction in progress runs once it has committed
+        self._after_commit: dict[AsyncConnection, list[Callable[[], None]]] = {}
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in a write transaction, committed on success."""
-        if self._write_lock is None:
-            async with self.engine.begin() as conn:
+        """A connection in a write transaction, committed on success; then the
+        transaction's `after_commit` callbacks run (never after a rollback)."""
+        lock: AbstractAsyncContextManager[object] = self._write_lock or nullcontext()
+        callbacks: list[Callable[[], None]] = []
+        async with lock, self.engine.begin() as conn:
+            self._after_commit[conn] = callbacks
+            try:
                 yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
+            finally:
+                del self._after_commit[conn]
+        for callback in callbacks:
+            callback()
+
+    def writing(self, conn: AsyncConnection) -> bool:
+        """Whether `conn` is in one of `write()`'s transactions (so `after_commit` works)."""
+        return conn in self._after_commit
+
+    def after_commit(self, conn: AsyncConnection, callback: Callable[[], None]) -> bool:
+        """Run `callback` once `conn`'s write transaction has committed; False (and
+        nothing registered) when `conn` is not one of `write()`'s."""
+        callbacks = self._after_commit.get(conn)
+        if callbacks is None:
+            return False
+        callbacks.append(callback)
+        return True
 
     def insert(self, table: Any) -> Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""

@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -24,6 +35,7 @@ from bot.core.outbox import (
     OutboxItem,
     OutboxKind,
     OutboxMessage,
+    OutboxSender,
     OutboxStats,
     OutboxStatus,
 )
@@ -67,6 +79,26 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._senders: dict[tuple[str, str | None], OutboxSender | None] = {}
+        self._registered: list[OutboxSender] = []
+
+    def deliver_as_written(self, sender: OutboxSender) -> None:
+        """Hand `sender` the rows it can send at once, as they are written. Two senders
+        of the same lanes on one store (engines sharing it) would not know whose write
+        it was: then neither is handed rows, and both claim them as usual."""
+        key = (sender.platform, sender.channel_id)
+        self._senders[key] = sender if key not in self._senders else None
+        self._registered.append(sender)
+
+    def stop_delivering_as_written(self, sender: OutboxSender) -> None:
+        """No more rows for `sender`."""
+        if sender in self._registered:
+            self._registered.remove(sender)
+        key = (sender.platform, sender.channel_id)
+        left = [s for s in self._registered if (s.platform, s.channel_id) == key]
+        self._senders.pop(key, None)
+        if len(left) == 1:
+            self._senders[key] = left[0]
 
     async def write_in(
         self,
@@ -77,9 +109,19 @@ class Outbox:
         messages: Sequence[OutboxMessage],
         now: datetime,
     ) -> None:
-        """Write messages in `conn`'s transaction (that of the change calling for them)."""
+        """Write messages in `conn`'s transaction (that of the change calling for them).
+
+        Where this process delivers the platform's rows, the first row of each free lane
+        is claimed here too and handed to the sender once the transaction commits.
+        """
         if not messages:
             return
+        if self._db.postgres:
+            # one writer per lane at a time, so that a lane's rows are numbered in the
+            # order their transactions commit and "the first of its lane" is the truth
+            # when checked below (READ COMMITTED sees no row of an uncommitted writer)
+            for channel in sorted({m.channel_id for m in messages}):
+                await conn.execute(_LANE_LOCK, {"lane": f"{platform}:{channel}"})
         rows = [
             {
                 "platform": platform,
@@ -100,7 +142,25 @@ class Outbox:
         insert = self._db.insert(OutboxRow)
         if any(r["dedupe_key"] is not None for r in rows):
             insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        await conn.execute(insert, rows)
+        sender = self._sender(platform, messages)
+        if sender is None or not self._db.writing(conn):
+            await conn.execute(insert, rows)
+            return
+        written = await conn.execute(insert.returning(OutboxRow.id), rows)
+        ids = [i for i in written.scalars() if i is not None]
+        claimed = await _lease(conn, ids, now + sender.lease, ~_blocked()) if ids else []
+        if claimed:
+            self._db.after_commit(conn, lambda: sender.take(claimed))
+
+    def _sender(self, platform: str, messages: Sequence[OutboxMessage]) -> OutboxSender | None:
+        """The sender of this process that takes all of these messages' rows, if any."""
+        sender = self._senders.get((platform, None))
+        if sender is not None:
+            return sender
+        channels = {m.channel_id for m in messages}
+        if len(channels) == 1:
+            return self._senders.get((platform, channels.pop()))
+        return None
 
     async def add_outbox(
         self,
@@ -136,23 +196,7 @@ class Outbox:
             query = query.with_for_update(of=OutboxRow, skip_locked=True)
         async with self._db.write() as conn:
             ids = list((await conn.execute(query)).scalars())
-            if not ids:
-                return []
-            rows = await conn.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(ids))
-                .values(
-                    status=SENDING,
-                    lease_until=lease_until,
-                    attempts=OutboxRow.attempts + 1,
-                    dedupe_key=None,  # a newer count edit now gets a row of its own
-                )
-                .returning(*_COLUMNS)
-            )
-            claimed = [_item(dict(r)) for r in rows.mappings()]
-            refs = await _reveal_refs(conn, claimed)
-        claimed = [replace(i, round_ref=refs.get(i.round_id)) if i.round_id else i for i in claimed]
-        return sorted(claimed, key=lambda i: i.id)
+            return await _lease(conn, ids, lease_until) if ids else []
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
         """A row was delivered."""
@@ -291,6 +335,36 @@ class Outbox:
         async with self._db.reader.connect() as conn:
             times = (await conn.execute(heads)).one()
         return min((t for t in times if t is not None), default=None)
+
+
+_LANE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:lane))")
+
+
+async def _lease(
+    conn: AsyncConnection,
+    ids: list[int],
+    lease_until: datetime,
+    *where: ColumnElement[bool],
+) -> list[OutboxItem]:
+    """Claim the rows `ids` (those of them matching `where`) until `lease_until`: the
+    items, in lane order, with their reveals' question messages."""
+    rows = await conn.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), *where)
+        .values(
+            status=SENDING,
+            lease_until=lease_until,
+            attempts=OutboxRow.attempts + 1,
+            dedupe_key=None,  # a newer count edit now gets a row of its own
+        )
+        .returning(*_COLUMNS)
+    )
+    claimed = [_item(dict(r)) for r in rows.mappings()]
+    if not claimed:
+        return []
+    refs = await _reveal_refs(conn, claimed)
+    claimed = [replace(i, round_ref=refs.get(i.round_id)) if i.round_id else i for i in claimed]
+    return sorted(claimed, key=lambda i: i.id)
 
 
 async def _reveal_refs(conn: AsyncConnection, items: list[OutboxItem]) -> dict[int, str]:

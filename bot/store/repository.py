@@ -52,6 +52,8 @@ class SqlStore:
         outbox = Outbox(self.db)
         self.add_outbox = outbox.add_outbox
         self.claim_outbox = outbox.claim_outbox
+        self.deliver_as_written = outbox.deliver_as_written
+        self.stop_delivering_as_written = outbox.stop_delivering_as_written
         self.outbox_done = outbox.outbox_done
         self.outbox_done_many = outbox.outbox_done_many
         self.question_shown = outbox.question_shown

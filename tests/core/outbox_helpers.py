@@ -18,7 +18,7 @@ from bot.store.tables import OutboxRow
 
 # (method, round or quiz id) of a call; a pattern decides, per call, what it raises
 Call = tuple[str, int]
-Fault = Callable[[int, Call], Exception | None]
+Fault = Callable[[int, Call], BaseException | None]
 
 
 def every_third(n: int, call: Call) -> Exception | None:
@@ -84,6 +84,16 @@ class FlakyChat:
     @property
     def current(self) -> QuestionCard:
         return self.questions[-1]
+
+
+def dies_on(method: str) -> Fault:
+    """The process dies in the middle of every call of `method`: its send task ends with
+    the row still claimed, nothing sent and nothing recorded."""
+
+    def fault(n: int, call: Call) -> BaseException | None:
+        return asyncio.CancelledError() if call[0] == method else None
+
+    return fault
 
 
 def undeliverable_on(method: str) -> Fault:

@@ -23,6 +23,7 @@ from .helpers import BASICS, CHANNEL, GUILD, HOST, right_positions, user
 from .outbox_helpers import (
     Call,
     FlakyChat,
+    dies_on,
     every_third,
     outbox_statuses,
     settle,
@@ -106,29 +107,31 @@ async def test_a_close_whose_process_died_is_shown_by_the_next_process(
         card = dead_chat.current
         await answer_elsewhere(first_store, card.round_id, 1, clock)
         clock.advance(21)
-        # the close commits, and the process dies before it could post anything
-        await first_store.close_round(card.round_id, clock.now(), dead._decider())
+        # the close commits, and the process dies before it could post anything: it had
+        # claimed the reveal as it wrote it, so the reveal waits for that claim's lease
+        dead_chat.fault = dies_on("reveal")
+        await dead.close_round(card.round_id)
+        await dead.idle()
         await first_store.close()
 
         chat = FlakyChat()
         fresh = engine_on(second_store, chat, clock)
+        await fresh.idle()
+        assert chat.delivered == []  # the lease still holds
+        clock.advance(LEASE.total_seconds())
         await fresh.idle()
         assert [(k, n) for k, n, _ in chat.delivered] == [
             ("reveal", card.round_id),
             ("question", chat.current.round_id),
         ]
         assert chat.reveals[0].answered == 1
-        # a send claimed by a process that then died is sent again once its lease ends
         rnd = await second_store.open_round(chat.current.quiz_id)
         assert rnd is not None and rnd.message_ref == f"msg-{rnd.id}"
+        # a close by a process that delivers nothing itself (its rows wait unclaimed)
+        # is shown at once by the next process that polls
         clock.advance(21)
-        claimed = await second_store.close_round(rnd.id, clock.now(), fresh._decider())
-        assert claimed is not None
-        lost = await second_store.claim_outbox("test", None, clock.now(), clock.now() + LEASE, 9)
-        assert [i.kind for i in lost] == [OutboxKind.REVEAL]
-        await fresh.idle()
-        assert chat.reveals[-1].round_id == card.round_id  # the lease still holds
-        clock.advance(LEASE.total_seconds())
+        closed = await second_store.close_round(rnd.id, clock.now(), fresh._decider())
+        assert closed is not None
         await play_to_the_end(fresh, chat, clock, second_store)
         assert [(k, n) for k, n, _ in chat.delivered][2:4] == [
             ("reveal", rnd.id),
@@ -151,6 +154,7 @@ async def test_two_dispatchers_never_send_a_row_twice_and_keep_each_lane_in_orde
         writer = engine_on(stores[0], FlakyChat(), clock)
         expected: dict[str, list[tuple[str, int]]] = {}
         quizzes = [await writer.start(GUILD, f"lane-{n}", HOST, THREE) for n in range(12)]
+        await writer.dispatcher.shutdown()  # from now on its rows wait for the two below
         for quiz in quizzes:
             # two closes commit and nothing is delivered: reveal 1, question 2 (closed
             # before shown: dropped), reveal 2 and, two rounds without answers, the
@@ -209,9 +213,11 @@ async def test_a_late_question_moves_its_deadline(store: SqlStore) -> None:
 
 
 async def test_a_count_edit_is_computed_when_sent_and_dropped_after_the_close(
-    store: SqlStore,
+    store: SqlStore, database_url: str
 ) -> None:
     clock = ManualClock()
+    # the edits and the close come from another process, so they wait for this one
+    elsewhere = SqlStore.from_url(database_url)
     chat = FlakyChat()
     engine = engine_on(store, chat, clock)
     quiz = await engine.start(GUILD, CHANNEL, HOST, THREE)
@@ -219,17 +225,18 @@ async def test_a_count_edit_is_computed_when_sent_and_dropped_after_the_close(
     count = [OutboxMessage(OutboxKind.COUNT, CHANNEL, card.round_id)]
     # a refresh writes an edit; two more answers come before it is sent, and a second
     # refresh of the same round merges into the pending edit
-    await store.add_outbox("test", quiz.community_id, None, count, clock.now())
+    await elsewhere.add_outbox("test", quiz.community_id, None, count, clock.now())
     for n in (1, 2):
-        await answer_elsewhere(store, card.round_id, n, clock)
-    await store.add_outbox("test", quiz.community_id, None, count, clock.now())
+        await answer_elsewhere(elsewhere, card.round_id, n, clock)
+    await elsewhere.add_outbox("test", quiz.community_id, None, count, clock.now())
     await engine.idle()
     assert [c.answered for c in chat.updates] == [2]
 
     # an edit written just before the close reaches the lane before the reveal: dropped
-    await store.add_outbox("test", quiz.community_id, None, count, clock.now())
+    await elsewhere.add_outbox("test", quiz.community_id, None, count, clock.now())
     clock.advance(21)
-    await store.close_round(card.round_id, clock.now(), engine._decider())
+    await elsewhere.close_round(card.round_id, clock.now(), engine._decider())
+    await elsewhere.close()
     await engine.idle()
     assert [c.answered for c in chat.updates] == [2]
     assert [k for k, *_ in chat.delivered] == ["question", "count", "reveal", "question"]
