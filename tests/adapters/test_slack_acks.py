@@ -127,3 +127,16 @@ async def test_a_failed_write_is_acknowledged_and_the_member_told(
     [line] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
     assert "click again" in line
     assert late.count == 0
+
+
+async def test_a_listener_failing_after_its_ack_is_answered_200_and_the_member_told(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the decks are unreadable")
+
+    monkeypatch.setattr(harness.engine, "decks_of", broken)
+    reply = await harness.slack.command(ADA, "start science 3 30s")
+    assert reply.status == 200  # acknowledged before the listener went on and failed
+    [line] = await harness.mock.wait_for_ephemerals(ADA.id, 1)
+    assert line == "Something went wrong on my side; please try again"

@@ -20,6 +20,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.ack_first import Listen
 from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
@@ -79,18 +80,20 @@ def build_app(
         signing_secret=signing_secret,
         request_verification_enabled=not socket_mode,
         name="quizbot",
+        process_before_response=True,  # answered at each listener's ack(): see ack_first
     )
     replies = Replies(client)
     study = SlackReviews(reviews, replies, [d.name for d in engine.bank.decks()])
     commands = QuizCommands(engine, client, replies, rhythm, study)
     listeners = QuizListeners(engine, commands, replies, acks)
-    study.register(app)
+    listen = Listen(app, listeners.failed)
+    study.register(listen)
     app.use(drop_retried_commands)
-    register_deck_listeners(app, engine, client, replies)  # before /quiz: it takes `deck ...`
-    app.command("/quiz")(listeners.quiz_command)
-    app.action(ANSWER_ACTION_PATTERN)(listeners.answer_button)
-    app.action(SUBMIT_ACTION)(listeners.submit_button)
-    app.action(CHOICES_ACTION)(listeners.ticked)
+    register_deck_listeners(listen, engine, client, replies)  # before /quiz: it takes `deck ...`
+    listen.command("/quiz", listeners.quiz_command)
+    listen.action(ANSWER_ACTION_PATTERN, listeners.answer_button)
+    listen.action(SUBMIT_ACTION, listeners.submit_button)
+    listen.action(CHOICES_ACTION, listeners.ticked)
     app.error(listeners.failed)
     return app
 

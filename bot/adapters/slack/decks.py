@@ -15,7 +15,6 @@ import logging
 import re
 
 import aiohttp
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -27,6 +26,7 @@ from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.ack_first import Listen
 from bot.adapters.slack.blocks import escape
 from bot.adapters.slack.body import channel_of, community_of, player_of
 from bot.adapters.slack.chat import Body, Replies
@@ -230,7 +230,7 @@ class DeckListeners:
 
 
 def register_deck_listeners(
-    app: AsyncApp, engine: QuizEngine, client: AsyncWebClient, replies: Replies
+    listen: Listen, engine: QuizEngine, client: AsyncWebClient, replies: Replies
 ) -> None:
     """Add `/quiz deck ...` and the add modal; call before the general `/quiz` listener,
     because Bolt runs the first listener whose matchers accept a request."""
@@ -239,5 +239,5 @@ def register_deck_listeners(
     async def deck_matcher(body: Body) -> bool:
         return is_deck_command(body)
 
-    app.command("/quiz", matchers=[deck_matcher])(listeners.deck_command)
-    app.view(ADD_VIEW)(listeners.add_submitted)
+    listen.command("/quiz", listeners.deck_command, matchers=[deck_matcher])
+    listen.view(ADD_VIEW, listeners.add_submitted)

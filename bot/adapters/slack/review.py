@@ -17,9 +17,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.adapters.slack.ack_first import Listen
 from bot.adapters.slack.blocks import card_text, escape
 from bot.adapters.slack.body import community_of, player_of
 from bot.adapters.slack.chat import Body, Replies
@@ -95,11 +95,11 @@ class SlackReviews:
         self.replies = replies
         self.deck_names = list(deck_names)
 
-    def register(self, app: AsyncApp) -> None:
+    def register(self, listen: Listen) -> None:
         """Listen for the review's buttons, its checkboxes and its Submit."""
-        app.action(REVIEW_ACTION_PATTERN)(self.answer_button)
-        app.action(REVIEW_SUBMIT_ACTION)(self.submit_button)
-        app.action(REVIEW_CHOICES_ACTION)(self.ticked)
+        listen.action(REVIEW_ACTION_PATTERN, self.answer_button)
+        listen.action(REVIEW_SUBMIT_ACTION, self.submit_button)
+        listen.action(REVIEW_CHOICES_ACTION, self.ticked)
 
     def _reviews(self) -> Reviews:
         if self.reviews is None:
