@@ -263,10 +263,14 @@ class QuizEngine:
         selected = tuple(sorted(set(positions)))
         if not facts.accepts(selected):
             return Receipt(ReceiptKind.INVALID_CHOICE, round_id=round_id)
-        player_id = await self.player_id(player)
         now = self.clock.now()
         team_community = facts.community_id if facts.mode is Mode.TEAMS else None
-        result = await self.store.add_answer(round_id, player_id, selected, now, team_community)
+        # a player new to this process is created in the answer's own transaction
+        known = self._known.player(player)
+        result = await self.store.add_answer(round_id, known, selected, now, team_community)
+        player_id = result.player_id
+        if player_id != known:
+            self._known.remember_player(player, player_id)
         if result.outcome is AnswerOutcome.INSERTED:
             self._after_answer(facts)
             return Receipt(ReceiptKind.ACCEPTED, selected, round_id)
