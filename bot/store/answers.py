@@ -91,6 +91,7 @@ class AnswerWriter:
         self._players = players
         self._inserts = {teams: self._one_answer_insert(teams) for teams in (False, True)}
         self._batch_rounds, self._batch_insert = self._batch_statements()
+        self._counts = self._counts_statement()
         self._batches: GroupCommit[PendingAnswer, AnswerInsert | WriteAlone] = GroupCommit(
             self._write_batch, max_batch=ANSWER_BATCH
         )
@@ -413,20 +414,28 @@ class AnswerWriter:
         """The rounds among `round_ids` still open, each with its answer count, in one read."""
         if not round_ids:
             return []
+        async with self._db.reader.connect() as conn:
+            rows = (await conn.execute(self._counts, {"ids": sorted(round_ids)})).mappings().all()
+        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
+
+    def _counts_statement(self) -> Any:
+        """`open_round_counts`' statement, built once: it runs for every count refresh
+        and every count edit sent."""
         answered = (
             select(func.count())
             .select_from(AnswerRow)
             .where(AnswerRow.round_id == RoundRow.id)
             .scalar_subquery()
         )
-        stmt = (
+        if self._db.postgres:
+            wanted = RoundRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(Id)))
+        else:
+            wanted = RoundRow.id.in_(bindparam("ids", expanding=True))
+        return (
             select(*ROUND_COLUMNS, answered.label("answered"))
-            .where(RoundRow.id.in_(sorted(round_ids)), RoundRow.status == OPEN)
+            .where(wanted, RoundRow.status == OPEN)
             .order_by(RoundRow.id)
         )
-        async with self._db.reader.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
 
     async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:
         """How many expected players have not answered this round yet, counted in SQL.
