@@ -330,6 +330,8 @@ class QuizEngine:
 
         The edits go through the outbox, in each channel's lane, and are built when
         sent: one sent after its round's reveal is dropped, whichever process sends it.
+        This returns once the outbox is delivered, so that the next refresh waits for
+        these edits (and any reveal or question ahead of them) to be out.
         """
         edits: dict[int, list[OutboxMessage]] = {}
         for item in items:
@@ -345,7 +347,7 @@ class QuizEngine:
                 self.platform, community_id, None, messages, self.clock.now()
             )
         if edits:
-            self.dispatcher.kick()
+            await self.dispatcher.deliver_now()
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""
