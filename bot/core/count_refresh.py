@@ -3,6 +3,11 @@
 Every interval, one read fetches the counts of all rounds that took answers since the
 last refresh, whatever the number of open rounds; each round's question is then
 edited at most once per interval, within the chat platforms' edit rate limits.
+
+The interval runs from the end of the last refresh, and a refresh ends once its edits
+are out (`show` returns then): when sending them takes longer than the interval, as in
+a burst that also closes rounds, the edits slow down instead of queueing up, and the
+clicks and closes keep the store and the loop.
 """
 
 from __future__ import annotations
@@ -53,5 +58,6 @@ class CountRefresher:
                 self._refreshed_at = loop.time()
                 due, self._wanted = self._wanted, set()
                 await self._show(await self._read(due))
+                self._refreshed_at = loop.time()
         finally:
             self._running = False

@@ -226,10 +226,14 @@ class QuizEngine:
         selected = tuple(sorted(set(positions)))
         if not facts.accepts(selected):
             return Receipt(ReceiptKind.INVALID_CHOICE, round_id=round_id)
-        player_id = await self.player_id(player)
         now = self.clock.now()
         team_community = facts.community_id if facts.mode is Mode.TEAMS else None
-        result = await self.store.add_answer(round_id, player_id, selected, now, team_community)
+        # a player new to this process is created in the answer's own transaction
+        known = self._known.player(player)
+        result = await self.store.add_answer(round_id, known, selected, now, team_community)
+        player_id = result.player_id
+        if player_id != known:
+            self._known.remember_player(player, player_id)
         if result.outcome is AnswerOutcome.INSERTED:
             self._after_answer(facts)
             return Receipt(ReceiptKind.ACCEPTED, selected, round_id)
@@ -289,6 +293,8 @@ class QuizEngine:
 
         The edits go through the outbox, in each channel's lane, and are built when
         sent: one sent after its round's reveal is dropped, whichever process sends it.
+        This returns once the outbox is delivered, so that the next refresh waits for
+        these edits (and any reveal or question ahead of them) to be out.
         """
         edits: dict[int, list[OutboxMessage]] = {}
         for item in items:
@@ -304,7 +310,7 @@ class QuizEngine:
                 self.platform, community_id, None, messages, self.clock.now()
             )
         if edits:
-            self.dispatcher.kick()
+            await self.dispatcher.deliver_now()
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""

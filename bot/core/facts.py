@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.lru import LRU
 from bot.core.model import PlayerRef, Quiz, Round, RoundFacts
-from bot.core.ports import Store
+from bot.core.ports import PlayerKey, Store
 
 CACHE_SIZE = 4096
 
@@ -22,13 +22,24 @@ class FactCache:
 
     async def player_id(self, ref: PlayerRef) -> int:
         """The stored player id for an adapter's reference."""
-        key = (ref.external_id, ref.display_name)
-        cached = self._player_ids.get(key)
+        cached = self._player_ids.get((ref.external_id, ref.display_name))
         if cached is not None:
             return cached
         player = await self.store.player(self.platform, ref.external_id, ref.display_name)
-        self._player_ids.put(key, player.id)
+        self.remember_player(ref, player.id)
         return player.id
+
+    def player(self, ref: PlayerRef) -> int | PlayerKey:
+        """The player's id if in memory, else the key a write creates the player by
+        (a first click creates the player in the answer's transaction)."""
+        cached = self._player_ids.get((ref.external_id, ref.display_name))
+        if cached is not None:
+            return cached
+        return PlayerKey(self.platform, ref.external_id, ref.display_name)
+
+    def remember_player(self, ref: PlayerRef, player_id: int) -> None:
+        """Keep a player's id, as a write that created or found the player returned it."""
+        self._player_ids.put((ref.external_id, ref.display_name), player_id)
 
     def known_round(self, round_id: int) -> RoundFacts | None:
         """A round's facts if they are in memory (no read)."""

@@ -79,10 +79,20 @@ class AnswerOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class PlayerKey:
+    """A player as a platform names them, for a write that creates the player if new."""
+
+    platform: str
+    external_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class AnswerInsert:
     """Result of `Store.add_answer`."""
 
     outcome: AnswerOutcome
+    player_id: int  # the answering player's (created by the answer's write if new)
     answer: Answer | None = None  # the stored answer (new, or the earlier one on DUPLICATE)
 
 
@@ -214,17 +224,20 @@ class AnswerStore(Protocol):
     async def add_answer(
         self,
         round_id: int,
-        player_id: int,
+        player: int | PlayerKey,
         selected: tuple[int, ...],
         now: datetime,
         team_community_id: int | None = None,
     ) -> AnswerInsert:
-        """Record a first answer in one statement, if the round is open and not past due.
+        """Record a first answer, if the round is open and not past due.
 
-        With `team_community_id` set (teams mode), the player's team in that community
-        is stored on the answer, and a player in no team gets NO_TEAM. The unique
-        (round, player) key makes a second answer DUPLICATE, whatever the concurrency,
-        and an answer INSERTED here is always seen by the close of its round.
+        `player` is the player's id, or their key when the caller does not know the id
+        yet: the player is then created (or renamed) in the answer's own transaction,
+        and the result carries the id. With `team_community_id` set (teams mode), the
+        player's team in that community is stored on the answer, and a player in no
+        team gets NO_TEAM. The unique (round, player) key makes a second answer
+        DUPLICATE, whatever the concurrency, and an answer INSERTED here is always seen
+        by the close of its round.
         """
         ...
 

@@ -30,10 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.ports import AnswerInsert, AnswerOutcome, OpenRoundCount
+from bot.core.ports import AnswerInsert, AnswerOutcome, OpenRoundCount, PlayerKey
 from bot.store.codec import answer_from_row, round_from_row
 from bot.store.db import ANSWER_COLUMNS, OPEN, ROUND_COLUMNS, Database, as_arrays
 from bot.store.group_commit import GroupCommit
+from bot.store.players import Players
 from bot.store.tables import AnswerRow, Id, RoundRow, TeamMemberRow, UTCDateTime
 
 # At most this many clicks per transaction: a burst's batches stay small enough that
@@ -64,23 +65,34 @@ _PG_INSERT_ANSWERS = (
 
 @dataclass(frozen=True)
 class PendingAnswer:
-    """A click waiting to be written: `add_answer`'s arguments."""
+    """A click waiting to be written: `add_answer`'s arguments. `player` is the
+    player's id, or only their key (a player new to the caller)."""
 
     round_id: int
-    player_id: int
+    player: int | PlayerKey
     selected: tuple[int, ...]
     answered_at: datetime
     team_community_id: int | None
 
 
+@dataclass(frozen=True)
+class WriteAlone:
+    """A batch's word for a click it left to `_add_alone`, with the player's id (the
+    batch created the player if it was new)."""
+
+    player_id: int
+
+
 class AnswerWriter:
     """The `answers` table; `close()` finishes the answers being written."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, players: Players) -> None:
         self._db = db
+        self._players = players
         self._inserts = {teams: self._one_answer_insert(teams) for teams in (False, True)}
         self._batch_rounds, self._batch_insert = self._batch_statements()
-        self._batches: GroupCommit[PendingAnswer, AnswerInsert | None] = GroupCommit(
+        self._counts = self._counts_statement()
+        self._batches: GroupCommit[PendingAnswer, AnswerInsert | WriteAlone] = GroupCommit(
             self._write_batch, max_batch=ANSWER_BATCH
         )
 
@@ -91,34 +103,34 @@ class AnswerWriter:
     async def add_answer(
         self,
         round_id: int,
-        player_id: int,
+        player: int | PlayerKey,
         selected: Collection[int],
         now: datetime,
         team_community_id: int | None = None,
     ) -> AnswerInsert:
         """Record a first answer (the positions `selected`, in any order), if the round is
-        open and not past due.
+        open and not past due; `player` is the player's id or, when not known yet, their
+        key (the player is then created in the same transaction as the answer).
 
         Clicks arriving together are written together (`_write_batch`, one transaction
-        for the lot); the few a batch cannot settle on its own (a round it could not
-        lock, a second click of the same player in the batch) are then written alone
-        with `_add_alone`. Either way this returns only after the answer is committed.
+        for the lot, the players new to the callers included); the few a batch cannot
+        settle on its own (a round it could not lock, a second click of the same player
+        in the batch) are then written alone with `_add_alone`. Either way this returns
+        only after the answer is committed, with the player's id.
         """
-        pending = PendingAnswer(
-            round_id, player_id, tuple(sorted(selected)), now, team_community_id
-        )
+        pending = PendingAnswer(round_id, player, tuple(sorted(selected)), now, team_community_id)
         result = await self._batches.submit(pending)
-        if result is not None:
+        if isinstance(result, AnswerInsert):
             return result
-        return await self._add_alone(pending)
+        return await self._add_alone(pending, result.player_id)
 
-    async def _add_alone(self, pending: PendingAnswer) -> AnswerInsert:
+    async def _add_alone(self, pending: PendingAnswer, player_id: int) -> AnswerInsert:
         """One answer in one statement: INSERT ... SELECT from the open round ... ON
         CONFLICT DO NOTHING; when nothing was inserted a second query tells DUPLICATE
         from CLOSED and NO_TEAM."""
         params = {
             "a_round": pending.round_id,
-            "a_player": pending.player_id,
+            "a_player": player_id,
             "a_selected": list(pending.selected),
             "a_now": pending.answered_at,
             "a_community": pending.team_community_id,
@@ -132,12 +144,13 @@ class AnswerWriter:
             async with self._db.write() as conn:
                 row = (await conn.execute(stmt, params)).mappings().first()
         if row is not None:
-            return AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
-        return await self._explain_missed(pending)
+            return AnswerInsert(AnswerOutcome.INSERTED, player_id, answer_from_row(row))
+        return await self._explain_missed(pending, player_id)
 
-    async def _write_batch(self, batch: Sequence[PendingAnswer]) -> list[AnswerInsert | None]:
-        """Write a batch of first answers in one transaction; None for each answer the
-        batch leaves to `_add_alone`.
+    async def _write_batch(self, batch: Sequence[PendingAnswer]) -> list[AnswerInsert | WriteAlone]:
+        """Write a batch of first answers in one transaction, creating the players known
+        only by their keys first; `WriteAlone` for each answer the batch leaves to
+        `_add_alone`.
 
         The batch's open rounds are locked FOR SHARE on PostgreSQL, in id order (so two
         batches cannot deadlock) and SKIP LOCKED: a round a close is holding is left to
@@ -147,21 +160,40 @@ class AnswerWriter:
         """
         results: list[AnswerInsert | None] = [None] * len(batch)
         async with self._db.write() as conn:
-            closes_at, teams = await self._lock_rounds_and_read_teams(conn, batch)
-            rows, team_ids = self._writable(batch, closes_at, teams)
-            if not rows:
-                return results
-            await self._insert_batch(conn, batch, rows, team_ids, results)
-        return results
+            player_ids = await self._player_ids(conn, batch)
+            closes_at, teams = await self._lock_rounds_and_read_teams(conn, batch, player_ids)
+            rows, team_ids = self._writable(batch, player_ids, closes_at, teams)
+            if rows:
+                await self._insert_batch(conn, batch, player_ids, rows, team_ids, results)
+        return [
+            WriteAlone(player_ids[i]) if result is None else result
+            for i, result in enumerate(results)
+        ]
+
+    async def _player_ids(self, conn: AsyncConnection, batch: Sequence[PendingAnswer]) -> list[int]:
+        """Each click's player id: as given, or from one upsert of the players known
+        only by their keys (created, or renamed, in the batch's transaction)."""
+        keys = [p.player for p in batch if isinstance(p.player, PlayerKey)]
+        if not keys:
+            return [p.player for p in batch if isinstance(p.player, int)]
+        created = await self._players.upsert(conn, keys)
+        return [
+            p.player
+            if isinstance(p.player, int)
+            else created[(p.player.platform, p.player.external_id)].id
+            for p in batch
+        ]
 
     async def _lock_rounds_and_read_teams(
-        self, conn: AsyncConnection, batch: Sequence[PendingAnswer]
+        self, conn: AsyncConnection, batch: Sequence[PendingAnswer], player_ids: Sequence[int]
     ) -> tuple[dict[int, datetime], dict[tuple[int, int], int]]:
         """Lock the batch's open rounds (their deadlines by id) and read the teams of its
         players in teams mode ((community, player) -> team)."""
         round_ids = sorted({p.round_id for p in batch})
         team_keys = {
-            (p.team_community_id, p.player_id) for p in batch if p.team_community_id is not None
+            (p.team_community_id, player_id)
+            for p, player_id in zip(batch, player_ids, strict=True)
+            if p.team_community_id is not None
         }
         locked = await conn.execute(self._batch_rounds, {"ids": round_ids})
         closes_at = {r.id: r.closes_at for r in locked}
@@ -176,6 +208,7 @@ class AnswerWriter:
     @staticmethod
     def _writable(
         batch: Sequence[PendingAnswer],
+        player_ids: Sequence[int],
         closes_at: dict[int, datetime],
         teams: dict[tuple[int, int], int],
     ) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
@@ -183,8 +216,8 @@ class AnswerWriter:
         index in the batch -> the player's team in teams mode."""
         rows: dict[tuple[int, int], int] = {}
         team_ids: dict[int, int] = {}
-        for i, p in enumerate(batch):
-            key = (p.round_id, p.player_id)
+        for i, (p, player_id) in enumerate(zip(batch, player_ids, strict=True)):
+            key = (p.round_id, player_id)
             deadline = closes_at.get(p.round_id)
             if (
                 deadline is None
@@ -192,7 +225,7 @@ class AnswerWriter:
                 or key in rows
                 or (
                     p.team_community_id is not None
-                    and (p.team_community_id, p.player_id) not in teams
+                    and (p.team_community_id, player_id) not in teams
                 )
             ):
                 # not locked here, late, a second click or no team: written alone
@@ -200,13 +233,14 @@ class AnswerWriter:
                 continue
             rows[key] = i
             if p.team_community_id is not None:
-                team_ids[i] = teams[(p.team_community_id, p.player_id)]
+                team_ids[i] = teams[(p.team_community_id, player_id)]
         return rows, team_ids
 
     async def _insert_batch(
         self,
         conn: AsyncConnection,
         batch: Sequence[PendingAnswer],
+        player_ids: Sequence[int],
         rows: dict[tuple[int, int], int],
         team_ids: dict[int, int],
         results: list[AnswerInsert | None],
@@ -216,7 +250,7 @@ class AnswerWriter:
         values = [
             {
                 "round_id": batch[i].round_id,
-                "player_id": batch[i].player_id,
+                "player_id": player_ids[i],
                 "selected": list(batch[i].selected),
                 "answered_at": batch[i].answered_at,
                 "team_id": team_ids.get(i),
@@ -231,7 +265,7 @@ class AnswerWriter:
         # on SQLite an executemany, which SQLAlchemy sends as one multi-row INSERT
         for row in (await conn.execute(self._batch_insert, params)).mappings():
             i = rows.pop((row["round_id"], row["player_id"]))
-            results[i] = AnswerInsert(AnswerOutcome.INSERTED, answer_from_row(row))
+            results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer_from_row(row))
         if rows:
             # what is left met an earlier answer on the unique key
             earlier = select(*ANSWER_COLUMNS).where(
@@ -239,7 +273,9 @@ class AnswerWriter:
             )
             for row in (await conn.execute(earlier)).mappings():
                 i = rows[(row["round_id"], row["player_id"])]
-                results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, answer_from_row(row))
+                results[i] = AnswerInsert(
+                    AnswerOutcome.DUPLICATE, player_ids[i], answer_from_row(row)
+                )
 
     def _one_answer_insert(self, teams: bool) -> Any:
         """`_add_alone`'s statement, built once with bound parameters.
@@ -302,9 +338,9 @@ class AnswerWriter:
         )
         return rounds, insert_answers
 
-    async def _explain_missed(self, pending: PendingAnswer) -> AnswerInsert:
+    async def _explain_missed(self, pending: PendingAnswer, player_id: int) -> AnswerInsert:
         """Why `_add_alone` inserted nothing: an earlier answer, a closed round or no team."""
-        round_id, player_id = pending.round_id, pending.player_id
+        round_id = pending.round_id
         team_community_id = pending.team_community_id
         team_id: Any = literal(None)
         if team_community_id is not None:
@@ -328,18 +364,18 @@ class AnswerWriter:
         async with self._db.reader.connect() as conn:
             row = (await conn.execute(stmt)).mappings().first()
         if row is None:
-            return AnswerInsert(AnswerOutcome.CLOSED)
+            return AnswerInsert(AnswerOutcome.CLOSED, player_id)
         if row["player_id"] is not None:
             existing = answer_from_row(
                 {c.key: row[c.key] for c in ANSWER_COLUMNS} | {"round_id": round_id}
             )
-            return AnswerInsert(AnswerOutcome.DUPLICATE, existing)
+            return AnswerInsert(AnswerOutcome.DUPLICATE, player_id, existing)
         if row["status"] != OPEN or row["closes_at"] <= pending.answered_at:
-            return AnswerInsert(AnswerOutcome.CLOSED)
+            return AnswerInsert(AnswerOutcome.CLOSED, player_id)
         if team_community_id is not None and row["team_id"] is None:
-            return AnswerInsert(AnswerOutcome.NO_TEAM)
+            return AnswerInsert(AnswerOutcome.NO_TEAM, player_id)
         # The round closed between the insert and this read.
-        return AnswerInsert(AnswerOutcome.CLOSED)
+        return AnswerInsert(AnswerOutcome.CLOSED, player_id)
 
     async def change_answer(
         self, round_id: int, player_id: int, selected: tuple[int, ...], now: datetime
@@ -378,20 +414,28 @@ class AnswerWriter:
         """The rounds among `round_ids` still open, each with its answer count, in one read."""
         if not round_ids:
             return []
+        async with self._db.reader.connect() as conn:
+            rows = (await conn.execute(self._counts, {"ids": sorted(round_ids)})).mappings().all()
+        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
+
+    def _counts_statement(self) -> Any:
+        """`open_round_counts`' statement, built once: it runs for every count refresh
+        and every count edit sent."""
         answered = (
             select(func.count())
             .select_from(AnswerRow)
             .where(AnswerRow.round_id == RoundRow.id)
             .scalar_subquery()
         )
-        stmt = (
+        if self._db.postgres:
+            wanted = RoundRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(Id)))
+        else:
+            wanted = RoundRow.id.in_(bindparam("ids", expanding=True))
+        return (
             select(*ROUND_COLUMNS, answered.label("answered"))
-            .where(RoundRow.id.in_(sorted(round_ids)), RoundRow.status == OPEN)
+            .where(wanted, RoundRow.status == OPEN)
             .order_by(RoundRow.id)
         )
-        async with self._db.reader.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [OpenRoundCount(round_from_row(row), int(row["answered"])) for row in rows]
 
     async def missing_expected(self, quiz_id: int, round_id: int, roster: Collection[int]) -> int:
         """How many expected players have not answered this round yet, counted in SQL.

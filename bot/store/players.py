@@ -1,14 +1,17 @@
-"""`Players`: get-or-create players, a burst of first clicks in one read and one upsert."""
+"""`Players`: get-or-create players, a burst of first lookups in one read and one upsert,
+and the upsert the answer writer runs in its own transaction for first clicks."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import String, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Player
+from bot.core.ports import PlayerKey
 from bot.store.codec import player_from_row
 from bot.store.db import Database, as_arrays
 from bot.store.group_commit import GroupCommit
@@ -45,14 +48,6 @@ _PG_UPSERT_PLAYERS = (
     )
     .columns(*PlayerRow.__table__.c)
 )
-
-
-class PlayerKey(NamedTuple):
-    """A player lookup waiting to be served: `Players.player`'s arguments."""
-
-    platform: str
-    external_id: str
-    display_name: str
 
 
 class Players:
@@ -117,15 +112,30 @@ class Players:
                 player = player_from_row(row)
                 known[(player.platform, player.external_id)] = player
         stale = [
-            {"platform": key[0], "external_id": key[1], "display_name": name}
-            # key order: concurrent upserts lock the same rows in the same order
-            for key, name in sorted(wanted.items())
+            PlayerKey(key[0], key[1], name)
+            for key, name in wanted.items()
             if key not in known or known[key].display_name != name
         ]
         if stale:
             async with self._db.write() as conn:
-                params: Any = as_arrays(stale) if self._db.postgres else stale
-                for row in (await conn.execute(self._upsert, params)).mappings():
-                    player = player_from_row(row)
-                    known[(player.platform, player.external_id)] = player
+                known.update(await self.upsert(conn, stale))
         return [known[(k.platform, k.external_id)] for k in batch]
+
+    async def upsert(
+        self, conn: AsyncConnection, keys: Collection[PlayerKey]
+    ) -> dict[tuple[str, str], Player]:
+        """Create or rename the players of `keys` in one statement, in `conn`'s
+        transaction; the players by (platform, external_id). Of two keys of one player,
+        the last one's name wins."""
+        names = {(k.platform, k.external_id): k.display_name for k in keys}
+        rows = [
+            {"platform": key[0], "external_id": key[1], "display_name": name}
+            # key order: concurrent upserts lock the same rows in the same order
+            for key, name in sorted(names.items())
+        ]
+        params: Any = as_arrays(rows) if self._db.postgres else rows
+        players: dict[tuple[str, str], Player] = {}
+        for row in (await conn.execute(self._upsert, params)).mappings():
+            player = player_from_row(row)
+            players[(player.platform, player.external_id)] = player
+        return players

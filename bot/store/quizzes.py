@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,8 @@ from bot.store.tables import QuestionRow, QuizRow, RoundRow
 # Question ids per lookup of known content hashes: well under every driver's limit of
 # bound parameters.
 _QUESTION_CHUNK = 500
+# built once: every question and count edit the dispatcher sends reads its quiz
+_QUIZ_BY_ID = select(QuizRow.__table__).where(QuizRow.id == bindparam("quiz_id"))
 
 
 class Quizzes:
@@ -166,11 +168,7 @@ class Quizzes:
 
     async def quiz_in(self, conn: AsyncConnection, quiz_id: int) -> Quiz | None:
         """A quiz by id, read on `conn` (inside its transaction, if any)."""
-        row = (
-            (await conn.execute(select(QuizRow.__table__).where(QuizRow.id == quiz_id)))
-            .mappings()
-            .first()
-        )
+        row = (await conn.execute(_QUIZ_BY_ID, {"quiz_id": quiz_id})).mappings().first()
         return None if row is None else quiz_from_row(row)
 
     async def running_quiz(self, community_id: int, channel_id: str) -> Quiz | None:

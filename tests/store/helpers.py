@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from bot.core.model import (
     Mode,
@@ -131,3 +136,19 @@ def decide(ctx: CloseContext) -> CloseDecision:
         quiz_status=QuizStatus.FINISHED if last else QuizStatus.RUNNING,
         next_round=next_round,
     )
+
+
+@contextmanager
+def counted_commits(store: SqlStore) -> Iterator[list[int]]:
+    """Counts the transactions committed on the store's engine while in the block."""
+    commits: list[int] = []
+
+    def on_commit(_: Any) -> None:
+        commits.append(1)
+
+    engine = store.engine.sync_engine
+    event.listen(engine, "commit", on_commit)
+    try:
+        yield commits
+    finally:
+        event.remove(engine, "commit", on_commit)
