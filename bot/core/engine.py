@@ -73,6 +73,9 @@ from bot.core.quiz_plan import QuizPlanner
 log = logging.getLogger(__name__)
 
 START_WAIT = 2.0  # seconds a start waits for its first question to be posted
+# seconds a count refresh waits for the outbox before the next may start: the sends
+# pace the refreshes, but a busy process, always sending somewhere, must not stop them
+COUNT_PACING_WAIT = 5.0
 
 
 class QuizEngine:
@@ -310,7 +313,7 @@ class QuizEngine:
                 self.platform, community_id, None, messages, self.clock.now()
             )
         if edits:
-            await self.dispatcher.deliver_now()
+            await self.dispatcher.deliver_now(COUNT_PACING_WAIT)
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""
