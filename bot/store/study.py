@@ -12,34 +12,19 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    any_,
-    bindparam,
-    func,
-    literal,
-    select,
-    text,
-)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import CloseContext, CloseDecision
-from bot.core.study.closing import round_card_updates
-from bot.core.study.memory import STATES
-from bot.core.study.model import CardUpdate, StudyCard
+from bot.core.study.closing import round_reviews
+from bot.core.study.memory import STATES, card_values
+from bot.core.study.model import CardUpdate, CardValues, RoundReviews, StudyCard
 from bot.core.study.ports import ReminderTarget
 from bot.store.codec import Row, player_from_row
-from bot.store.db import Database, as_arrays
+from bot.store.db import Database
+from bot.store.driver import Driver
 from bot.store.tables import (
-    AnswerRow,
     PlayerRow,
-    QuestionRow,
-    RoundRow,
     StudyCardRow,
     StudyReminderRow,
     StudyReviewRow,
@@ -48,43 +33,44 @@ from bot.store.tables import (
 
 CARD_COLUMNS = StudyCardRow.__table__.c
 
-_CARD_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "content_hash",
-    "reviews",
-    "lapses",
-)
-
-# On PostgreSQL a closing round's cards go in one statement over arrays (unnest), as
-# the scores do; elsewhere in one executemany.
-_PG_UPSERT_CARDS = text(
-    "INSERT INTO study_cards (player_id, question_id, state, step, stability, difficulty,"
-    " due, last_review, content_hash, reviews, lapses)"
-    " SELECT * FROM unnest(:player_id, :question_id, :state, :step, :stability,"
-    " :difficulty, :due, :last_review, :content_hash, :reviews, :lapses)"
+# The close's card statements, at the driver's level (see bot.store.driver); the card
+# values in CardValues order after the key.
+_CARD_VALUES = "state, step, stability, difficulty, due, last_review, content_hash, reviews, lapses"
+_CARDS_OF_QUESTION = f"SELECT player_id, {_CARD_VALUES} FROM study_cards WHERE question_id = $1"
+_UPSERT_CARDS_END = (
     " ON CONFLICT (player_id, question_id) DO UPDATE SET state = excluded.state,"
     " step = excluded.step, stability = excluded.stability,"
     " difficulty = excluded.difficulty, due = excluded.due,"
     " last_review = excluded.last_review, content_hash = excluded.content_hash,"
     " reviews = excluded.reviews, lapses = excluded.lapses"
-).bindparams(
-    bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("question_id", type_=postgresql.ARRAY(String())),
-    bindparam("state", type_=postgresql.ARRAY(Integer())),
-    bindparam("step", type_=postgresql.ARRAY(Integer())),
-    bindparam("stability", type_=postgresql.ARRAY(Float())),
-    bindparam("difficulty", type_=postgresql.ARRAY(Float())),
-    bindparam("due", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("last_review", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("content_hash", type_=postgresql.ARRAY(String())),
-    bindparam("reviews", type_=postgresql.ARRAY(Integer())),
-    bindparam("lapses", type_=postgresql.ARRAY(Integer())),
 )
+# On PostgreSQL a round's cards go in one statement over arrays (unnest), as the scores
+# do; on SQLite in one executemany.
+_PG_UPSERT_CARDS = (
+    f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
+    " SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::int[], $4::int[],"
+    " $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::varchar[],"
+    " $10::int[], $11::int[])" + _UPSERT_CARDS_END
+)
+_SQLITE_UPSERT_CARDS = (
+    f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" + _UPSERT_CARDS_END
+)
+_INSERT_LOG = (
+    "INSERT INTO study_reviews (community_id, question_id, source, reviewed_at, players,"
+    " ratings, content_changed) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+_EARLIER_PLAYERS = (
+    "SELECT DISTINCT answers.player_id FROM answers"
+    " JOIN rounds ON rounds.id = answers.round_id"
+    " WHERE rounds.quiz_id = $1 AND rounds.position < $2"
+)
+_CONTENT_HASH = "SELECT content_hash FROM questions WHERE id = $1"
+# Player ids per card read on SQLite (an IN list): well under its limit of parameters.
+_SQLITE_ID_CHUNK = 500
+
+# A card row to write: the key, then CardValues.
+CardRowValues = tuple[Any, ...]
 
 
 def card_from_row(row: Row) -> StudyCard:
@@ -104,44 +90,41 @@ def card_from_row(row: Row) -> StudyCard:
     )
 
 
-def _card_values(card: StudyCard) -> dict[str, Any]:
-    return {
-        "player_id": card.player_id,
-        "question_id": card.question_id,
-        "state": int(card.state),
-        "step": card.step,
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "due": card.due,
-        "last_review": card.last_review,
-        "content_hash": card.content_hash,
-        "reviews": card.reviews,
-        "lapses": card.lapses,
-    }
+# A review-log row: community, question, source, moment, players, their ratings, and
+# whether the question changed since one of their cards' last review.
+LogRow = tuple[int, str, str, datetime, list[int], list[int], bool]
 
 
-def _log_rows(updates: Sequence[CardUpdate]) -> list[dict[str, Any]]:
+def _log_rows(updates: Sequence[CardUpdate]) -> list[LogRow]:
     """The review log's rows: one per (community, question, source, moment), listing its
     players and their ratings in player order."""
-    rows: dict[tuple[int, str, str, datetime], dict[str, Any]] = {}
+    groups: dict[tuple[int, str, str, datetime], list[CardUpdate]] = {}
     for u in updates:
         r = u.review
         key = (r.community_id, r.question_id, str(r.source), r.reviewed_at)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = {
-                "community_id": r.community_id,
-                "question_id": r.question_id,
-                "source": str(r.source),
-                "reviewed_at": r.reviewed_at,
-                "players": [],
-                "ratings": [],
-                "content_changed": False,
-            }
-        row["players"].append(r.player_id)
-        row["ratings"].append(int(r.rating))
-        row["content_changed"] = row["content_changed"] or r.content_changed
-    return list(rows.values())
+        groups.setdefault(key, []).append(u)
+    return [
+        (
+            *key,
+            [u.review.player_id for u in group],
+            [int(u.review.rating) for u in group],
+            any(u.review.content_changed for u in group),
+        )
+        for key, group in groups.items()
+    ]
+
+
+def _round_log_row(reviews: RoundReviews) -> LogRow:
+    """A closing round's review-log row."""
+    return (
+        reviews.community_id,
+        reviews.question_id,
+        str(reviews.source),
+        reviews.reviewed_at,
+        list(reviews.players),
+        [int(r) for r in reviews.ratings],
+        reviews.content_changed,
+    )
 
 
 class StudyCards:
@@ -149,6 +132,7 @@ class StudyCards:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._driver = Driver(db.postgres)
 
     # ---- writes inside other transactions ------------------------------------------------
 
@@ -165,58 +149,89 @@ class StudyCards:
         if not players:
             return 0
         cards = await self._cards_of_question(conn, question_id, players)
-        digest = (
-            await conn.execute(
-                select(QuestionRow.content_hash).where(QuestionRow.id == question_id)
-            )
-        ).scalar()
-        updates = round_card_updates(ctx, decision, expected, cards, digest or "")
-        await self.write_updates(conn, updates)
-        return len(updates)
+        digest = await self._driver.rows(conn, _CONTENT_HASH, (question_id,))
+        reviews = round_reviews(ctx, decision, expected, cards, digest[0][0] if digest else "")
+        rows = [
+            (p, question_id, *card) for p, card in zip(reviews.players, reviews.cards, strict=True)
+        ]
+        await self._write(conn, rows, [_round_log_row(reviews)])
+        return len(rows)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
         """Upsert the cards (one statement) and append their log row(s)."""
-        if not updates:
+        rows = [(u.card.player_id, u.card.question_id, *card_values(u.card)) for u in updates]
+        await self._write(conn, rows, _log_rows(updates))
+
+    async def _write(
+        self, conn: AsyncConnection, cards: Sequence[CardRowValues], logs: Sequence[LogRow]
+    ) -> None:
+        """Append the log rows and upsert the cards, in the order given, in one statement."""
+        if not cards:
             return
-        cards = [_card_values(u.card) for u in updates]
-        await conn.execute(self._db.insert(StudyReviewRow), _log_rows(updates))
-        if self._db.postgres:
-            await conn.execute(_PG_UPSERT_CARDS, as_arrays(cards))
+        driver = self._driver
+        await driver.executemany(
+            conn,
+            _INSERT_LOG,
+            [
+                (
+                    community,
+                    question,
+                    source,
+                    driver.moment(at),
+                    driver.json(players),
+                    driver.json(ratings),
+                    changed,
+                )
+                for community, question, source, at, players, ratings, changed in logs
+            ],
+        )
+        if driver.postgres:
+            columns = [list(c) for c in zip(*cards, strict=True)]
+            await driver.execute(conn, _PG_UPSERT_CARDS, columns)
             return
-        ins = self._db.insert(StudyCardRow)
-        await conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["player_id", "question_id"],
-                set_={name: ins.excluded[name] for name in _CARD_FIELDS},
-            ),
-            cards,
+        # the key and CardValues: due and last_review are the 7th and 8th
+        moment = driver.moments()
+        await driver.executemany(
+            conn,
+            _SQLITE_UPSERT_CARDS,
+            [(*c[:6], moment(c[6]), moment(c[7]), *c[8:]) for c in cards],
         )
 
-    @staticmethod
-    async def _earlier_players(conn: AsyncConnection, ctx: CloseContext) -> list[int]:
+    async def _earlier_players(self, conn: AsyncConnection, ctx: CloseContext) -> list[int]:
         """Everyone who answered an earlier round of the quiz: expected in this one."""
-        rows = await conn.execute(
-            select(AnswerRow.player_id)
-            .distinct()
-            .join(RoundRow, RoundRow.id == AnswerRow.round_id)
-            .where(RoundRow.quiz_id == ctx.quiz.id, RoundRow.position < ctx.round.position)
-        )
-        return list(rows.scalars())
+        rows = await self._driver.rows(conn, _EARLIER_PLAYERS, (ctx.quiz.id, ctx.round.position))
+        return [r[0] for r in rows]
 
     async def _cards_of_question(
         self, conn: AsyncConnection, question_id: str, players: Collection[int]
-    ) -> dict[int, StudyCard]:
+    ) -> dict[int, CardValues]:
+        """The question's existing cards of these players, by player."""
+        driver = self._driver
         ids = sorted(players)
-        # PostgreSQL: one array parameter rather than an IN list of hundreds
-        among = (
-            StudyCardRow.player_id == any_(literal(ids, postgresql.ARRAY(BigInteger())))
-            if self._db.postgres
-            else StudyCardRow.player_id.in_(ids)
-        )
-        rows = await conn.execute(
-            select(StudyCardRow.__table__).where(StudyCardRow.question_id == question_id, among)
-        )
-        return {r["player_id"]: card_from_row(r) for r in rows.mappings()}
+        chunks: list[tuple[str, list[Any]]] = []
+        if driver.postgres:
+            # one array parameter rather than an IN list of hundreds
+            chunks.append((f"{_CARDS_OF_QUESTION} AND player_id = ANY($2::bigint[])", [ids]))
+        else:
+            for start in range(0, len(ids), _SQLITE_ID_CHUNK):
+                part = ids[start : start + _SQLITE_ID_CHUNK]
+                marks = ", ".join(f"${n + 2}" for n in range(len(part)))
+                chunks.append((f"{_CARDS_OF_QUESTION} AND player_id IN ({marks})", part))
+        cards: dict[int, CardValues] = {}
+        for statement, params in chunks:
+            for r in await driver.rows(conn, statement, (question_id, *params)):
+                cards[r[0]] = CardValues(
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    driver.read_moment(r[5]),
+                    driver.read_optional_moment(r[6]),
+                    r[7],
+                    r[8],
+                    r[9],
+                )
+        return cards
 
     @staticmethod
     async def card_in(conn: AsyncConnection, player_id: int, question_id: str) -> StudyCard | None:
