@@ -14,8 +14,8 @@ The price is doing the column types' work by hand, once, here:
 - a JSON value is its text as a parameter (both drivers); a JSON column comes back
   decoded from asyncpg and as text from sqlite3.
 
-Placeholders are PostgreSQL's `$1, $2, ...`; `Driver.sql` turns them into SQLite's
-`?1, ?2, ...`, which bind the same positions.
+Placeholders are PostgreSQL's `$1, $2, ...`; on SQLite they become `?1, ?2, ...`, which
+bind the same positions.
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ class Driver:
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
 
-    def sql(self, statement: str) -> str:
-        """A statement written with `$n` placeholders, in this driver's placeholders."""
-        return statement if self.postgres else sqlite_placeholders(statement)
-
     def moment(self, value: datetime) -> Any:
         """A `UTCDateTime` parameter."""
         return utc(value) if self.postgres else sqlite_moment(value)
@@ -89,7 +85,8 @@ class Driver:
     def read_moment(self, value: Any) -> datetime:
         """A `UTCDateTime` column as read: an aware UTC datetime."""
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            # parsing the offset costs a tenth of datetime.replace(tzinfo=UTC)
+            return datetime.fromisoformat(value + "+00:00")
         if value.tzinfo is None:  # SQLite's own datetime adapter, or a bare value
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return utc(value)
@@ -109,19 +106,37 @@ class Driver:
 
     async def rows(
         self, conn: AsyncConnection, statement: str, params: Params = ()
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         """The rows of a query, as tuples."""
-        result = await conn.exec_driver_sql(self.sql(statement), tuple(params))
-        return [tuple(row) for row in result]
+        if self.postgres:
+            return (await conn.exec_driver_sql(statement, tuple(params))).all()
+        lite = await _aiosqlite(conn)
+        return list(await lite.execute_fetchall(sqlite_placeholders(statement), tuple(params)))
 
     async def execute(self, conn: AsyncConnection, statement: str, params: Params = ()) -> None:
         """Run one statement."""
-        await conn.exec_driver_sql(self.sql(statement), tuple(params))
+        if self.postgres:
+            await conn.exec_driver_sql(statement, tuple(params))
+            return
+        lite = await _aiosqlite(conn)
+        await lite.execute_fetchall(sqlite_placeholders(statement), tuple(params))
 
     async def executemany(
         self, conn: AsyncConnection, statement: str, rows: Iterable[Params]
     ) -> None:
         """Run one statement for each row of parameters (the driver's executemany)."""
         batch = [tuple(r) for r in rows]
-        if batch:
-            await conn.exec_driver_sql(self.sql(statement), batch)
+        if not batch:
+            return
+        if self.postgres:
+            await conn.exec_driver_sql(statement, batch)
+            return
+        lite = await _aiosqlite(conn)
+        await lite.executemany(sqlite_placeholders(statement), batch)
+
+
+async def _aiosqlite(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under a SQLAlchemy connection (in its transaction: the
+    store's writes begin with BEGIN IMMEDIATE as soon as they start)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
