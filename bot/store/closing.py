@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.model import Answer, Quiz, Round, TeamVote
+from bot.core.model import Answer, Community, Quiz, Round, TeamVote
 from bot.core.outbox import close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
-from bot.store.codec import community_from_row, round_from_row
+from bot.store.codec import community_from_row, quiz_from_row, round_from_row
 from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
 from bot.store.driver import Driver
 from bot.store.outbox import question_undelivered
@@ -40,12 +40,15 @@ _ANSWERS_WITH_NAMES = (
     " LEFT OUTER JOIN teams ON teams.id = answers.team_id"
     " WHERE answers.round_id = $1 ORDER BY answers.answered_at, answers.player_id"
 )
-# The streaks of the answers one round earlier.
-_PREVIOUS_STREAKS = (
-    "SELECT answers.player_id, answers.streak FROM answers"
+# Who answered the rounds before ($3) and their streaks in the one just before ($2).
+_EARLIER_ANSWERS = (
+    "SELECT answers.player_id,"
+    " MAX(CASE WHEN rounds.position = $2 THEN answers.streak END) FROM answers"
     " JOIN rounds ON rounds.id = answers.round_id"
-    " WHERE rounds.quiz_id = $1 AND rounds.position = $2"
+    " WHERE rounds.quiz_id = $1 AND rounds.position < $3 GROUP BY answers.player_id"
 )
+# The community's columns beside the quiz's, in the close's first read.
+_COMMUNITY_COLUMNS = [c.label(f"community__{c.name}") for c in CommunityRow.__table__.c]
 # The answers' points: one statement over arrays on PostgreSQL, an executemany on SQLite.
 _PG_SCORE_ANSWERS = (
     "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
@@ -288,38 +291,51 @@ class RoundCloser:
         self, conn: AsyncConnection, round_: Round, now: datetime
     ) -> CloseContext:
         """Read what scoring needs, inside the closing transaction."""
-        quiz = await self._quizzes.quiz_in(conn, round_.quiz_id)
-        if quiz is None:
-            raise LookupError(f"round {round_.id} names a missing quiz {round_.quiz_id}")
-        community_row = (
-            (
-                await conn.execute(
-                    select(CommunityRow.__table__).where(CommunityRow.id == quiz.community_id)
-                )
-            )
-            .mappings()
-            .one()
-        )
+        quiz, community = await self._quiz_and_community(conn, round_)
         answers, player_names, team_names = await self._answers_with_names(conn, round_.id)
         previous_streaks: dict[int, int] = {}
         previous_answered: int | None = None
+        earlier: frozenset[int] = frozenset()
         if round_.position > 1:
-            previous = await self._driver.rows(
-                conn, _PREVIOUS_STREAKS, (quiz.id, round_.position - 1)
+            # one read of the earlier rounds' answers: who answered, and the streaks of
+            # those who answered the round just before (a streak is never NULL)
+            rows = await self._driver.rows(
+                conn, _EARLIER_ANSWERS, (quiz.id, round_.position - 1, round_.position)
             )
-            previous_streaks = {player_id: streak for player_id, streak in previous}
+            earlier = frozenset(player_id for player_id, _ in rows)
+            previous_streaks = {p: streak for p, streak in rows if streak is not None}
             previous_answered = len(previous_streaks)
         return CloseContext(
             quiz=quiz,
             round=round_,
-            community=community_from_row(community_row),
+            community=community,
             answers=answers,
             previous_streaks=previous_streaks,
             previous_answered=previous_answered,
             player_names=player_names,
             team_names=team_names,
             now=now,
+            earlier_players=earlier,
         )
+
+    @staticmethod
+    async def _quiz_and_community(conn: AsyncConnection, round_: Round) -> tuple[Quiz, Community]:
+        """The round's quiz and its community, in one read."""
+        row = (
+            (
+                await conn.execute(
+                    select(QuizRow.__table__, *_COMMUNITY_COLUMNS)
+                    .join(CommunityRow, CommunityRow.id == QuizRow.community_id)
+                    .where(QuizRow.id == round_.quiz_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise LookupError(f"round {round_.id} names a missing quiz {round_.quiz_id}")
+        community = {c.name: row[f"community__{c.name}"] for c in CommunityRow.__table__.c}
+        return quiz_from_row(row), community_from_row(community)
 
     async def _answers_with_names(
         self, conn: AsyncConnection, round_id: int

@@ -36,7 +36,16 @@ CARD_COLUMNS = StudyCardRow.__table__.c
 # The close's card statements, at the driver's level (see bot.store.driver); the card
 # values in CardValues order after the key.
 _CARD_VALUES = "state, step, stability, difficulty, due, last_review, content_hash, reviews, lapses"
-_CARDS_OF_QUESTION = f"SELECT player_id, {_CARD_VALUES} FROM study_cards WHERE question_id = $1"
+# The question's content hash (NULL without a questions row) and its cards of some
+# players ($2 on): one row from the one-row key, then one per card.
+_CARDS_OF_QUESTION = (
+    "SELECT questions.content_hash, study_cards.player_id, "
+    + ", ".join(f"study_cards.{c}" for c in _CARD_VALUES.split(", "))
+    + " FROM (SELECT CAST($1 AS VARCHAR(200)) AS id) AS question"
+    " LEFT OUTER JOIN questions ON questions.id = question.id"
+    " LEFT OUTER JOIN study_cards ON study_cards.question_id = question.id"
+    " AND study_cards.player_id "
+)
 _UPSERT_CARDS_END = (
     " ON CONFLICT (player_id, question_id) DO UPDATE SET state = excluded.state,"
     " step = excluded.step, stability = excluded.stability,"
@@ -56,16 +65,21 @@ _SQLITE_UPSERT_CARDS = (
     f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" + _UPSERT_CARDS_END
 )
+# On PostgreSQL the log rows go in the same statement as the cards (a data-modifying WITH
+# runs whether or not the statement reads it): one round trip, not two.
+_PG_WRITE_CARDS = (
+    "WITH log AS (INSERT INTO study_reviews (community_id, question_id, source,"
+    " reviewed_at, players, ratings, content_changed)"
+    " SELECT l.community_id, l.question_id, l.source, l.reviewed_at, CAST(l.players AS json),"
+    " CAST(l.ratings AS json), l.content_changed FROM unnest($12::bigint[], $13::varchar[],"
+    " $14::varchar[], $15::timestamptz[], $16::text[], $17::text[], $18::bool[])"
+    " WITH ORDINALITY AS l(community_id, question_id, source, reviewed_at, players, ratings,"
+    " content_changed, n) ORDER BY l.n) " + _PG_UPSERT_CARDS
+)
 _INSERT_LOG = (
     "INSERT INTO study_reviews (community_id, question_id, source, reviewed_at, players,"
     " ratings, content_changed) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
-_EARLIER_PLAYERS = (
-    "SELECT DISTINCT answers.player_id FROM answers"
-    " JOIN rounds ON rounds.id = answers.round_id"
-    " WHERE rounds.quiz_id = $1 AND rounds.position < $2"
-)
-_CONTENT_HASH = "SELECT content_hash FROM questions WHERE id = $1"
 # Player ids per card read on SQLite (an IN list): well under its limit of parameters.
 _SQLITE_ID_CHUNK = 500
 
@@ -142,15 +156,12 @@ class StudyCards:
         """Update the cards of a closing round's answers and expected players, in `conn`'s
         transaction; returns how many cards changed."""
         question_id = ctx.round.question.question_id
-        expected = set(ctx.quiz.options.roster)
-        if ctx.round.position > 1:
-            expected.update(await self._earlier_players(conn, ctx))
+        expected = set(ctx.quiz.options.roster) | ctx.earlier_players
         players = expected | {a.player_id for a in decision.answers}
         if not players:
             return 0
-        cards = await self._cards_of_question(conn, question_id, players)
-        digest = await self._driver.rows(conn, _CONTENT_HASH, (question_id,))
-        reviews = round_reviews(ctx, decision, expected, cards, digest[0][0] if digest else "")
+        digest, cards = await self._cards_of_question(conn, question_id, players)
+        reviews = round_reviews(ctx, decision, expected, cards, digest)
         rows = [
             (p, question_id, *card) for p, card in zip(reviews.players, reviews.cards, strict=True)
         ]
@@ -169,26 +180,24 @@ class StudyCards:
         if not cards:
             return
         driver = self._driver
-        await driver.executemany(
-            conn,
-            _INSERT_LOG,
-            [
-                (
-                    community,
-                    question,
-                    source,
-                    driver.moment(at),
-                    driver.json(players),
-                    driver.json(ratings),
-                    changed,
-                )
-                for community, question, source, at, players, ratings, changed in logs
-            ],
-        )
+        log_params = [
+            (
+                community,
+                question,
+                source,
+                driver.moment(at),
+                driver.json(players),
+                driver.json(ratings),
+                changed,
+            )
+            for community, question, source, at, players, ratings, changed in logs
+        ]
         if driver.postgres:
-            columns = [list(c) for c in zip(*cards, strict=True)]
-            await driver.execute(conn, _PG_UPSERT_CARDS, columns)
+            card_columns = [list(c) for c in zip(*cards, strict=True)]
+            log_columns = [[row[i] for row in log_params] for i in range(7)]
+            await driver.execute(conn, _PG_WRITE_CARDS, (*card_columns, *log_columns))
             return
+        await driver.executemany(conn, _INSERT_LOG, log_params)
         # the key and CardValues: due and last_review are the 7th and 8th
         moment = driver.moments()
         await driver.executemany(
@@ -197,41 +206,41 @@ class StudyCards:
             [(*c[:6], moment(c[6]), moment(c[7]), *c[8:]) for c in cards],
         )
 
-    async def _earlier_players(self, conn: AsyncConnection, ctx: CloseContext) -> list[int]:
-        """Everyone who answered an earlier round of the quiz: expected in this one."""
-        rows = await self._driver.rows(conn, _EARLIER_PLAYERS, (ctx.quiz.id, ctx.round.position))
-        return [r[0] for r in rows]
-
     async def _cards_of_question(
         self, conn: AsyncConnection, question_id: str, players: Collection[int]
-    ) -> dict[int, CardValues]:
-        """The question's existing cards of these players, by player."""
+    ) -> tuple[str, dict[int, CardValues]]:
+        """The question's content hash ("" if unknown) and its existing cards of these
+        players, by player, in one read (one per 500 players on SQLite)."""
         driver = self._driver
         ids = sorted(players)
         chunks: list[tuple[str, list[Any]]] = []
         if driver.postgres:
             # one array parameter rather than an IN list of hundreds
-            chunks.append((f"{_CARDS_OF_QUESTION} AND player_id = ANY($2::bigint[])", [ids]))
+            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::bigint[])", [ids]))
         else:
             for start in range(0, len(ids), _SQLITE_ID_CHUNK):
                 part = ids[start : start + _SQLITE_ID_CHUNK]
                 marks = ", ".join(f"${n + 2}" for n in range(len(part)))
-                chunks.append((f"{_CARDS_OF_QUESTION} AND player_id IN ({marks})", part))
+                chunks.append((f"{_CARDS_OF_QUESTION} IN ({marks})", part))
+        digest = ""
         cards: dict[int, CardValues] = {}
         for statement, params in chunks:
             for r in await driver.rows(conn, statement, (question_id, *params)):
-                cards[r[0]] = CardValues(
-                    r[1],
+                digest = r[0] or ""
+                if r[1] is None:
+                    continue  # the key's row: no card of these players
+                cards[r[1]] = CardValues(
                     r[2],
                     r[3],
                     r[4],
-                    driver.read_moment(r[5]),
-                    driver.read_optional_moment(r[6]),
-                    r[7],
+                    r[5],
+                    driver.read_moment(r[6]),
+                    driver.read_optional_moment(r[7]),
                     r[8],
                     r[9],
+                    r[10],
                 )
-        return cards
+        return digest, cards
 
     @staticmethod
     async def card_in(conn: AsyncConnection, player_id: int, question_id: str) -> StudyCard | None:
