@@ -34,7 +34,7 @@ from bot.core.model import CommunityRef, Mode, PlayerRef, Round, StartRequest
 from bot.core.periods import ALL_TIME, week_label
 from bot.core.ports import ClosedRound
 from bot.store import SqlStore
-from bot.store.closing import _score_rows as score_rows
+from bot.store.closing import score_rows
 from bot.store.tables import AnswerRow, PlayerRow, TeamMemberRow, TeamRow
 
 METRIC = "p4_round_close"
@@ -186,7 +186,7 @@ def time_scoring(engine: QuizEngine, closed: ClosedRound) -> float:
     (engine.decide), and building its score rows."""
     started = now()
     decision = engine.decide(closed.context)
-    score_rows(closed.quiz.community_id, decision)
+    score_rows(decision)
     return now() - started
 
 

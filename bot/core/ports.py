@@ -117,6 +117,8 @@ class CloseContext:
     player_names: Mapping[int, str]  # for every answering player
     team_names: Mapping[int, str]  # for every team that voted
     now: datetime
+    # everyone who answered an earlier round of the quiz (expected in this one)
+    earlier_players: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

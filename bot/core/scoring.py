@@ -86,8 +86,15 @@ def score_answer(
     """Fill in correct, points and streak of one answer."""
     question = rnd.question
     share = credit(question.kind, answer.selected, question.correct, partial)
-    correct = share == 1.0
     limit = (rnd.closes_at - rnd.opened_at).total_seconds()
+    return _scored(rnd, answer, share, limit, scoring, previous_streak)
+
+
+def _scored(
+    rnd: Round, answer: Answer, share: float, limit: float, scoring: Scoring, previous_streak: int
+) -> Answer:
+    """An answer with its credit `share` turned into correct, points and streak."""
+    correct = share == 1.0
     elapsed = elapsed_seconds(rnd.opened_at, answer.answered_at)
     points = round(share * base_points(scoring, elapsed, limit))
     streak = previous_streak + 1 if correct else 0
@@ -161,14 +168,15 @@ def score_round(
     teams: bool,
 ) -> RoundScore:
     """Score every answer of a round, the team votes in teams mode, and the score deltas."""
+    question = rnd.question
+    limit = (rnd.closes_at - rnd.opened_at).total_seconds()
+    # a round's hundreds of answers pick among a few selections: credit each one once
+    shares: dict[tuple[int, ...], float] = {}
+    for a in answers:
+        if a.selected not in shares:
+            shares[a.selected] = credit(question.kind, a.selected, question.correct, partial)
     scored = tuple(
-        score_answer(
-            rnd,
-            a,
-            scoring=scoring,
-            partial=partial,
-            previous_streak=previous_streaks.get(a.player_id, 0),
-        )
+        _scored(rnd, a, shares[a.selected], limit, scoring, previous_streaks.get(a.player_id, 0))
         for a in answers
     )
     votes = team_votes(rnd, scored, scoring=scoring, partial=partial) if teams else ()

@@ -2,96 +2,91 @@
 
 The close marks the round closed by a conditional UPDATE (open -> closed), reads what
 scoring needs, asks the core to `decide`, then writes the answers' points, the team
-votes, the score deltas and the quiz's next step. On PostgreSQL the answers' points and
-the score deltas each go in one statement over arrays (unnest).
+votes, the score deltas, the FSRS cards and the quiz's next step. The reads and writes
+of hundreds of rows (the answers, the previous round's streaks, the points, the team
+votes, the score deltas) are driver-level statements (`bot.store.driver`): plain tuples,
+without SQLAlchemy's type processing per row. On PostgreSQL the answers' points and the
+score deltas each go in one statement over arrays (unnest).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Integer,
-    String,
-    bindparam,
-    literal,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.model import Answer, Quiz, Round, TeamVote
+from bot.core.model import Answer, Community, Quiz, Round, TeamVote
 from bot.core.outbox import close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
-from bot.store.codec import answer_from_row, community_from_row, round_from_row
+from bot.store.codec import community_from_row, quiz_from_row, round_from_row
 from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
+from bot.store.driver import Driver
 from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
 from bot.store.study import StudyCards
-from bot.store.tables import (
-    AnswerRow,
-    CommunityRow,
-    PlayerRow,
-    QuizRow,
-    RoundRow,
-    ScoreRowTable,
-    TeamAnswerRow,
-    TeamRow,
-    UTCDateTime,
-)
+from bot.store.tables import CommunityRow, QuizRow, RoundRow, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-# The answers' points and the score deltas on PostgreSQL, in the order given (the lock
-# order of scores).
-_PG_SCORE_ANSWERS = text(
-    "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
-    " FROM unnest(:players, :correct, :points, :streaks)"
-    " AS v(player_id, correct, points, streak)"
-    " WHERE answers.round_id = :round_id AND answers.player_id = v.player_id"
-).bindparams(
-    bindparam("round_id", type_=BigInteger()),
-    bindparam("players", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("correct", type_=postgresql.ARRAY(Boolean())),
-    bindparam("points", type_=postgresql.ARRAY(Integer())),
-    bindparam("streaks", type_=postgresql.ARRAY(Integer())),
+# A round's answers in order, with their players' and teams' names, in one read.
+_ANSWERS_WITH_NAMES = (
+    "SELECT answers.player_id, answers.selected, answers.answered_at, answers.team_id,"
+    " answers.correct, answers.points, answers.streak, players.display_name, teams.name"
+    " FROM answers JOIN players ON players.id = answers.player_id"
+    " LEFT OUTER JOIN teams ON teams.id = answers.team_id"
+    " WHERE answers.round_id = $1 ORDER BY answers.answered_at, answers.player_id"
 )
-_PG_ADD_SCORES = text(
-    "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
-    " answered)"
-    " SELECT :community_id, v.period, v.kind, v.subject, v.points, v.correct, v.answered"
-    " FROM unnest(:periods, :kinds, :subjects, :points, :correct, :answered)"
-    " WITH ORDINALITY AS v(period, kind, subject, points, correct, answered, n)"
-    " ORDER BY v.n"
+# Who answered the rounds before ($3) and their streaks in the one just before ($2).
+_EARLIER_ANSWERS = (
+    "SELECT answers.player_id,"
+    " MAX(CASE WHEN rounds.position = $2 THEN answers.streak END) FROM answers"
+    " JOIN rounds ON rounds.id = answers.round_id"
+    " WHERE rounds.quiz_id = $1 AND rounds.position < $3 GROUP BY answers.player_id"
+)
+# The community's columns beside the quiz's, in the close's first read.
+_COMMUNITY_COLUMNS = [c.label(f"community__{c.name}") for c in CommunityRow.__table__.c]
+# The answers' points: one statement over arrays on PostgreSQL, an executemany on SQLite.
+_PG_SCORE_ANSWERS = (
+    "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
+    " FROM unnest($2::bigint[], $3::bool[], $4::int[], $5::int[])"
+    " AS v(player_id, correct, points, streak)"
+    " WHERE answers.round_id = $1 AND answers.player_id = v.player_id"
+)
+_SQLITE_SCORE_ANSWERS = (
+    "UPDATE answers SET correct = $1, points = $2, streak = $3"
+    " WHERE round_id = $4 AND player_id = $5"
+)
+_INSERT_TEAM_VOTES = (
+    "INSERT INTO team_answers (round_id, team_id, selected, votes, members_voted, correct,"
+    " points) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+# The score deltas, in the order given (the lock order of scores).
+_ADD_SCORES_END = (
     " ON CONFLICT (community_id, period, subject_kind, subject_id) DO UPDATE SET"
     " points = scores.points + excluded.points,"
     " correct = scores.correct + excluded.correct,"
     " answered = scores.answered + excluded.answered"
-).bindparams(
-    bindparam("community_id", type_=BigInteger()),
-    bindparam("periods", type_=postgresql.ARRAY(String())),
-    bindparam("kinds", type_=postgresql.ARRAY(String())),
-    bindparam("subjects", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("points", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("correct", type_=postgresql.ARRAY(Integer())),
-    bindparam("answered", type_=postgresql.ARRAY(Integer())),
 )
-# _PG_ADD_SCORES's array parameters and the score columns they carry.
-_SCORE_ARRAYS = (
-    ("periods", "period"),
-    ("kinds", "subject_kind"),
-    ("subjects", "subject_id"),
-    ("points", "points"),
-    ("correct", "correct"),
-    ("answered", "answered"),
+_PG_ADD_SCORES = (
+    "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
+    " answered)"
+    " SELECT $1, v.period, v.kind, v.subject, v.points, v.correct, v.answered"
+    " FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::int[],"
+    " $7::int[]) WITH ORDINALITY AS v(period, kind, subject, points, correct, answered, n)"
+    " ORDER BY v.n" + _ADD_SCORES_END
 )
+_SQLITE_ADD_SCORES = (
+    "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
+    " answered) VALUES ($1, $2, $3, $4, $5, $6, $7)" + _ADD_SCORES_END
+)
+
+# A score delta in one period: (period, subject kind, subject id, points, correct,
+# answered); in this order, tuples sort in the lock order of scores.
+ScoreRowValues = tuple[str, str, int, int, int, int]
 
 
 class RoundCloser:
@@ -101,6 +96,7 @@ class RoundCloser:
         self._db = db
         self._quizzes = quizzes
         self._study = StudyCards(db)
+        self._driver = Driver(db.postgres)
 
     async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
         """Close an open round and apply `decide` in the same transaction.
@@ -201,7 +197,7 @@ class RoundCloser:
             await self._score_answers(conn, round_id, decision.answers)
         if decision.team_votes:
             await self._insert_team_votes(conn, round_id, decision.team_votes)
-        scores = _score_rows(quiz.community_id, decision)
+        scores = score_rows(decision)
         if scores:
             await self._add_scores(conn, quiz.community_id, scores)
         # study mode: every answer (and every expected player's silence) rates a card
@@ -241,174 +237,147 @@ class RoundCloser:
         self, conn: AsyncConnection, round_id: int, answers: Sequence[Answer]
     ) -> None:
         """Write each answer's correct, points and streak."""
-        if self._db.postgres:
+        if self._driver.postgres:
             # one statement for the whole round, not one UPDATE per answer
-            await conn.execute(
-                _PG_SCORE_ANSWERS,
-                {
-                    "round_id": round_id,
-                    "players": [a.player_id for a in answers],
-                    "correct": [a.correct for a in answers],
-                    "points": [a.points for a in answers],
-                    "streaks": [a.streak for a in answers],
-                },
+            columns = (
+                [a.player_id for a in answers],
+                [a.correct for a in answers],
+                [a.points for a in answers],
+                [a.streak for a in answers],
             )
+            await self._driver.execute(conn, _PG_SCORE_ANSWERS, (round_id, *columns))
             return
-        await conn.execute(
-            update(AnswerRow)
-            .where(
-                AnswerRow.round_id == bindparam("b_round"),
-                AnswerRow.player_id == bindparam("b_player"),
-            )
-            .values(
-                correct=bindparam("b_correct"),
-                points=bindparam("b_points"),
-                streak=bindparam("b_streak"),
-            ),
-            [
-                {
-                    "b_round": round_id,
-                    "b_player": a.player_id,
-                    "b_correct": a.correct,
-                    "b_points": a.points,
-                    "b_streak": a.streak,
-                }
-                for a in answers
-            ],
+        await self._driver.executemany(
+            conn,
+            _SQLITE_SCORE_ANSWERS,
+            [(a.correct, a.points, a.streak, round_id, a.player_id) for a in answers],
         )
 
     async def _insert_team_votes(
         self, conn: AsyncConnection, round_id: int, votes: Sequence[TeamVote]
     ) -> None:
         """Store each team's vote on the round."""
-        await conn.execute(
-            self._db.insert(TeamAnswerRow),
+        json = self._driver.json
+        await self._driver.executemany(
+            conn,
+            _INSERT_TEAM_VOTES,
             [
-                {
-                    "round_id": round_id,
-                    "team_id": v.team_id,
-                    "selected": sorted(v.selected),
-                    "votes": v.votes,
-                    "members_voted": v.members_voted,
-                    "correct": v.correct,
-                    "points": v.points,
-                }
+                (
+                    round_id,
+                    v.team_id,
+                    json(sorted(v.selected)),
+                    v.votes,
+                    v.members_voted,
+                    v.correct,
+                    v.points,
+                )
                 for v in votes
             ],
         )
 
     async def _add_scores(
-        self, conn: AsyncConnection, community_id: int, scores: Sequence[Mapping[str, Any]]
+        self, conn: AsyncConnection, community_id: int, scores: Sequence[ScoreRowValues]
     ) -> None:
         """Add the score deltas to their rows (created when missing), in the order given."""
-        if self._db.postgres:
-            await conn.execute(
-                _PG_ADD_SCORES,
-                {
-                    "community_id": community_id,
-                    **{key: [s[column] for s in scores] for key, column in _SCORE_ARRAYS},
-                },
-            )
+        if self._driver.postgres:
+            columns = [list(c) for c in zip(*scores, strict=True)]
+            await self._driver.execute(conn, _PG_ADD_SCORES, (community_id, *columns))
             return
-        ins = self._db.insert(ScoreRowTable)
-        table = ScoreRowTable.__table__.c
-        await conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["community_id", "period", "subject_kind", "subject_id"],
-                set_={
-                    "points": table.points + ins.excluded.points,
-                    "correct": table.correct + ins.excluded.correct,
-                    "answered": table.answered + ins.excluded.answered,
-                },
-            ),
-            scores,
+        await self._driver.executemany(
+            conn, _SQLITE_ADD_SCORES, [(community_id, *s) for s in scores]
         )
 
     async def _close_context(
         self, conn: AsyncConnection, round_: Round, now: datetime
     ) -> CloseContext:
         """Read what scoring needs, inside the closing transaction."""
-        quiz = await self._quizzes.quiz_in(conn, round_.quiz_id)
-        if quiz is None:
-            raise LookupError(f"round {round_.id} names a missing quiz {round_.quiz_id}")
-        community_row = (
-            (
-                await conn.execute(
-                    select(CommunityRow.__table__).where(CommunityRow.id == quiz.community_id)
-                )
-            )
-            .mappings()
-            .one()
-        )
+        quiz, community = await self._quiz_and_community(conn, round_)
         answers, player_names, team_names = await self._answers_with_names(conn, round_.id)
         previous_streaks: dict[int, int] = {}
         previous_answered: int | None = None
+        earlier: frozenset[int] = frozenset()
         if round_.position > 1:
-            previous = await conn.execute(
-                select(AnswerRow.player_id, AnswerRow.streak)
-                .join(RoundRow, RoundRow.id == AnswerRow.round_id)
-                .where(RoundRow.quiz_id == quiz.id, RoundRow.position == round_.position - 1)
+            # one read of the earlier rounds' answers: who answered, and the streaks of
+            # those who answered the round just before (a streak is never NULL)
+            rows = await self._driver.rows(
+                conn, _EARLIER_ANSWERS, (quiz.id, round_.position - 1, round_.position)
             )
-            previous_streaks = {r.player_id: r.streak for r in previous}
+            earlier = frozenset(player_id for player_id, _ in rows)
+            previous_streaks = {p: streak for p, streak in rows if streak is not None}
             previous_answered = len(previous_streaks)
         return CloseContext(
             quiz=quiz,
             round=round_,
-            community=community_from_row(community_row),
+            community=community,
             answers=answers,
             previous_streaks=previous_streaks,
             previous_answered=previous_answered,
             player_names=player_names,
             team_names=team_names,
             now=now,
+            earlier_players=earlier,
         )
 
     @staticmethod
+    async def _quiz_and_community(conn: AsyncConnection, round_: Round) -> tuple[Quiz, Community]:
+        """The round's quiz and its community, in one read."""
+        row = (
+            (
+                await conn.execute(
+                    select(QuizRow.__table__, *_COMMUNITY_COLUMNS)
+                    .join(CommunityRow, CommunityRow.id == QuizRow.community_id)
+                    .where(QuizRow.id == round_.quiz_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise LookupError(f"round {round_.id} names a missing quiz {round_.quiz_id}")
+        community = {c.name: row[f"community__{c.name}"] for c in CommunityRow.__table__.c}
+        return quiz_from_row(row), community_from_row(community)
+
     async def _answers_with_names(
-        conn: AsyncConnection, round_id: int
+        self, conn: AsyncConnection, round_id: int
     ) -> tuple[tuple[Answer, ...], dict[int, str], dict[int, str]]:
         """A round's answers in order, with their players' and teams' names, in one read."""
-        rows = (
-            await conn.execute(
-                select(
-                    AnswerRow.__table__,
-                    PlayerRow.display_name.label("player_name"),
-                    TeamRow.name.label("team_name"),
-                )
-                .join(PlayerRow, PlayerRow.id == AnswerRow.player_id)
-                .outerjoin(TeamRow, TeamRow.id == AnswerRow.team_id)
-                .where(AnswerRow.round_id == round_id)
-                .order_by(AnswerRow.answered_at, AnswerRow.player_id)
-            )
-        ).mappings()
+        driver = self._driver
+        rows = await driver.rows(conn, _ANSWERS_WITH_NAMES, (round_id,))
+        # a round's answers pick among a few selections: decode each one once
+        selections: dict[Any, tuple[int, ...]] = {}
         answers: list[Answer] = []
         player_names: dict[int, str] = {}
         team_names: dict[int, str] = {}
-        for r in rows:
-            answer = answer_from_row(r)
-            answers.append(answer)
-            player_names[answer.player_id] = r["player_name"]
-            if answer.team_id is not None:
-                team_names[answer.team_id] = r["team_name"]
+        for player_id, raw, answered_at, team_id, correct, points, streak, name, team in rows:
+            key = raw if isinstance(raw, str) else tuple(raw)
+            selected = selections.get(key)
+            if selected is None:
+                selected = selections[key] = tuple(int(i) for i in driver.read_json(raw))
+            answers.append(
+                Answer(
+                    round_id,
+                    player_id,
+                    selected,
+                    driver.read_moment(answered_at),
+                    team_id,
+                    None if correct is None else bool(correct),
+                    points,
+                    streak,
+                )
+            )
+            player_names[player_id] = name
+            if team_id is not None:
+                team_names[team_id] = team
         return tuple(answers), player_names, team_names
 
 
-def _score_rows(community_id: int, decision: CloseDecision) -> list[dict[str, Any]]:
+def score_rows(decision: CloseDecision) -> list[ScoreRowValues]:
     """The score rows a decision adds to, one per delta and period, in lock order."""
+    periods = dict.fromkeys(decision.periods)
+    # One lock order for every closer, so concurrent closes never deadlock: (period,
+    # subject kind, subject id) is unique, so the tuples sort by it alone.
     return sorted(
-        (
-            {
-                "community_id": community_id,
-                "period": period,
-                "subject_kind": d.subject_kind.value,
-                "subject_id": d.subject_id,
-                "points": d.points,
-                "correct": d.correct,
-                "answered": d.answered,
-            }
-            for d in decision.deltas
-            for period in dict.fromkeys(decision.periods)
-        ),
-        # One lock order for every closer, so concurrent closes never deadlock.
-        key=lambda s: (s["period"], s["subject_kind"], s["subject_id"]),
+        (period, d.subject_kind.value, d.subject_id, d.points, d.correct, d.answered)
+        for d in decision.deltas
+        for period in periods
     )

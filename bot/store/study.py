@@ -12,34 +12,19 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    any_,
-    bindparam,
-    func,
-    literal,
-    select,
-    text,
-)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import CloseContext, CloseDecision
-from bot.core.study.closing import round_card_updates
-from bot.core.study.memory import STATES
-from bot.core.study.model import CardUpdate, StudyCard
+from bot.core.study.closing import round_reviews
+from bot.core.study.memory import STATES, card_values
+from bot.core.study.model import CardUpdate, CardValues, RoundReviews, StudyCard
 from bot.core.study.ports import ReminderTarget
 from bot.store.codec import Row, player_from_row
-from bot.store.db import Database, as_arrays
+from bot.store.db import Database
+from bot.store.driver import Driver
 from bot.store.tables import (
-    AnswerRow,
     PlayerRow,
-    QuestionRow,
-    RoundRow,
     StudyCardRow,
     StudyReminderRow,
     StudyReviewRow,
@@ -48,43 +33,58 @@ from bot.store.tables import (
 
 CARD_COLUMNS = StudyCardRow.__table__.c
 
-_CARD_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "content_hash",
-    "reviews",
-    "lapses",
+# The close's card statements, at the driver's level (see bot.store.driver); the card
+# values in CardValues order after the key.
+_CARD_VALUES = "state, step, stability, difficulty, due, last_review, content_hash, reviews, lapses"
+# The question's content hash (NULL without a questions row) and its cards of some
+# players ($2 on): one row from the one-row key, then one per card.
+_CARDS_OF_QUESTION = (
+    "SELECT questions.content_hash, study_cards.player_id, "
+    + ", ".join(f"study_cards.{c}" for c in _CARD_VALUES.split(", "))
+    + " FROM (SELECT CAST($1 AS VARCHAR(200)) AS id) AS question"
+    " LEFT OUTER JOIN questions ON questions.id = question.id"
+    " LEFT OUTER JOIN study_cards ON study_cards.question_id = question.id"
+    " AND study_cards.player_id "
 )
-
-# On PostgreSQL a closing round's cards go in one statement over arrays (unnest), as
-# the scores do; elsewhere in one executemany.
-_PG_UPSERT_CARDS = text(
-    "INSERT INTO study_cards (player_id, question_id, state, step, stability, difficulty,"
-    " due, last_review, content_hash, reviews, lapses)"
-    " SELECT * FROM unnest(:player_id, :question_id, :state, :step, :stability,"
-    " :difficulty, :due, :last_review, :content_hash, :reviews, :lapses)"
+_UPSERT_CARDS_END = (
     " ON CONFLICT (player_id, question_id) DO UPDATE SET state = excluded.state,"
     " step = excluded.step, stability = excluded.stability,"
     " difficulty = excluded.difficulty, due = excluded.due,"
     " last_review = excluded.last_review, content_hash = excluded.content_hash,"
     " reviews = excluded.reviews, lapses = excluded.lapses"
-).bindparams(
-    bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
-    bindparam("question_id", type_=postgresql.ARRAY(String())),
-    bindparam("state", type_=postgresql.ARRAY(Integer())),
-    bindparam("step", type_=postgresql.ARRAY(Integer())),
-    bindparam("stability", type_=postgresql.ARRAY(Float())),
-    bindparam("difficulty", type_=postgresql.ARRAY(Float())),
-    bindparam("due", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("last_review", type_=postgresql.ARRAY(DateTime(timezone=True))),
-    bindparam("content_hash", type_=postgresql.ARRAY(String())),
-    bindparam("reviews", type_=postgresql.ARRAY(Integer())),
-    bindparam("lapses", type_=postgresql.ARRAY(Integer())),
 )
+# On PostgreSQL a round's cards go in one statement over arrays (unnest), as the scores
+# do; on SQLite in one executemany.
+_PG_UPSERT_CARDS = (
+    f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
+    " SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::int[], $4::int[],"
+    " $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::varchar[],"
+    " $10::int[], $11::int[])" + _UPSERT_CARDS_END
+)
+_SQLITE_UPSERT_CARDS = (
+    f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" + _UPSERT_CARDS_END
+)
+# On PostgreSQL the log rows go in the same statement as the cards (a data-modifying WITH
+# runs whether or not the statement reads it): one round trip, not two.
+_PG_WRITE_CARDS = (
+    "WITH log AS (INSERT INTO study_reviews (community_id, question_id, source,"
+    " reviewed_at, players, ratings, content_changed)"
+    " SELECT l.community_id, l.question_id, l.source, l.reviewed_at, CAST(l.players AS json),"
+    " CAST(l.ratings AS json), l.content_changed FROM unnest($12::bigint[], $13::varchar[],"
+    " $14::varchar[], $15::timestamptz[], $16::text[], $17::text[], $18::bool[])"
+    " WITH ORDINALITY AS l(community_id, question_id, source, reviewed_at, players, ratings,"
+    " content_changed, n) ORDER BY l.n) " + _PG_UPSERT_CARDS
+)
+_INSERT_LOG = (
+    "INSERT INTO study_reviews (community_id, question_id, source, reviewed_at, players,"
+    " ratings, content_changed) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+# Player ids per card read on SQLite (an IN list): well under its limit of parameters.
+_SQLITE_ID_CHUNK = 500
+
+# A card row to write: the key, then CardValues.
+CardRowValues = tuple[Any, ...]
 
 
 def card_from_row(row: Row) -> StudyCard:
@@ -104,44 +104,41 @@ def card_from_row(row: Row) -> StudyCard:
     )
 
 
-def _card_values(card: StudyCard) -> dict[str, Any]:
-    return {
-        "player_id": card.player_id,
-        "question_id": card.question_id,
-        "state": int(card.state),
-        "step": card.step,
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "due": card.due,
-        "last_review": card.last_review,
-        "content_hash": card.content_hash,
-        "reviews": card.reviews,
-        "lapses": card.lapses,
-    }
+# A review-log row: community, question, source, moment, players, their ratings, and
+# whether the question changed since one of their cards' last review.
+LogRow = tuple[int, str, str, datetime, list[int], list[int], bool]
 
 
-def _log_rows(updates: Sequence[CardUpdate]) -> list[dict[str, Any]]:
+def _log_rows(updates: Sequence[CardUpdate]) -> list[LogRow]:
     """The review log's rows: one per (community, question, source, moment), listing its
     players and their ratings in player order."""
-    rows: dict[tuple[int, str, str, datetime], dict[str, Any]] = {}
+    groups: dict[tuple[int, str, str, datetime], list[CardUpdate]] = {}
     for u in updates:
         r = u.review
         key = (r.community_id, r.question_id, str(r.source), r.reviewed_at)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = {
-                "community_id": r.community_id,
-                "question_id": r.question_id,
-                "source": str(r.source),
-                "reviewed_at": r.reviewed_at,
-                "players": [],
-                "ratings": [],
-                "content_changed": False,
-            }
-        row["players"].append(r.player_id)
-        row["ratings"].append(int(r.rating))
-        row["content_changed"] = row["content_changed"] or r.content_changed
-    return list(rows.values())
+        groups.setdefault(key, []).append(u)
+    return [
+        (
+            *key,
+            [u.review.player_id for u in group],
+            [int(u.review.rating) for u in group],
+            any(u.review.content_changed for u in group),
+        )
+        for key, group in groups.items()
+    ]
+
+
+def _round_log_row(reviews: RoundReviews) -> LogRow:
+    """A closing round's review-log row."""
+    return (
+        reviews.community_id,
+        reviews.question_id,
+        str(reviews.source),
+        reviews.reviewed_at,
+        list(reviews.players),
+        [int(r) for r in reviews.ratings],
+        reviews.content_changed,
+    )
 
 
 class StudyCards:
@@ -149,6 +146,7 @@ class StudyCards:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._driver = Driver(db.postgres)
 
     # ---- writes inside other transactions ------------------------------------------------
 
@@ -158,65 +156,91 @@ class StudyCards:
         """Update the cards of a closing round's answers and expected players, in `conn`'s
         transaction; returns how many cards changed."""
         question_id = ctx.round.question.question_id
-        expected = set(ctx.quiz.options.roster)
-        if ctx.round.position > 1:
-            expected.update(await self._earlier_players(conn, ctx))
+        expected = set(ctx.quiz.options.roster) | ctx.earlier_players
         players = expected | {a.player_id for a in decision.answers}
         if not players:
             return 0
-        cards = await self._cards_of_question(conn, question_id, players)
-        digest = (
-            await conn.execute(
-                select(QuestionRow.content_hash).where(QuestionRow.id == question_id)
-            )
-        ).scalar()
-        updates = round_card_updates(ctx, decision, expected, cards, digest or "")
-        await self.write_updates(conn, updates)
-        return len(updates)
+        digest, cards = await self._cards_of_question(conn, question_id, players)
+        reviews = round_reviews(ctx, decision, expected, cards, digest)
+        rows = [
+            (p, question_id, *card) for p, card in zip(reviews.players, reviews.cards, strict=True)
+        ]
+        await self._write(conn, rows, [_round_log_row(reviews)])
+        return len(rows)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
         """Upsert the cards (one statement) and append their log row(s)."""
-        if not updates:
-            return
-        cards = [_card_values(u.card) for u in updates]
-        await conn.execute(self._db.insert(StudyReviewRow), _log_rows(updates))
-        if self._db.postgres:
-            await conn.execute(_PG_UPSERT_CARDS, as_arrays(cards))
-            return
-        ins = self._db.insert(StudyCardRow)
-        await conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["player_id", "question_id"],
-                set_={name: ins.excluded[name] for name in _CARD_FIELDS},
-            ),
-            cards,
-        )
+        rows = [(u.card.player_id, u.card.question_id, *card_values(u.card)) for u in updates]
+        await self._write(conn, rows, _log_rows(updates))
 
-    @staticmethod
-    async def _earlier_players(conn: AsyncConnection, ctx: CloseContext) -> list[int]:
-        """Everyone who answered an earlier round of the quiz: expected in this one."""
-        rows = await conn.execute(
-            select(AnswerRow.player_id)
-            .distinct()
-            .join(RoundRow, RoundRow.id == AnswerRow.round_id)
-            .where(RoundRow.quiz_id == ctx.quiz.id, RoundRow.position < ctx.round.position)
+    async def _write(
+        self, conn: AsyncConnection, cards: Sequence[CardRowValues], logs: Sequence[LogRow]
+    ) -> None:
+        """Append the log rows and upsert the cards, in the order given, in one statement."""
+        if not cards:
+            return
+        driver = self._driver
+        log_params = [
+            (
+                community,
+                question,
+                source,
+                driver.moment(at),
+                driver.json(players),
+                driver.json(ratings),
+                changed,
+            )
+            for community, question, source, at, players, ratings, changed in logs
+        ]
+        if driver.postgres:
+            card_columns = [list(c) for c in zip(*cards, strict=True)]
+            log_columns = [[row[i] for row in log_params] for i in range(7)]
+            await driver.execute(conn, _PG_WRITE_CARDS, (*card_columns, *log_columns))
+            return
+        await driver.executemany(conn, _INSERT_LOG, log_params)
+        # the key and CardValues: due and last_review are the 7th and 8th
+        moment = driver.moments()
+        await driver.executemany(
+            conn,
+            _SQLITE_UPSERT_CARDS,
+            [(*c[:6], moment(c[6]), moment(c[7]), *c[8:]) for c in cards],
         )
-        return list(rows.scalars())
 
     async def _cards_of_question(
         self, conn: AsyncConnection, question_id: str, players: Collection[int]
-    ) -> dict[int, StudyCard]:
+    ) -> tuple[str, dict[int, CardValues]]:
+        """The question's content hash ("" if unknown) and its existing cards of these
+        players, by player, in one read (one per 500 players on SQLite)."""
+        driver = self._driver
         ids = sorted(players)
-        # PostgreSQL: one array parameter rather than an IN list of hundreds
-        among = (
-            StudyCardRow.player_id == any_(literal(ids, postgresql.ARRAY(BigInteger())))
-            if self._db.postgres
-            else StudyCardRow.player_id.in_(ids)
-        )
-        rows = await conn.execute(
-            select(StudyCardRow.__table__).where(StudyCardRow.question_id == question_id, among)
-        )
-        return {r["player_id"]: card_from_row(r) for r in rows.mappings()}
+        chunks: list[tuple[str, list[Any]]] = []
+        if driver.postgres:
+            # one array parameter rather than an IN list of hundreds
+            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::bigint[])", [ids]))
+        else:
+            for start in range(0, len(ids), _SQLITE_ID_CHUNK):
+                part = ids[start : start + _SQLITE_ID_CHUNK]
+                marks = ", ".join(f"${n + 2}" for n in range(len(part)))
+                chunks.append((f"{_CARDS_OF_QUESTION} IN ({marks})", part))
+        digest = ""
+        cards: dict[int, CardValues] = {}
+        for statement, params in chunks:
+            for r in await driver.rows(conn, statement, (question_id, *params)):
+                digest = r[0] or ""
+                if r[1] is None:
+                    continue  # the key's row: no card of these players
+                cards[r[1]] = CardValues(
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    driver.read_moment(r[6]),
+                    driver.read_optional_moment(r[7]),
+                    r[8],
+                    r[9],
+                    r[10],
+                )
+        return digest, cards
 
     @staticmethod
     async def card_in(conn: AsyncConnection, player_id: int, question_id: str) -> StudyCard | None:

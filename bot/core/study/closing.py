@@ -5,45 +5,60 @@ that closes the round, on the cards it read there)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import UTC
 
 from bot.core.ports import CloseContext, CloseDecision
-from bot.core.ratings import answer_rating
+from bot.core.ratings import Rating, answer_rating
 from bot.core.scoring import elapsed_seconds
-from bot.core.study.memory import retention_of, review_card
-from bot.core.study.model import CardUpdate, ReviewSource, StudyCard
+from bot.core.study.memory import next_card, retention_of
+from bot.core.study.model import CardValues, ReviewSource, RoundReviews
 
 
-def round_card_updates(
-    ctx: CloseContext,
-    decision: CloseDecision,
-    expected: Collection[int],
-    cards: Mapping[int, StudyCard],
-    content_hash: str,
-) -> list[CardUpdate]:
-    """Every card a closing round changes, by player id (the lock order of cards).
-
-    `expected` are the players expected to answer (Again for those who did not);
-    `cards` the existing cards of the round's question, by player.
-    """
+def round_ratings(
+    ctx: CloseContext, decision: CloseDecision, expected: Collection[int]
+) -> dict[int, Rating]:
+    """Every concerned player's rating, by player id: each answer's, and Again for an
+    expected player who did not answer."""
     rnd = ctx.round
     limit = (rnd.closes_at - rnd.opened_at).total_seconds()
-    retention = retention_of(ctx.community)
-    ratings = {pid: answer_rating(None, None, limit) for pid in expected}
+    missing = answer_rating(None, None, limit)
+    ratings = dict.fromkeys(expected, missing)
     for answer in decision.answers:
         ratings[answer.player_id] = answer_rating(
             answer.correct, elapsed_seconds(rnd.opened_at, answer.answered_at), limit
         )
-    return [
-        review_card(
-            cards.get(player_id),
-            community_id=ctx.quiz.community_id,
-            player_id=player_id,
-            question_id=rnd.question.question_id,
-            content_hash=content_hash,
-            rating=ratings[player_id],
-            source=ReviewSource.QUIZ,
-            now=ctx.now,
-            retention=retention,
-        )
-        for player_id in sorted(ratings)
-    ]
+    return ratings
+
+
+def round_reviews(
+    ctx: CloseContext,
+    decision: CloseDecision,
+    expected: Collection[int],
+    cards: Mapping[int, CardValues],
+    content_hash: str,
+) -> RoundReviews:
+    """Every card a closing round changes, in player order (the lock order of cards).
+
+    `expected` are the players expected to answer (Again for those who did not);
+    `cards` the existing cards of the round's question, by player.
+    """
+    ratings = round_ratings(ctx, decision, expected)
+    players = sorted(ratings)
+    moment = ctx.now.astimezone(UTC)
+    retention = retention_of(ctx.community)
+    after = []
+    changed = False
+    for player_id in players:
+        card = cards.get(player_id)
+        changed = changed or (card is not None and card.content_hash != content_hash)
+        after.append(next_card(card, ratings[player_id], moment, retention, content_hash))
+    return RoundReviews(
+        community_id=ctx.quiz.community_id,
+        question_id=ctx.round.question.question_id,
+        source=ReviewSource.QUIZ,
+        reviewed_at=moment,
+        players=tuple(players),
+        ratings=tuple(ratings[p] for p in players),
+        cards=tuple(after),
+        content_changed=changed,
+    )

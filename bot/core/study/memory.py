@@ -15,7 +15,14 @@ import fsrs
 
 from bot.core.model import Community
 from bot.core.ratings import Rating
-from bot.core.study.model import CardReview, CardState, CardUpdate, ReviewSource, StudyCard
+from bot.core.study.model import (
+    CardReview,
+    CardState,
+    CardUpdate,
+    CardValues,
+    ReviewSource,
+    StudyCard,
+)
 
 DESIRED_RETENTION = "desired-retention"  # community settings key
 DEFAULT_RETENTION = 0.9
@@ -38,7 +45,7 @@ def scheduler(desired_retention: float = DEFAULT_RETENTION) -> fsrs.Scheduler:
 
 def _utc(moment: datetime) -> datetime:
     # fsrs insists on tzinfo being exactly timezone.utc
-    return moment.astimezone(UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def to_fsrs(card: StudyCard) -> fsrs.Card:
@@ -83,6 +90,31 @@ def _scheduled(
             after.last_review)  # fmt: skip
 
 
+def next_card(
+    card: CardValues | None, rating: Rating, moment: datetime, retention: float, content_hash: str
+) -> CardValues:
+    """A card after one rated answer at `moment` (UTC; a new card for a first answer): the
+    FSRS step, the content hash it was answered under, one more review and, for Again,
+    one more lapse. The one rule for quiz closes and review answers alike."""
+    before: CardFields | None = None
+    if card is not None:
+        last = card.last_review
+        before = (card.state, card.step, card.stability, card.difficulty, _utc(card.due),
+                  None if last is None else _utc(last))  # fmt: skip
+    state, step, stability, difficulty, due, last_review = _scheduled(
+        before, rating, moment, retention
+    )
+    reviews, lapses = (0, 0) if card is None else (card.reviews, card.lapses)
+    return CardValues(state, step, stability, difficulty, due, last_review, content_hash,
+                      reviews + 1, lapses + int(rating is Rating.AGAIN))  # fmt: skip
+
+
+def card_values(card: StudyCard) -> CardValues:
+    """A StudyCard's stored state."""
+    return CardValues(int(card.state), card.step, card.stability, card.difficulty, card.due,
+                      card.last_review, card.content_hash, card.reviews, card.lapses)  # fmt: skip
+
+
 def review_card(
     card: StudyCard | None,
     *,
@@ -98,27 +130,22 @@ def review_card(
     """The card after one rated answer at `now` (a new card for a first answer), and its
     log line; an edited question keeps its card and the log notes the change."""
     moment = _utc(now)
-    before: CardFields | None = None
-    if card is not None:
-        last = _utc(card.last_review) if card.last_review else None
-        before = (int(card.state), card.step, card.stability, card.difficulty,
-                  _utc(card.due), last)  # fmt: skip
-    state, step, stability, difficulty, due, last_review = _scheduled(
-        before, rating, moment, retention
+    after = next_card(
+        None if card is None else card_values(card), rating, moment, retention, content_hash
     )
-    assert stability is not None and difficulty is not None
+    assert after.stability is not None and after.difficulty is not None
     new = StudyCard(
         player_id=player_id,
         question_id=question_id,
-        state=STATES[state],
-        step=step,
-        stability=stability,
-        difficulty=difficulty,
-        due=due,
-        last_review=last_review,
+        state=STATES[after.state],
+        step=after.step,
+        stability=after.stability,
+        difficulty=after.difficulty,
+        due=after.due,
+        last_review=after.last_review,
         content_hash=content_hash,
-        reviews=(card.reviews if card else 0) + 1,
-        lapses=(card.lapses if card else 0) + int(rating is Rating.AGAIN),
+        reviews=after.reviews,
+        lapses=after.lapses,
     )
     log = CardReview(
         community_id=community_id,
@@ -128,9 +155,9 @@ def review_card(
         source=source,
         reviewed_at=moment,
         state=new.state,
-        due=due,
-        stability=stability,
-        difficulty=difficulty,
+        due=after.due,
+        stability=after.stability,
+        difficulty=after.difficulty,
         content_changed=card is not None and card.content_hash != content_hash,
     )
     return CardUpdate(card=new, review=log)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 from bot.core.model import QuestionKind, RoundQuestion
 from bot.core.ratings import Rating
@@ -67,6 +68,38 @@ class CardUpdate:
 
     card: StudyCard
     review: CardReview
+
+
+class CardValues(NamedTuple):
+    """A card's stored state without its key (player, question), as a plain tuple: what
+    a closing round reads and writes for each of its hundreds of players, where a
+    StudyCard and a CardReview per player would cost more than the FSRS step itself."""
+
+    state: int  # a CardState value
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    content_hash: str
+    reviews: int
+    lapses: int
+
+
+@dataclass(frozen=True)
+class RoundReviews:
+    """What a closing round does to study cards: every concerned player's card after
+    the round (`cards[i]` is `players[i]`'s, in player order, the cards' lock order) and
+    the round's one review-log row (the players with their ratings)."""
+
+    community_id: int
+    question_id: str
+    source: ReviewSource
+    reviewed_at: datetime
+    players: tuple[int, ...]
+    ratings: tuple[Rating, ...]
+    cards: tuple[CardValues, ...]
+    content_changed: bool  # the question was edited since some of these cards' last review
 
 
 class SessionStatus(StrEnum):

@@ -1,0 +1,142 @@
+"""Statements at the driver's level, for the close's bulk reads and writes.
+
+Closing a 500-answer round reads 500 answers and 500 FSRS cards and writes 500 answers'
+points, 1,100 score deltas and 500 cards. Through SQLAlchemy's Core, every one of those
+rows pays in Python for its parameters' or its columns' type processing (the UTC
+datetimes, the JSON columns) and for a dict per row. Here the statements go to the
+driver as written, through `AsyncConnection.exec_driver_sql`, so in the connection's
+own transaction (SQLAlchemy still begins it), with parameters and rows as plain tuples.
+
+The price is doing the column types' work by hand, once, here:
+- a `UTCDateTime` value is an aware UTC datetime on PostgreSQL and SQLAlchemy's text
+  form of the naive UTC time on SQLite (`2026-12-01 12:00:00.000000`, always with
+  microseconds, so that text comparisons order as times);
+- a JSON value is its text as a parameter (both drivers); a JSON column comes back
+  decoded from asyncpg and as text from sqlite3.
+
+Placeholders are PostgreSQL's `$1, $2, ...`; on SQLite they become `?1, ?2, ...`, which
+bind the same positions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+Params = Sequence[Any]
+
+
+def sqlite_moment(value: datetime) -> str:
+    """A `UTCDateTime` parameter on SQLite: the naive UTC time, as SQLAlchemy writes it."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware UTC")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def utc(value: datetime) -> datetime:
+    """A moment in UTC, as `UTCDateTime` stores and returns it."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware UTC")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=256)
+def sqlite_placeholders(statement: str) -> str:
+    """A statement's `$n` placeholders as SQLite's `?n` (converted once per statement)."""
+    return _PLACEHOLDER.sub(r"?\1", statement)
+
+
+class Driver:
+    """The dialect's spelling of driver-level statements and their values."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+
+    def moment(self, value: datetime) -> Any:
+        """A `UTCDateTime` parameter."""
+        return utc(value) if self.postgres else sqlite_moment(value)
+
+    def optional_moment(self, value: datetime | None) -> Any:
+        """A nullable `UTCDateTime` parameter."""
+        return None if value is None else self.moment(value)
+
+    def moments(self) -> Callable[[datetime | None], Any]:
+        """`optional_moment` for the rows of one statement, converting each distinct
+        moment once (a round's 500 cards share a few due times and one last review)."""
+        if self.postgres:
+            return self.optional_moment
+        seen: dict[datetime | None, Any] = {None: None}
+
+        def convert(value: datetime | None) -> Any:
+            if value not in seen:
+                seen[value] = self.optional_moment(value)
+            return seen[value]
+
+        return convert
+
+    def read_moment(self, value: Any) -> datetime:
+        """A `UTCDateTime` column as read: an aware UTC datetime."""
+        if isinstance(value, str):
+            # parsing the offset costs a tenth of datetime.replace(tzinfo=UTC)
+            return datetime.fromisoformat(value + "+00:00")
+        if value.tzinfo is None:  # SQLite's own datetime adapter, or a bare value
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return utc(value)
+
+    def read_optional_moment(self, value: Any) -> datetime | None:
+        """A nullable `UTCDateTime` column as read."""
+        return None if value is None else self.read_moment(value)
+
+    @staticmethod
+    def json(value: Any) -> str:
+        """A JSON parameter (as SQLAlchemy's JSON type serialises it)."""
+        return json.dumps(value)
+
+    def read_json(self, value: Any) -> Any:
+        """A JSON column as read."""
+        return json.loads(value) if isinstance(value, str | bytes) else value
+
+    async def rows(
+        self, conn: AsyncConnection, statement: str, params: Params = ()
+    ) -> Sequence[Sequence[Any]]:
+        """The rows of a query, as tuples."""
+        if self.postgres:
+            return (await conn.exec_driver_sql(statement, tuple(params))).all()
+        lite = await _aiosqlite(conn)
+        return list(await lite.execute_fetchall(sqlite_placeholders(statement), tuple(params)))
+
+    async def execute(self, conn: AsyncConnection, statement: str, params: Params = ()) -> None:
+        """Run one statement."""
+        if self.postgres:
+            await conn.exec_driver_sql(statement, tuple(params))
+            return
+        lite = await _aiosqlite(conn)
+        await lite.execute_fetchall(sqlite_placeholders(statement), tuple(params))
+
+    async def executemany(
+        self, conn: AsyncConnection, statement: str, rows: Iterable[Params]
+    ) -> None:
+        """Run one statement for each row of parameters (the driver's executemany)."""
+        batch = [tuple(r) for r in rows]
+        if not batch:
+            return
+        if self.postgres:
+            await conn.exec_driver_sql(statement, batch)
+            return
+        lite = await _aiosqlite(conn)
+        await lite.executemany(sqlite_placeholders(statement), batch)
+
+
+async def _aiosqlite(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under a SQLAlchemy connection (in its transaction: the
+    store's writes begin with BEGIN IMMEDIATE as soon as they start)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
