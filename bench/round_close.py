@@ -175,6 +175,9 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
                 assert len(closed.decision.team_votes) == params.teams
                 assert set(closed.decision.periods) == set(periods)
                 scoring.append(time_scoring(engine, closed))
+                # the close's reveal and next question go out now, not during the next
+                # floor or close, where they would share the writer with what is timed
+                await engine.idle()
     finally:
         await floor.close()
         await store.close()
