@@ -261,8 +261,16 @@ async def copy_rows(
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     # rows come with their datetimes as text already (History.stamps); a fresh sqlite3
     # connection does not check foreign keys, and the rows are consistent by making
-    with sqlite3.connect(db.sqlite_path) as conn:
-        conn.executemany(sql, rows)
+    conn = sqlite3.connect(db.sqlite_path)
+    try:
+        # straight into the file, no WAL to copy it from again; back to WAL for the store
+        conn.execute("PRAGMA journal_mode=MEMORY")
+        conn.execute("PRAGMA synchronous=OFF")
+        with conn:
+            conn.executemany(sql, rows)
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
 
 
 async def copy_connection(db: Database) -> asyncpg.Connection:
