@@ -125,7 +125,7 @@ async def main(argv: list[str] | None = None) -> int:
                 with wall.timed(name, db.name):
                     await run_benchmark(name, db, results, size=size, profile_dir=profile_dir)
         if background is not None:
-            with wall.timed("p4m", "waited at the end"):
+            with wall.timed("p4m", "end_wait"):
                 await background.finish(results)
         for db in dbs:
             await db.drop()
