@@ -253,6 +253,7 @@ class Background:
     children: list[Child]
     params: Params
     started: float
+    done: bool = False
 
     @classmethod
     async def start(cls, dbs: list[Database], params: Params) -> Background:
@@ -264,16 +265,29 @@ class Background:
         ]
         return cls(children, params, started)
 
+    async def stop(self) -> None:
+        """Kill the children still running (a benchmark beside them failed) and drop
+        their databases; nothing once `finish` is done."""
+        if self.done:
+            return
+        for child in self.children:
+            if child.process.returncode is None:
+                child.process.kill()
+                await child.process.wait()
+            child.output.close()
+            child.errors.close()
+            await child.db.drop()
+        self.done = True
+
     async def finish(self, results: Results) -> float:
         """Once the others are done: normal priority, wait, record; the seconds waited."""
         waited = now()
         for child in self.children:
             child.hurry()
-        try:
-            measured = await asyncio.gather(*(child.result() for child in self.children))
-        finally:
-            for child in self.children:
-                await child.db.drop()
+        measured = await asyncio.gather(*(child.result() for child in self.children))
+        for child in self.children:
+            await child.db.drop()
+        self.done = True
         for child, figures in zip(self.children, measured, strict=True):
             # the figures' names are those of the database the child sits beside
             db = Database(child.db.name, child.db.url)

@@ -71,6 +71,16 @@ async def test_memory_children_beside_the_others_report_and_clean_up(tmp_path: P
     assert not (tmp_path / "memory.db").exists()  # its own database, dropped when done
 
 
+async def test_memory_children_are_stopped_when_a_benchmark_beside_them_fails(
+    tmp_path: Path,
+) -> None:
+    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
+    background = await memory.Background.start([db], memory.Params.tiny())
+    await background.stop()
+    assert all(child.process.returncode is not None for child in background.children)
+    assert not (tmp_path / "memory.db").exists()
+
+
 def test_wall_times_are_reference_figures() -> None:
     wall = WallTimes()
     with wall.timed("p7", "sqlite"):
