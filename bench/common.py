@@ -6,13 +6,14 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.bank import QuestionBank
@@ -142,6 +143,46 @@ def median(values: Sequence[float]) -> float:
     return percentile(values, 50)
 
 
+# ---- wall times of a run ------------------------------------------------------------------
+
+RUN_METRIC = "bench_run"
+"""The prefix of a run's own wall times in results.json (references, never targets)."""
+
+_schema_seconds = [0.0]  # time spent in Database.reset, for the run's wall-time table
+
+
+@dataclass
+class WallTimes:
+    """How long each benchmark took on each database, and how much of it went to
+    recreating the schema: what `python -m bench` prints at its end."""
+
+    seconds: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str, database: str) -> Iterator[None]:
+        """Time the block as benchmark `name` on `database` ("all": every database at once)."""
+        started, schema = now(), _schema_seconds[0]
+        try:
+            yield
+        finally:
+            self.seconds[(name, database)] = (now() - started, _schema_seconds[0] - schema)
+
+    def record(self, results: Results, total: float) -> None:
+        """The wall times as reference figures: `bench_run.p3.sqlite.wall_s`, ..."""
+        for (name, database), (wall, _) in self.seconds.items():
+            results.reference(f"{RUN_METRIC}.{name}.{database}.wall_s", wall, "s")
+        results.reference(f"{RUN_METRIC}.total_wall_s", total, "s")
+
+    def table(self, total: float) -> str:
+        """A table of the wall times."""
+        rows: list[list[object]] = [
+            [name, database, round_figure(wall), round_figure(schema)]
+            for (name, database), (wall, schema) in self.seconds.items()
+        ]
+        rows.append(["total", "", round_figure(total), ""])
+        return table("Wall times", ["benchmark", "database", "s", "schema resets s"], rows)
+
+
 # ---- tables -----------------------------------------------------------------------------
 
 
@@ -195,10 +236,12 @@ def _numeric(cell: str) -> bool:
 
 @dataclass(frozen=True)
 class Database:
-    """One database a benchmark runs on: `postgresql` (in SCHEMA) or `sqlite` (a temp file)."""
+    """One database a benchmark runs on: `postgresql` (in SCHEMA, or a schema of its
+    own for a benchmark running beside the others) or `sqlite` (a temp file)."""
 
     name: str
     url: str
+    schema: str = SCHEMA
 
     @property
     def postgres(self) -> bool:
@@ -209,13 +252,22 @@ class Database:
         """An engine as the bot makes it (bot.store.create_engine), on the bench schema."""
         if self.postgres:
             connect_args = dict(kwargs.pop("connect_args", {}))
-            connect_args.setdefault("server_settings", {})["search_path"] = SCHEMA
+            connect_args.setdefault("server_settings", {})["search_path"] = self.schema
             kwargs["connect_args"] = connect_args
         return create_engine(self.url, **kwargs)
 
     def store(self, **kwargs: Any) -> SqlStore:
         """A SqlStore on a new engine (see `engine`)."""
         return SqlStore(self.engine(**kwargs))
+
+    def beside(self, label: str) -> Database:
+        """A database of its own next to this one, for a benchmark that runs while the
+        others do: schema `quizbench_<label>` on PostgreSQL, `<label>.db` beside the
+        SQLite file."""
+        if self.postgres:
+            return Database(self.name, self.url, f"{SCHEMA}_{label}")
+        path = Path(self.sqlite_path).with_name(f"{label}.db")
+        return Database(self.name, f"sqlite+aiosqlite:///{path}", self.schema)
 
     @property
     def asyncpg_dsn(self) -> str:
@@ -231,20 +283,29 @@ class Database:
 
     async def reset(self) -> None:
         """An empty database with the current schema."""
+        started = now()
+        try:
+            await self._reset()
+        finally:
+            _schema_seconds[0] += now() - started
+
+    async def _reset(self) -> None:
         if self.postgres:
-            engine = create_engine(self.url)
+            # dropped and made again on one connection, in one transaction
+            engine = self.engine()
             try:
                 async with engine.begin() as conn:
-                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                    await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+                    await conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+                    await conn.run_sync(create_tables)
             finally:
                 await engine.dispose()
-        else:
-            remove_sqlite_files(self.sqlite_path)
+            return
+        remove_sqlite_files(self.sqlite_path)
         engine = self.engine()
         try:
             async with engine.begin() as conn:
-                await conn.run_sync(Base.metadata.create_all)
+                await conn.run_sync(create_tables)
         finally:
             await engine.dispose()
 
@@ -254,11 +315,16 @@ class Database:
             engine = create_engine(self.url)
             try:
                 async with engine.begin() as conn:
-                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
             finally:
                 await engine.dispose()
         else:
             remove_sqlite_files(self.sqlite_path)
+
+
+def create_tables(conn: Connection) -> None:
+    """The store's tables in an empty schema (no existence checks: nothing is there)."""
+    Base.metadata.create_all(conn, checkfirst=False)
 
 
 def remove_sqlite_files(path: str) -> None:

@@ -41,7 +41,7 @@ from bot.core.model import CommunityRef, PlayerRef, QuizOptions, SubjectKind
 from bot.core.periods import ALL_TIME, week_label
 from bot.store import SqlStore
 from bot.store.codec import options_to_json
-from bot.store.tables import CommunityRow, PlayerRow, QuizRow, RoundRow
+from bot.store.tables import AnswerRow, CommunityRow, PlayerRow, QuizRow, RoundRow
 
 METRIC = "p3_leaderboard"
 PLATFORM = "bench"
@@ -57,6 +57,9 @@ ANSWER_COLUMNS = (
     "streak",
 )
 SELECTED = [json.dumps([n]) for n in range(4)]
+ANSWER_PLAYER_INDEX = next(
+    i for i in AnswerRow.__table__.indexes if i.name == "ix_answers_player_id"
+)
 SCORE_COLUMNS = (
     "community_id",
     "period",
@@ -119,6 +122,7 @@ class History:
     answer_rows: list[tuple[Any, ...]] = field(default_factory=list)
     score_rows: list[tuple[Any, ...]] = field(default_factory=list)
     all_time: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    answer_index_dropped: bool = False
 
     def add_week(self, community_id: int, members: list[int], week: int) -> None:
         """One week (`week` weeks before NOW) of one community: quiz, rounds, answers,
@@ -158,7 +162,7 @@ class History:
                     "status": "closed",
                 }
             )
-            times = [opened + timedelta(seconds=s) for s in range(30)]
+            times = self.stamps([opened + timedelta(seconds=s) for s in range(30)])
             for member in members:
                 draw = rng.random()
                 correct = draw < 0.6
@@ -187,6 +191,14 @@ class History:
                 kept[i] += t[i]
         self.answers += len(members) * params.rounds_per_week
 
+    def stamps(self, moments: list[datetime]) -> list[Any]:
+        """Datetimes as the bulk load takes them: as they are for COPY, naive UTC text
+        (as the store keeps them) for SQLite, converted here once per round rather than
+        once per answer."""
+        if self.db.postgres:
+            return moments
+        return [sqlite_stamp(m) for m in moments]
+
     async def flush(self, *, force: bool = False) -> None:
         """Bulk-load the buffers once they hold `chunk` answers (or now, with force)."""
         if not force and len(self.answer_rows) < self.params.chunk:
@@ -199,6 +211,14 @@ class History:
         await copy_rows(self.db, self.store, "scores", SCORE_COLUMNS, self.score_rows)
         self.quiz_rows, self.round_rows, self.answer_rows, self.score_rows = [], [], [], []
 
+    async def drop_answer_index(self) -> None:
+        """Load the answers without their player index, which `finish` builds again:
+        one sort instead of a million inserts in player order. The board reads only
+        the scores, whose indexes are kept."""
+        async with self.store.engine.begin() as conn:
+            await conn.run_sync(ANSWER_PLAYER_INDEX.drop)
+        self.answer_index_dropped = True
+
     async def finish(self) -> None:
         """Load what is buffered and rewrite the all-time rows from the running totals."""
         await self.flush(force=True)
@@ -207,6 +227,9 @@ class History:
         rows = [(c, ALL_TIME, "player", m, t[0], t[1], t[2]) for (c, m), t in self.all_time.items()]
         await copy_rows(self.db, self.store, "scores", SCORE_COLUMNS, rows)
         async with self.store.engine.begin() as conn:
+            if self.answer_index_dropped:
+                await conn.run_sync(ANSWER_PLAYER_INDEX.create)
+                self.answer_index_dropped = False
             await conn.execute(text("ANALYZE"))  # as autovacuum would, after a bulk load
 
 
@@ -227,7 +250,7 @@ async def copy_rows(
     if not rows:
         return
     if db.postgres:
-        conn = await asyncpg.connect(db.asyncpg_dsn, server_settings={"search_path": SCHEMA})
+        conn = await copy_connection(db)
         try:
             await conn.copy_records_to_table(table, records=rows, columns=list(columns))
         finally:
@@ -236,16 +259,36 @@ async def copy_rows(
     await store.engine.dispose()  # nothing else holds the file while sqlite3 writes
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-    with sqlite3.connect(db.sqlite_path) as conn:
-        conn.executemany(sql, (sqlite_row(r) for r in rows))
+    # rows come with their datetimes as text already (History.stamps); a fresh sqlite3
+    # connection does not check foreign keys, and the rows are consistent by making
+    conn = sqlite3.connect(db.sqlite_path)
+    try:
+        # straight into the file, no WAL to copy it from again; back to WAL for the store
+        conn.execute("PRAGMA journal_mode=MEMORY")
+        conn.execute("PRAGMA synchronous=OFF")
+        with conn:
+            conn.executemany(sql, rows)
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
 
 
-def sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Datetimes as the store keeps them on SQLite: naive UTC text."""
-    return tuple(
-        v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if isinstance(v, datetime) else v
-        for v in row
-    )
+async def copy_connection(db: Database) -> asyncpg.Connection:
+    """A connection for COPY that skips the foreign-key triggers (the rows are consistent
+    by making, and checking 2 million references costs more than the copy itself);
+    without the privilege for that, a plain one."""
+    settings = {"search_path": SCHEMA}
+    try:
+        return await asyncpg.connect(
+            db.asyncpg_dsn, server_settings={**settings, "session_replication_role": "replica"}
+        )
+    except asyncpg.InsufficientPrivilegeError:
+        return await asyncpg.connect(db.asyncpg_dsn, server_settings=settings)
+
+
+def sqlite_stamp(moment: datetime) -> str:
+    """A datetime as the store keeps it on SQLite: naive UTC text."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
 async def add_community(store: SqlStore, history: History) -> tuple[int, list[int]]:
@@ -330,6 +373,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
 
         # older weeks of the measured community, then other communities as long
         started = now()
+        await history.drop_answer_index()
         for week in range(params.recent_weeks, weeks):
             history.add_week(measured, members, week)
             await history.flush()

@@ -15,6 +15,12 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///quizbot.db"
 # Seconds a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
 
+# KiB of page cache per SQLite connection (SQLite's default is 2,000). The pool holds up
+# to 16 connections to one file, each with a cache of its own of the same pages, which
+# the operating system caches once anyway: at the default that was about 25 MB of the
+# 134 MB P4 measures with 10,000 running quizzes.
+SQLITE_CACHE_KIB = 512
+
 # Execution option: this connection only reads, so SQLite needs no write lock for it.
 READ_ONLY = "quizbot_read_only"
 
@@ -79,6 +85,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

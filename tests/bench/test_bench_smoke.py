@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import memory
 from bench.__main__ import BENCHMARKS
-from bench.common import Database, Results
+from bench.common import Database, Results, WallTimes
 
 EXPECTED = {
     "p1": ["engine_answers_per_s", "raw_inserts_per_s", "accepted", "early_closes", "ratio"],
@@ -57,3 +58,41 @@ def test_results_file_shape(tmp_path: Path) -> None:
     results.write(path)
     assert results.missed() == ["m.b"]
     assert '"target": ">= 0.5 x m.base"' in path.read_text()
+
+
+async def test_memory_children_beside_the_others_report_and_clean_up(tmp_path: Path) -> None:
+    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
+    background = await memory.Background.start([db], memory.Params.tiny())
+    results = Results()
+    await background.finish(results)
+    figures = results.as_json()
+    assert figures["p4_memory.sqlite.running_quizzes"]["value"] == memory.Params.tiny().quizzes
+    assert figures["p4_memory.sqlite.running_quizzes"]["met"] is True
+    assert not (tmp_path / "memory.db").exists()  # its own database, dropped when done
+
+
+async def test_memory_children_are_stopped_when_a_benchmark_beside_them_fails(
+    tmp_path: Path,
+) -> None:
+    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
+    background = await memory.Background.start([db], memory.Params.tiny())
+    await background.stop()
+    assert all(child.process.returncode is not None for child in background.children)
+    assert not (tmp_path / "memory.db").exists()
+
+
+def test_wall_times_are_reference_figures() -> None:
+    wall = WallTimes()
+    with wall.timed("p7", "sqlite"):
+        pass
+    results = Results()
+    wall.record(results, 2.5)
+    figures = results.as_json()
+    assert figures["bench_run.p7.sqlite.wall_s"]["target"] == "reference"
+    assert figures["bench_run.total_wall_s"] == {
+        "value": 2.5,
+        "unit": "s",
+        "target": "reference",
+        "met": True,
+    }
+    assert "p7" in wall.table(2.5)
