@@ -14,6 +14,7 @@ store's engine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 from collections import Counter
@@ -122,19 +123,22 @@ async def setup(
         }
     # They answered round 1 through this process, so the engine knows their ids, as it
     # does in a running game: warm its player cache through its own lookup.
-    for p in map(player_ref, range(params.players)):
-        await engine.player_id(p)
+    await run_tasks(list(map(player_ref, range(params.players))), 64, engine.player_id)
     # Players come in groups; each group plays `rounds / groups` quizzes side by side.
     per_round = params.answers // params.rounds
     groups = max(1, params.players // per_round)
     members = [[player_ref(g * per_round + k) for k in range(per_round)] for g in range(groups)]
     request = StartRequest(decks=("bench",), questions=5, seconds=600)
-    first_rounds: list[int] = []
-    for r in range(params.rounds):
+
+    async def first_round(r: int) -> int:
         quiz = await engine.start(GUILD, f"chan-{r}", HOST, request)
         rnd = await store.open_round(quiz.id)
         assert rnd is not None
-        first_rounds.append(rnd.id)
+        return rnd.id
+
+    # the first start stores the community and the host; the others can go side by side
+    first_rounds = [await first_round(0)]
+    first_rounds += await run_tasks(list(range(1, params.rounds)), 16, first_round)
     answered_at = clock.now()
     async with store.engine.begin() as conn:
         await conn.execute(
@@ -156,8 +160,8 @@ async def setup(
     clock.advance(1)
     rng = random.Random(7)
     clicks: list[Click] = []
-    for r, rid in enumerate(first_rounds):
-        second = await _next_open_round(store, rid)
+    seconds = await run_tasks(first_rounds, 16, functools.partial(_next_open_round, store))
+    for r, second in enumerate(seconds):
         for p in members[r % groups]:
             clicks.append(Click(second, p, ids[p.external_id], rng.randrange(4)))
     rng.shuffle(clicks)
