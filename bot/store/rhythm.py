@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from bot.core.errors import QuizError
 from bot.core.jobs import JobClaim, JobRequest, JobStatus
 from bot.core.model import Player, RoundStatus, SubjectKind
-from bot.core.outbox import OutboxMessage
+from bot.core.outbox import OutboxBatch, OutboxMessage
 from bot.core.rhythm.cards import Improvement
 from bot.core.rhythm.ports import DueBoard, DueSchedule, NewSchedule
 from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
@@ -218,7 +218,8 @@ class SqlRhythmStore:
         async with self._db.write() as conn:
             if not (await conn.execute(stmt)).rowcount:
                 return False
-            await self._outbox.write_in(conn, platform, claim.community_id, None, [message], now)
+            batch = OutboxBatch(platform, claim.community_id, None, [message])
+            await self._outbox.write_in(conn, batch, now)
         return True
 
     async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
