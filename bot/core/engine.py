@@ -66,6 +66,7 @@ from bot.core.ports import (
     NoEvents,
     OpenRoundCount,
     QuestionPicker,
+    StandingsQuery,
     Store,
 )
 from bot.core.quiz_plan import QuizPlanner
@@ -449,7 +450,7 @@ class QuizEngine:
                 me_id = team.id if team else None
             else:
                 me_id = player_id
-        standings = await self.store.standings(stored.id, label, kind, limit, me_id)
+        standings = await self.store.standings(StandingsQuery(stored.id, label, kind, limit, me_id))
         return LeaderboardCard(
             title=f"Teams: {title}" if teams else title,
             period=label,
