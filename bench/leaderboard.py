@@ -39,6 +39,7 @@ from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, PlayerRef, QuizOptions, SubjectKind
 from bot.core.periods import ALL_TIME, week_label
+from bot.core.ports import StandingsQuery
 from bot.store import SqlStore
 from bot.store.codec import options_to_json
 from bot.store.tables import AnswerRow, CommunityRow, PlayerRow, QuizRow, RoundRow
@@ -344,8 +345,9 @@ async def time_board(engine: QuizEngine, me: PlayerRef, repeats: int) -> list[fl
 
 async def last_ranked(store: SqlStore, community_id: int, members: list[int]) -> PlayerRef:
     """The member ranked last on the current week's board."""
+    week = week_label(NOW, "UTC", 0)
     standings = await store.standings(
-        community_id, week_label(NOW, "UTC", 0), SubjectKind.PLAYER, len(members)
+        StandingsQuery(community_id, week, SubjectKind.PLAYER, len(members))
     )
     worst = standings.rows[-1].subject_id
     return player_ref(0, members.index(worst))

@@ -32,7 +32,15 @@ from bot.core.delivery import RetryLater, Undeliverable
 from bot.core.facts import CACHE_SIZE
 from bot.core.lru import LRU
 from bot.core.model import Mode, Quiz, Round, RoundStatus, SubjectKind
-from bot.core.outbox import OutboxItem, OutboxKind, OutboxSender, from_json, reveal_of
+from bot.core.outbox import (
+    OutboxClaim,
+    OutboxItem,
+    OutboxKind,
+    OutboxSender,
+    QuestionShown,
+    from_json,
+    reveal_of,
+)
 from bot.core.ports import ChatPort, Clock, EngineEvents, NoEvents, Store
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.core.rhythm.ports import BoardPort
@@ -199,9 +207,8 @@ class Dispatcher:
                     self._kicked.clear()
                     await self._mark_sent()  # rows taken as written, so their lanes go on
                     now = self.clock.now()
-                    items = await self.store.claim_outbox(
-                        self.platform, self.channel_id, now, now + LEASE, BATCH
-                    )
+                    claim = OutboxClaim(self.platform, self.channel_id, now, now + LEASE, BATCH)
+                    items = await self.store.claim_outbox(claim)
                     handled += len(items)
                     in_flight.update(asyncio.ensure_future(self._deliver(i)) for i in items)
                     if not in_flight:
@@ -322,7 +329,8 @@ class Dispatcher:
             self.on_question(quiz, rnd)  # its clicks will come here first
         card = question_card(quiz, rnd, 0)
         ref = await self.chat.post_question(item.channel_id, card, key=item.key)
-        await self.store.question_shown(item.id, rnd.id, ref, self.clock.now(), moved)
+        shown = QuestionShown(item.id, rnd.id, ref, moved)
+        await self.store.question_shown(shown, self.clock.now())
         if moved is not None:
             log.info(
                 "question shown late; its deadline moved",

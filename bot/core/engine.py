@@ -52,7 +52,7 @@ from bot.core.model import (
     team_name,
 )
 from bot.core.options import resolve_options
-from bot.core.outbox import OutboxKind, OutboxMessage
+from bot.core.outbox import OutboxBatch, OutboxKind, OutboxMessage
 from bot.core.periods import resolve_period
 from bot.core.ports import (
     AnswerOutcome,
@@ -66,6 +66,7 @@ from bot.core.ports import (
     NoEvents,
     OpenRoundCount,
     QuestionPicker,
+    StandingsQuery,
     Store,
 )
 from bot.core.quiz_plan import QuizPlanner
@@ -309,9 +310,8 @@ class QuizEngine:
                 message = OutboxMessage(OutboxKind.COUNT, quiz.channel_id, item.round.id)
                 edits.setdefault(quiz.community_id, []).append(message)
         for community_id, messages in edits.items():
-            await self.store.add_outbox(
-                self.platform, community_id, None, messages, self.clock.now()
-            )
+            batch = OutboxBatch(self.platform, community_id, None, messages)
+            await self.store.add_outbox(batch, self.clock.now())
         if edits:
             await self.dispatcher.deliver_now(COUNT_PACING_WAIT)
 
@@ -450,7 +450,7 @@ class QuizEngine:
                 me_id = team.id if team else None
             else:
                 me_id = player_id
-        standings = await self.store.standings(stored.id, label, kind, limit, me_id)
+        standings = await self.store.standings(StandingsQuery(stored.id, label, kind, limit, me_id))
         return LeaderboardCard(
             title=f"Teams: {title}" if teams else title,
             period=label,

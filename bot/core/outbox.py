@@ -101,6 +101,39 @@ class OutboxSender:
 
 
 @dataclass(frozen=True)
+class OutboxBatch:
+    """Messages a change of state writes to the outbox, all of one quiz (or of none)."""
+
+    platform: str
+    community_id: int
+    quiz_id: int | None
+    messages: Sequence[OutboxMessage]
+
+
+@dataclass(frozen=True)
+class OutboxClaim:
+    """Which rows a dispatcher claims: the due first rows of `platform`'s lanes (of one
+    channel, if given), at most `limit`, leased to it until `lease_until`."""
+
+    platform: str
+    channel_id: str | None
+    now: datetime
+    lease_until: datetime
+    limit: int
+
+
+@dataclass(frozen=True)
+class QuestionShown:
+    """A question row delivered: its round's message, and when the question came late,
+    the round's new opening and deadline (`moved`)."""
+
+    item_id: int
+    round_id: int
+    message_ref: str
+    moved: tuple[datetime, datetime] | None
+
+
+@dataclass(frozen=True)
 class OutboxStats:
     """The outbox seen from outside: how much waits, and for how long."""
 
@@ -196,14 +229,7 @@ def _decode(hint: Any, data: Any) -> Any:
 class OutboxStore(Protocol):
     """The outbox's storage (bot.store.outbox); each method is one transaction."""
 
-    async def add_outbox(
-        self,
-        platform: str,
-        community_id: int,
-        quiz_id: int | None,
-        messages: Sequence[OutboxMessage],
-        now: datetime,
-    ) -> None:
+    async def add_outbox(self, batch: OutboxBatch, now: datetime) -> None:
         """Write messages in a transaction of their own (count edits)."""
         ...
 
@@ -216,15 +242,8 @@ class OutboxStore(Protocol):
         """No more rows for `sender`; what it was handed stays leased to it."""
         ...
 
-    async def claim_outbox(
-        self,
-        platform: str,
-        channel_id: str | None,
-        now: datetime,
-        lease_until: datetime,
-        limit: int,
-    ) -> list[OutboxItem]:
-        """Claim the due first row of each lane until `lease_until`."""
+    async def claim_outbox(self, claim: OutboxClaim) -> list[OutboxItem]:
+        """Claim the due first row of each lane until `claim.lease_until`."""
         ...
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
@@ -235,15 +254,8 @@ class OutboxStore(Protocol):
         """Rows were delivered (one transaction for a dispatcher's whole pass)."""
         ...
 
-    async def question_shown(
-        self,
-        item_id: int,
-        round_id: int,
-        message_ref: str,
-        now: datetime,
-        moved: tuple[datetime, datetime] | None,
-    ) -> None:
-        """A question was posted; `moved` are its round's new opening and deadline."""
+    async def question_shown(self, shown: QuestionShown, now: datetime) -> None:
+        """A question was posted; `shown.moved` are its round's new opening and deadline."""
         ...
 
     async def retry_outbox(self, item_id: int, not_before: datetime, error: str) -> None:

@@ -286,18 +286,23 @@ class TeamStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StandingsQuery:
+    """A board to read: the top `limit` players (or teams) of a community's score period,
+    and the row of `me_id` (a player's or a team's id) wherever it ranks."""
+
+    community_id: int
+    period: str
+    subject_kind: SubjectKind
+    limit: int
+    me_id: int | None = None
+
+
 class StandingsStore(Protocol):
     """The leaderboards: score periods, and the totals within one quiz."""
 
-    async def standings(
-        self,
-        community_id: int,
-        period: str,
-        subject_kind: SubjectKind,
-        limit: int,
-        me_id: int | None = None,
-    ) -> Standings:
-        """Top `limit` rows of a score period (an index range scan) and `me_id`'s own row."""
+    async def standings(self, query: StandingsQuery) -> Standings:
+        """Top rows of a score period (an index range scan) and `query.me_id`'s own row."""
         ...
 
     async def quiz_totals(self, quiz_id: int, subject_kind: SubjectKind) -> list[ScoreRow]:

@@ -20,7 +20,7 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Answer, Community, Quiz, Round, TeamVote
-from bot.core.outbox import close_messages
+from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.codec import community_from_row, quiz_from_row, round_from_row
 from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
@@ -210,9 +210,8 @@ class RoundCloser:
             quiz = Quiz(**{**vars(quiz), "status": decision.quiz_status})
         closed = ClosedRound(context=context, decision=decision, quiz=quiz, next_round=next_round)
         # the reveal and what follows are shown whatever happens to this process next
-        await self._quizzes.outbox.write_in(
-            conn, quiz.platform, quiz.community_id, quiz.id, close_messages(closed), now
-        )
+        batch = OutboxBatch(quiz.platform, quiz.community_id, quiz.id, close_messages(closed))
+        await self._quizzes.outbox.write_in(conn, batch, now)
         return closed
 
     async def _mark_closed(

@@ -32,12 +32,15 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from bot.core.model import QuizStatus
 from bot.core.outbox import (
     UNFINISHED,
+    OutboxBatch,
+    OutboxClaim,
     OutboxItem,
     OutboxKind,
     OutboxMessage,
     OutboxSender,
     OutboxStats,
     OutboxStatus,
+    QuestionShown,
 )
 from bot.store.db import CLOSED, OPEN, RUNNING, Database
 from bot.store.tables import OutboxRow, PlayerRow, QuizRow, RoundRow, UTCDateTime
@@ -100,20 +103,13 @@ class Outbox:
         if len(left) == 1:
             self._senders[key] = left[0]
 
-    async def write_in(
-        self,
-        conn: AsyncConnection,
-        platform: str,
-        community_id: int,
-        quiz_id: int | None,
-        messages: Sequence[OutboxMessage],
-        now: datetime,
-    ) -> None:
-        """Write messages in `conn`'s transaction (that of the change calling for them).
+    async def write_in(self, conn: AsyncConnection, batch: OutboxBatch, now: datetime) -> None:
+        """Write a batch in `conn`'s transaction (that of the change calling for it).
 
         Where this process delivers the platform's rows, the first row of each free lane
         is claimed here too and handed to the sender once the transaction commits.
         """
+        platform, messages = batch.platform, batch.messages
         if not messages:
             return
         if self._db.postgres:
@@ -126,8 +122,8 @@ class Outbox:
             {
                 "platform": platform,
                 "channel_id": m.channel_id,
-                "community_id": community_id,
-                "quiz_id": quiz_id,
+                "community_id": batch.community_id,
+                "quiz_id": batch.quiz_id,
                 "round_id": m.round_id,
                 "kind": m.kind.value,
                 "payload": json.dumps(dict(m.payload), separators=(",", ":")),
@@ -162,41 +158,27 @@ class Outbox:
             return self._senders.get((platform, channels.pop()))
         return None
 
-    async def add_outbox(
-        self,
-        platform: str,
-        community_id: int,
-        quiz_id: int | None,
-        messages: Sequence[OutboxMessage],
-        now: datetime,
-    ) -> None:
-        """Write messages in a transaction of their own (count edits)."""
+    async def add_outbox(self, batch: OutboxBatch, now: datetime) -> None:
+        """Write a batch in a transaction of its own (count edits)."""
         async with self._db.write() as conn:
-            await self.write_in(conn, platform, community_id, quiz_id, messages, now)
+            await self.write_in(conn, batch, now)
 
-    async def claim_outbox(
-        self,
-        platform: str,
-        channel_id: str | None,
-        now: datetime,
-        lease_until: datetime,
-        limit: int,
-    ) -> list[OutboxItem]:
-        """Claim the due first rows of `platform`'s lanes (of one channel, if given) until
-        `lease_until`; a row whose earlier claim's lease ran out is due again."""
+    async def claim_outbox(self, claim: OutboxClaim) -> list[OutboxItem]:
+        """Claim the due first rows of the platform's lanes (of one channel, if given) until
+        `claim.lease_until`; a row whose earlier claim's lease ran out is due again."""
         due = or_(
-            and_(OutboxRow.status == PENDING, OutboxRow.not_before <= _at(now)),
-            and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= _at(now)),
+            and_(OutboxRow.status == PENDING, OutboxRow.not_before <= _at(claim.now)),
+            and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= _at(claim.now)),
         )
-        query = select(OutboxRow.id).where(OutboxRow.platform == platform, due, ~_blocked())
-        if channel_id is not None:
-            query = query.where(OutboxRow.channel_id == channel_id)
-        query = query.order_by(OutboxRow.id).limit(limit)
+        query = select(OutboxRow.id).where(OutboxRow.platform == claim.platform, due, ~_blocked())
+        if claim.channel_id is not None:
+            query = query.where(OutboxRow.channel_id == claim.channel_id)
+        query = query.order_by(OutboxRow.id).limit(claim.limit)
         if self._db.postgres:
             query = query.with_for_update(of=OutboxRow, skip_locked=True)
         async with self._db.write() as conn:
             ids = list((await conn.execute(query)).scalars())
-            return await _lease(conn, ids, lease_until) if ids else []
+            return await _lease(conn, ids, claim.lease_until) if ids else []
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
         """A row was delivered."""
@@ -214,19 +196,13 @@ class Outbox:
                 .values(status=OutboxStatus.DONE.value, done_at=now, lease_until=None)
             )
 
-    async def question_shown(
-        self,
-        item_id: int,
-        round_id: int,
-        message_ref: str,
-        now: datetime,
-        moved: tuple[datetime, datetime] | None,
-    ) -> None:
+    async def question_shown(self, shown: QuestionShown, now: datetime) -> None:
         """A question was posted: the row is done, the round knows its message and, when
         the question came late, opens and closes at the `moved` times."""
+        round_id, message_ref, moved = shown.round_id, shown.message_ref, shown.moved
         values: dict[str, object] = {"message_ref": message_ref}
         async with self._db.write() as conn:
-            await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+            await self._finish(conn, shown.item_id, OutboxStatus.DONE, now, message_ref=message_ref)
             await conn.execute(update(RoundRow).where(RoundRow.id == round_id).values(**values))
             if moved is not None:
                 await conn.execute(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.errors import ChannelBusyError
 from bot.core.model import Question, Quiz, Round
-from bot.core.outbox import question_message
+from bot.core.outbox import OutboxBatch, question_message
 from bot.core.ports import NewQuiz, NewRound
 from bot.core.syntax import command
 from bot.store.codec import (
@@ -122,14 +122,9 @@ class Quizzes:
                     .one()
                 )
                 round_ = await self.insert_round(conn, quiz_row["id"], first_round)
-                await self.outbox.write_in(
-                    conn,
-                    quiz.platform,
-                    quiz.community_id,
-                    round_.quiz_id,
-                    [question_message(quiz.channel_id, round_.id)],
-                    quiz.created_at,
-                )
+                question = question_message(quiz.channel_id, round_.id)
+                batch = OutboxBatch(quiz.platform, quiz.community_id, round_.quiz_id, [question])
+                await self.outbox.write_in(conn, batch, quiz.created_at)
         except IntegrityError:
             if await self.running_quiz(quiz.community_id, quiz.channel_id) is not None:
                 raise ChannelBusyError(

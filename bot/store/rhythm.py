@@ -21,9 +21,9 @@ from sqlalchemy.orm import aliased
 from bot.core.errors import QuizError
 from bot.core.jobs import JobClaim, JobRequest, JobStatus
 from bot.core.model import Player, RoundStatus, SubjectKind
-from bot.core.outbox import OutboxMessage
+from bot.core.outbox import OutboxBatch, OutboxMessage
 from bot.core.rhythm.cards import Improvement
-from bot.core.rhythm.ports import DueBoard, DueSchedule, NewSchedule
+from bot.core.rhythm.ports import DueBoard, DueSchedule, NewSchedule, ScheduleMove
 from bot.core.rhythm.schedules import Cadence, Schedule, ScheduleSpec, parse_time
 from bot.core.rhythm.stats import AnswerFact
 from bot.store.codec import community_from_row, player_from_row
@@ -218,7 +218,8 @@ class SqlRhythmStore:
         async with self._db.write() as conn:
             if not (await conn.execute(stmt)).rowcount:
                 return False
-            await self._outbox.write_in(conn, platform, claim.community_id, None, [message], now)
+            batch = OutboxBatch(platform, claim.community_id, None, [message])
+            await self._outbox.write_in(conn, batch, now)
         return True
 
     async def retry_job_later(self, claim: JobClaim, retry_at: datetime, detail: str) -> None:
@@ -370,22 +371,16 @@ class SqlRhythmStore:
             for r in rows
         ]
 
-    async def move_schedule(
-        self,
-        schedule_id: int,
-        expected: datetime,
-        next_run_at: datetime,
-        ran_at: datetime | None = None,
-    ) -> bool:
+    async def move_schedule(self, move: ScheduleMove) -> bool:
         """Set next_run_at if it still is `expected` (the exactly-once claim of a slot)."""
-        values: dict[str, Any] = {"next_run_at": next_run_at}
-        if ran_at is not None:
-            values["last_run_at"] = ran_at
+        values: dict[str, Any] = {"next_run_at": move.next_run_at}
+        if move.ran_at is not None:
+            values["last_run_at"] = move.ran_at
         stmt = (
             update(ScheduleRow)
             .where(
-                ScheduleRow.id == schedule_id,
-                ScheduleRow.next_run_at == literal(expected, UTCDateTime()),
+                ScheduleRow.id == move.schedule_id,
+                ScheduleRow.next_run_at == literal(move.expected, UTCDateTime()),
             )
             .values(**values)
         )

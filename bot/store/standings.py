@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from bot.core.model import ScoreRow, Standings, SubjectKind
+from bot.core.ports import StandingsQuery
 from bot.store.db import CLOSED, Database
 from bot.store.tables import AnswerRow, PlayerRow, RoundRow, ScoreRowTable, TeamAnswerRow, TeamRow
 
@@ -18,19 +19,14 @@ class Leaderboards:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def standings(
-        self,
-        community_id: int,
-        period: str,
-        subject_kind: SubjectKind,
-        limit: int,
-        me_id: int | None = None,
-    ) -> Standings:
+    async def standings(self, query: StandingsQuery) -> Standings:
         """Top `limit` rows of a score period (an index range scan) and `me_id`'s own row.
 
         Ranks follow the board's order (points, then correct answers, then id), so they
         are unique; `me_id`'s rank is a count over the same index.
         """
+        community_id, period, subject_kind = query.community_id, query.period, query.subject_kind
+        limit, me_id = query.limit, query.me_id
         s = ScoreRowTable
         names: Any = PlayerRow if subject_kind is SubjectKind.PLAYER else TeamRow
         name_col = names.display_name if subject_kind is SubjectKind.PLAYER else names.name

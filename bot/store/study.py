@@ -19,7 +19,7 @@ from bot.core.ports import CloseContext, CloseDecision
 from bot.core.study.closing import round_reviews
 from bot.core.study.memory import STATES, card_values
 from bot.core.study.model import CardUpdate, CardValues, RoundReviews, StudyCard
-from bot.core.study.ports import ReminderTarget
+from bot.core.study.ports import ReminderChange, ReminderTarget
 from bot.store.codec import Row, player_from_row
 from bot.store.db import Database
 from bot.store.driver import Driver
@@ -321,14 +321,7 @@ class StudyCards:
 
     # ---- reminders -----------------------------------------------------------------------
 
-    async def set_reminders(
-        self,
-        community_id: int,
-        player_id: int,
-        on: bool,
-        now: datetime,
-        detail: str | None = None,
-    ) -> None:
+    async def set_reminders(self, change: ReminderChange, now: datetime) -> None:
         """Turn a player's daily reminder in a community on or off."""
         ins = self._db.insert(StudyReminderRow)
         async with self._db.write() as conn:
@@ -342,11 +335,11 @@ class StudyCards:
                     },
                 ),
                 {
-                    "community_id": community_id,
-                    "player_id": player_id,
-                    "enabled": on,
+                    "community_id": change.community_id,
+                    "player_id": change.player_id,
+                    "enabled": change.on,
                     "changed_at": now,
-                    "detail": detail,
+                    "detail": change.detail,
                 },
             )
 
@@ -412,4 +405,4 @@ class StudyCards:
         self, community_id: int, player_id: int, now: datetime, why: str
     ) -> None:
         """Turn a player's reminders off for a reason (a refused DM)."""
-        await self.set_reminders(community_id, player_id, False, now, why)
+        await self.set_reminders(ReminderChange(community_id, player_id, False, why), now)

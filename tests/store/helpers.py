@@ -22,7 +22,7 @@ from bot.core.model import (
     SubjectKind,
     TeamVote,
 )
-from bot.core.outbox import OutboxKind
+from bot.core.outbox import OutboxClaim, OutboxKind, QuestionShown
 from bot.core.ports import CloseContext, CloseDecision, NewQuiz, NewRound
 from bot.store import SqlStore
 
@@ -87,9 +87,11 @@ async def show_questions(store: SqlStore, platform: str = "test", now: datetime 
     """Deliver the pending question rows as a dispatcher would (the rounds' deadlines only
     count once their question is shown); returns their round ids."""
     shown = []
-    for item in await store.claim_outbox(platform, None, now, now + timedelta(minutes=1), 100):
+    claim = OutboxClaim(platform, None, now, now + timedelta(minutes=1), 100)
+    for item in await store.claim_outbox(claim):
         if item.kind is OutboxKind.QUESTION and item.round_id is not None:
-            await store.question_shown(item.id, item.round_id, f"msg-{item.round_id}", now, None)
+            posted = QuestionShown(item.id, item.round_id, f"msg-{item.round_id}", None)
+            await store.question_shown(posted, now)
             shown.append(item.round_id)
         else:
             await store.outbox_done(item.id, now, None)

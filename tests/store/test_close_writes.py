@@ -21,7 +21,7 @@ from bot.core.model import (
     Scoring,
     SubjectKind,
 )
-from bot.core.ports import CloseContext, CloseDecision, ClosedRound
+from bot.core.ports import CloseContext, CloseDecision, ClosedRound, StandingsQuery
 from bot.core.ratings import Rating, answer_rating
 from bot.core.scoring import RoundScore, elapsed_seconds, score_round
 from bot.core.study.memory import review_card
@@ -209,7 +209,9 @@ class Game:
         """Every delta added once, in both periods."""
         for period in ("all", week_label(T0)):
             for kind in (SubjectKind.PLAYER, SubjectKind.TEAM):
-                board = await self.store.standings(self.community_id, period, kind, 20)
+                board = await self.store.standings(
+                    StandingsQuery(self.community_id, period, kind, 20)
+                )
                 assert {(r.subject_id, r.points, r.correct, r.answered) for r in board.rows} == {
                     (subject, *values)
                     for (k, subject), values in self.totals.items()

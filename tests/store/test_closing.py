@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.errors import ChannelBusyError
 from bot.core.model import QuizStatus, RoundStatus, SubjectKind
-from bot.core.ports import ClosedRound
+from bot.core.ports import ClosedRound, StandingsQuery
 from bot.store import SqlStore
 from tests.store.helpers import POINTS, SECONDS, T0, decide, new_round, start_quiz, week_label
 
@@ -47,7 +47,9 @@ async def test_two_stores_close_due_rounds_exactly_once(database_url: str) -> No
             assert loaded is not None and loaded.status is RoundStatus.CLOSED
             assert loaded.closed_at == due
         for period in ("all", week_label(due)):
-            board = await second_store.standings(community_id, period, SubjectKind.PLAYER, 20)
+            board = await second_store.standings(
+                StandingsQuery(community_id, period, SubjectKind.PLAYER, 20)
+            )
             assert [(r.points, r.correct, r.answered) for r in board.rows] == [(POINTS, 1, 1)] * 8
     finally:
         await first_store.close()
@@ -68,7 +70,7 @@ async def test_close_round_twice_returns_none(store: SqlStore) -> None:
     quiz = await store.quiz(first.quiz_id)
     assert quiz is not None and quiz.status is QuizStatus.FINISHED
     assert await store.running_quiz(community_id, "chan") is None
-    board = await store.standings(community_id, "all", SubjectKind.PLAYER, 10)
+    board = await store.standings(StandingsQuery(community_id, "all", SubjectKind.PLAYER, 10))
     assert [(r.name, r.points) for r in board.rows] == [("Ada", POINTS)]
 
 
@@ -107,7 +109,9 @@ async def test_fresh_store_closes_a_round_opened_by_another(database_url: str) -
         assert [(r.rank, r.name, r.points, r.correct, r.answered) for r in totals] == [
             (1, "Ada", 2 * POINTS, 2, 2)
         ]
-        board = await fresh.standings(community_id, "all", SubjectKind.PLAYER, 5, ada.id)
+        board = await fresh.standings(
+            StandingsQuery(community_id, "all", SubjectKind.PLAYER, 5, ada.id)
+        )
         assert board.me is not None and board.me.points == 2 * POINTS
     finally:
         await fresh.close()

@@ -7,7 +7,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.core.model import CommunityRef
-from bot.core.outbox import OutboxItem, OutboxKind, OutboxMessage, OutboxSender
+from bot.core.outbox import (
+    OutboxBatch,
+    OutboxClaim,
+    OutboxItem,
+    OutboxKind,
+    OutboxMessage,
+    OutboxSender,
+)
 from bot.store import SqlStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -41,17 +48,17 @@ async def test_the_first_row_of_a_free_lane_is_taken_after_commit_and_the_rest_w
         OutboxMessage(OutboxKind.SUMMARY, "lane-a", None, {}),
         OutboxMessage(OutboxKind.REVEAL, "lane-b", None, {"card": {}}),
     ]
-    await store.add_outbox("test", cid, None, messages, NOW)
+    await store.add_outbox(OutboxBatch("test", cid, None, messages), NOW)
     assert [(i.channel_id, i.kind) for i in taken.items] == [
         ("lane-a", OutboxKind.REVEAL),
         ("lane-b", OutboxKind.REVEAL),
     ]
     assert all(i.attempts == 1 for i in taken.items)
     # the taken rows are leased: no dispatcher claims them, nor the summary behind one
-    assert await store.claim_outbox("test", None, NOW, NOW + LEASE, 10) == []
+    assert await store.claim_outbox(OutboxClaim("test", None, NOW, NOW + LEASE, 10)) == []
     # until the lease ends, as for any claim of a process that died
     later = NOW + LEASE + timedelta(seconds=1)
-    again = await store.claim_outbox("test", None, later, later + LEASE, 10)
+    again = await store.claim_outbox(OutboxClaim("test", None, later, later + LEASE, 10))
     assert sorted(i.id for i in again) == sorted(i.id for i in taken.items)
 
 
@@ -61,12 +68,12 @@ async def test_nothing_is_taken_by_a_rolled_back_write_or_for_another_platform(
     taken = Taken(platform="slack")
     store.deliver_as_written(taken.sender)
     cid = await community_id(store)
-    await store.add_outbox("discord", cid, None, count_edit("lane", 1), NOW)
+    await store.add_outbox(OutboxBatch("discord", cid, None, count_edit("lane", 1)), NOW)
     assert taken.items == []
-    claimed = await store.claim_outbox("discord", None, NOW, NOW + LEASE, 10)
+    claimed = await store.claim_outbox(OutboxClaim("discord", None, NOW, NOW + LEASE, 10))
     assert [i.kind for i in claimed] == [OutboxKind.COUNT]
     store.stop_delivering_as_written(taken.sender)
-    await store.add_outbox("slack", cid, None, count_edit("lane", 2), NOW)
+    await store.add_outbox(OutboxBatch("slack", cid, None, count_edit("lane", 2)), NOW)
     assert taken.items == []
 
 
@@ -85,7 +92,9 @@ async def test_two_stores_on_one_database_never_take_two_rows_of_a_lane(
         lanes = [f"lane-{n}" for n in range(5)]
         await asyncio.gather(
             *(
-                stores[n % 2].add_outbox("test", cid, None, count_edit(lane, 100 * k + n), NOW)
+                stores[n % 2].add_outbox(
+                    OutboxBatch("test", cid, None, count_edit(lane, 100 * k + n)), NOW
+                )
                 for k, lane in enumerate(lanes)
                 for n in range(40)
             )
@@ -100,4 +109,4 @@ async def test_two_stores_on_one_database_never_take_two_rows_of_a_lane(
 
 async def _rows(store: SqlStore) -> list[OutboxItem]:
     later = NOW + LEASE + timedelta(seconds=1)
-    return await store.claim_outbox("test", None, later, later + LEASE, 100)
+    return await store.claim_outbox(OutboxClaim("test", None, later, later + LEASE, 100))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.model import QuizStatus, ScoreDelta, SubjectKind
-from bot.core.ports import CloseContext, CloseDecision, Decide
+from bot.core.ports import CloseContext, CloseDecision, Decide, StandingsQuery
 from bot.store import SqlStore
 from tests.store.helpers import T0, start_quiz
 
@@ -53,7 +53,10 @@ async def test_top_n_my_rank_and_past_periods(store: SqlStore) -> None:
     await scored_round(store, "a", award(week, ("2026-W47", "all")))
     await scored_round(store, "b", award({ids[5]: (1000, 1)}, ("2026-W48", "all")))
 
-    board = await store.standings(community.id, "2026-W47", SubjectKind.PLAYER, 3, ids[3])
+    def player_board(period: str, limit: int, me_id: int) -> StandingsQuery:
+        return StandingsQuery(community.id, period, SubjectKind.PLAYER, limit, me_id)
+
+    board = await store.standings(player_board("2026-W47", 3, ids[3]))
     assert [(r.rank, r.name, r.points) for r in board.rows] == [
         (1, "P6", 700),
         (2, "P1", 500),
@@ -62,17 +65,18 @@ async def test_top_n_my_rank_and_past_periods(store: SqlStore) -> None:
     assert board.me is not None
     assert (board.me.rank, board.me.name, board.me.points, board.me.correct) == (7, "P3", 100, 1)
 
-    tie = await store.standings(community.id, "2026-W47", SubjectKind.PLAYER, 3, ids[4])
+    tie = await store.standings(player_board("2026-W47", 3, ids[4]))
     assert tie.me is not None and tie.me.rank == 5  # behind P0 at the same score, lower id
-    top = await store.standings(community.id, "2026-W47", SubjectKind.PLAYER, 3, ids[1])
+    top = await store.standings(player_board("2026-W47", 3, ids[1]))
     assert top.me == top.rows[1]
 
-    all_time = await store.standings(community.id, "all", SubjectKind.PLAYER, 2, ids[5])
+    all_time = await store.standings(player_board("all", 2, ids[5]))
     assert [(r.name, r.points) for r in all_time.rows] == [("P5", 1000), ("P6", 700)]
     assert all_time.me == all_time.rows[0]
-    latest = await store.standings(community.id, "2026-W48", SubjectKind.PLAYER, 10, ids[0])
+    latest = await store.standings(player_board("2026-W48", 10, ids[0]))
     assert [r.name for r in latest.rows] == ["P5"]
     assert latest.me is None
-    empty = await store.standings(community.id, "2025-W01", SubjectKind.PLAYER, 10, ids[0])
+    empty = await store.standings(player_board("2025-W01", 10, ids[0]))
     assert empty.rows == () and empty.me is None
-    assert (await store.standings(community.id, "all", SubjectKind.TEAM, 10)).rows == ()
+    teams = StandingsQuery(community.id, "all", SubjectKind.TEAM, 10)
+    assert (await store.standings(teams)).rows == ()

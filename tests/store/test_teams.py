@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.errors import TeamError
 from bot.core.model import Mode, SubjectKind
-from bot.core.ports import AnswerOutcome
+from bot.core.ports import AnswerOutcome, StandingsQuery
 from bot.store import SqlStore
 from tests.store.helpers import POINTS, T0, decide, start_quiz
 
@@ -78,10 +78,10 @@ async def test_teams_mode_answers_carry_the_team(store: SqlStore) -> None:
     ]
     totals = await store.quiz_totals(first.quiz_id, SubjectKind.TEAM)
     assert [(r.name, r.points, r.answered) for r in totals] == [("Owls", POINTS, 1)]
-    board = await store.standings(community_id, "all", SubjectKind.TEAM, 5, owls.id)
+    board = await store.standings(StandingsQuery(community_id, "all", SubjectKind.TEAM, 5, owls.id))
     assert [(r.name, r.points) for r in board.rows] == [("Owls", POINTS)]
     # A team that played keeps its name on the boards after it empties.
     await store.leave_team(community_id, ada.id)
     await store.leave_team(community_id, bob.id)
-    board = await store.standings(community_id, "all", SubjectKind.TEAM, 5)
+    board = await store.standings(StandingsQuery(community_id, "all", SubjectKind.TEAM, 5))
     assert [r.name for r in board.rows] == ["Owls"]

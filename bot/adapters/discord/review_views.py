@@ -10,23 +10,9 @@ import discord
 
 from bot.adapters.discord.choices import clip
 from bot.core.cards import letter
-from bot.core.study.model import (
-    MasteryCard,
-    ReviewFeedback,
-    ReviewQuestionCard,
-    ReviewStep,
-    ReviewSummary,
-)
+from bot.core.study import model as study
+from bot.render import review as wording
 from bot.render import to_chat_text
-from bot.render.review import (
-    COMES_BACK,
-    SUMMARY_HEADING,
-    feedback_answer,
-    feedback_heading,
-    question_footer,
-    question_heading,
-    summary_lines,
-)
 
 QUESTION_COLOUR = discord.Colour.blurple()
 RIGHT_COLOUR = discord.Colour.green()
@@ -34,7 +20,7 @@ WRONG_COLOUR = discord.Colour.red()
 SUMMARY_COLOUR = discord.Colour.gold()
 
 
-def review_embeds(step: ReviewStep) -> list[discord.Embed]:
+def review_embeds(step: study.ReviewStep) -> list[discord.Embed]:
     """The feedback on the last answer (if any), then the next question or the summary."""
     embeds: list[discord.Embed] = []
     if step.feedback is not None:
@@ -46,40 +32,44 @@ def review_embeds(step: ReviewStep) -> list[discord.Embed]:
     return embeds
 
 
-def feedback_embed(feedback: ReviewFeedback) -> discord.Embed:
+def feedback_embed(feedback: study.ReviewFeedback) -> discord.Embed:
     """Right or wrong, the answer, the explanation, and when the card comes back."""
-    lines = [to_chat_text(feedback_answer(feedback))]
+    lines = [to_chat_text(wording.feedback_answer(feedback))]
     if feedback.explanation:
         lines += ["", to_chat_text(feedback.explanation)]
     lines.append("")
     if feedback.comes_back:
-        lines.append(COMES_BACK)
+        lines.append(wording.COMES_BACK)
     lines.append(f"Next review {discord.utils.format_dt(feedback.next_due, 'R')}")
     return discord.Embed(
-        title=feedback_heading(feedback),
+        title=wording.feedback_heading(feedback),
         description=clip("\n".join(lines)),
         colour=RIGHT_COLOUR if feedback.right else WRONG_COLOUR,
     )
 
 
-def question_embed(card: ReviewQuestionCard) -> discord.Embed:
+def question_embed(card: study.ReviewQuestionCard) -> discord.Embed:
     """The prompt and the lettered choices; no countdown, a review has no timer."""
     lines = [to_chat_text(card.prompt), ""]
     lines += [f"**{letter(i)}**  {to_chat_text(c)}" for i, c in enumerate(card.choices)]
     embed = discord.Embed(
-        title=question_heading(card), description=clip("\n".join(lines)), colour=QUESTION_COLOUR
+        title=wording.question_heading(card),
+        description=clip("\n".join(lines)),
+        colour=QUESTION_COLOUR,
     )
-    return embed.set_footer(text=question_footer(card))
+    return embed.set_footer(text=wording.question_footer(card))
 
 
-def summary_embed(summary: ReviewSummary) -> discord.Embed:
+def summary_embed(summary: study.ReviewSummary) -> discord.Embed:
     """How the review went and when cards are due next."""
     next_due = discord.utils.format_dt(summary.next_due, "R") if summary.next_due else ""
-    lines = summary_lines(summary, next_due)
-    return discord.Embed(title=SUMMARY_HEADING, description="\n".join(lines), colour=SUMMARY_COLOUR)
+    lines = wording.summary_lines(summary, next_due)
+    return discord.Embed(
+        title=wording.SUMMARY_HEADING, description="\n".join(lines), colour=SUMMARY_COLOUR
+    )
 
 
-def mastery_embed(card: MasteryCard) -> discord.Embed:
+def mastery_embed(card: study.MasteryCard) -> discord.Embed:
     """Recall per tag over the group's active members (`/quiz stats group`)."""
     lines = [*card.lines(), "", f"Active members (answered in the last 14 days): {card.players}"]
     return discord.Embed(

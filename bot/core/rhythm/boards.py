@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.engine import QuizEngine
@@ -25,6 +26,7 @@ from bot.core.jobs import JobRequest, JobStatus
 from bot.core.model import Community, SubjectKind
 from bot.core.outbox import OutboxKind, OutboxMessage, to_json
 from bot.core.periods import shift_week, week_bounds, week_label
+from bot.core.ports import StandingsQuery
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.core.rhythm.ports import BoardPicture, BoardPort, DueBoard, RhythmStore
 from bot.core.rhythm.report import BoardRun, RunOutcome
@@ -93,8 +95,9 @@ class WeeklyBoards:
         start_day = community.week_start
         begin, end = week_bounds(week, community.timezone, start_day)
         store = self.engine.store
-        players = await store.standings(community.id, week, SubjectKind.PLAYER, BOARD_ROWS)
-        teams = await store.standings(community.id, week, SubjectKind.TEAM, BOARD_ROWS)
+        board = StandingsQuery(community.id, week, SubjectKind.PLAYER, BOARD_ROWS)
+        players = await store.standings(board)
+        teams = await store.standings(replace(board, subject_kind=SubjectKind.TEAM))
         previous = shift_week(week, -1, start_day)
         return WeeklyBoardCard(
             community_name=community.name,

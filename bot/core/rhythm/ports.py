@@ -29,6 +29,17 @@ class NewSchedule:
 
 
 @dataclass(frozen=True)
+class ScheduleMove:
+    """A schedule's next run moved from `expected` (as the mover read it) to `next_run_at`;
+    `ran_at` is the slot being run now, if any."""
+
+    schedule_id: int
+    expected: datetime
+    next_run_at: datetime
+    ran_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DueSchedule:
     """A schedule whose slot has come, with what starting its quiz needs."""
 
@@ -99,13 +110,7 @@ class RhythmStore(JobClaims, Protocol):
         """Schedules of a platform whose next run is at or before `now`, oldest first."""
         ...
 
-    async def move_schedule(
-        self,
-        schedule_id: int,
-        expected: datetime,
-        next_run_at: datetime,
-        ran_at: datetime | None = None,
-    ) -> bool:
+    async def move_schedule(self, move: ScheduleMove) -> bool:
         """Set next_run_at if it still is `expected` (the exactly-once claim of a slot)."""
         ...
 

@@ -16,7 +16,7 @@ from bot.core.engine import QuizEngine
 from bot.core.errors import ChannelBusyError, NotAllowedError, QuizError
 from bot.core.model import Community, CommunityRef, PlayerRef, StartRequest
 from bot.core.rhythm.cards import ScheduleCard
-from bot.core.rhythm.ports import DueSchedule, NewSchedule, RhythmStore
+from bot.core.rhythm.ports import DueSchedule, NewSchedule, RhythmStore, ScheduleMove
 from bot.core.rhythm.report import RunOutcome, ScheduleRun
 from bot.core.rhythm.schedules import MAX_SCHEDULES, ScheduleSpec, last_slot, next_slot
 from bot.core.syntax import command
@@ -91,7 +91,8 @@ class ScheduledQuizzes:
         """Recompute next runs in a new timezone (the local times stay as typed)."""
         for schedule in await self.store.schedules(community.id):
             following = next_slot(schedule.spec, now, community.timezone)
-            await self.store.move_schedule(schedule.id, schedule.next_run_at, following)
+            move = ScheduleMove(schedule.id, schedule.next_run_at, following)
+            await self.store.move_schedule(move)
 
     async def start_due(self, now: datetime) -> list[ScheduleRun]:
         runs = []
@@ -106,7 +107,8 @@ class ScheduledQuizzes:
         spec, tz = schedule.spec, community.timezone
         slot = max(last_slot(spec, now, tz) or schedule.next_run_at, schedule.next_run_at)
         following = next_slot(spec, max(slot, now), tz)
-        if not await self.store.move_schedule(schedule.id, schedule.next_run_at, following, slot):
+        move = ScheduleMove(schedule.id, schedule.next_run_at, following, ran_at=slot)
+        if not await self.store.move_schedule(move):
             return None  # another process took this slot
         ids = {"community_id": community.id, "schedule_id": schedule.id}
         missed = _slots_between(spec, schedule.next_run_at, slot, tz)

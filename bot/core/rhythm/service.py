@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import Community, CommunityRef, PlayerRef, SubjectKind
 from bot.core.periods import ALL_TIME, week_label
+from bot.core.ports import StandingsQuery
 from bot.core.rhythm.boards import WeeklyBoards
 from bot.core.rhythm.cards import ConfigCard, ScheduleCard, StatsCard, WeeklyBoardCard
 from bot.core.rhythm.ports import BoardPicture, BoardPort, RhythmStore
@@ -154,10 +156,9 @@ class Rhythm:
         if player_id is None:
             return _empty_stats(target.display_name, label)
         figures = player_figures(await self.store.player_answers(stored.id, player_id))
-        week = await self.engine.store.standings(stored.id, label, SubjectKind.PLAYER, 0, player_id)
-        total = await self.engine.store.standings(
-            stored.id, ALL_TIME, SubjectKind.PLAYER, 0, player_id
-        )
+        this_week = StandingsQuery(stored.id, label, SubjectKind.PLAYER, 0, player_id)
+        week = await self.engine.store.standings(this_week)
+        total = await self.engine.store.standings(replace(this_week, period=ALL_TIME))
         return StatsCard(
             player_name=target.display_name,
             answered=figures.answered,

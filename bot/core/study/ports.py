@@ -57,6 +57,17 @@ class ReminderTarget:
     due: int
 
 
+@dataclass(frozen=True)
+class ReminderChange:
+    """A player's daily reminder in a community turned on or off; `detail` says why when
+    it was not the player's choice (a refused DM)."""
+
+    community_id: int
+    player_id: int
+    on: bool
+    detail: str | None = None
+
+
 class StudyStore(Protocol):
     """Storage of study mode; each method is one transaction."""
 
@@ -97,16 +108,8 @@ class StudyStore(Protocol):
         returned None (nothing written)."""
         ...
 
-    async def set_reminders(
-        self,
-        community_id: int,
-        player_id: int,
-        on: bool,
-        now: datetime,
-        detail: str | None = None,
-    ) -> None:
-        """Turn a player's daily reminder in a community on or off (`detail`: why, when
-        it was not the player's choice)."""
+    async def set_reminders(self, change: ReminderChange, now: datetime) -> None:
+        """Turn a player's daily reminder in a community on or off."""
         ...
 
     async def reminders_on(self, community_id: int, player_id: int) -> bool:

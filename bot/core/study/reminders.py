@@ -22,6 +22,7 @@ from bot.core.rhythm.settings import morning_time
 from bot.core.study.ports import (
     DirectMessagePort,
     DirectMessageRefused,
+    ReminderChange,
     ReminderTarget,
     StudyStore,
 )
@@ -116,7 +117,8 @@ class StudyReminders:
             await self.dm.send_direct(player.external_id, reminder_text(target.due))
         except DirectMessageRefused as exc:
             why = f"DM refused: {exc}"[:500]
-            await self.store.set_reminders(community.id, player.id, False, now, why)
+            refused = ReminderChange(community.id, player.id, False, why)
+            await self.store.set_reminders(refused, now)
             await self.jobs.finish_job(claim, JobStatus.SKIPPED, now, why)
             log.warning("study reminder refused; reminders turned off", extra=ids)
             return ReminderRun(community.id, player.id, ReminderOutcome.REFUSED)

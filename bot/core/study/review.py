@@ -37,7 +37,7 @@ from bot.core.study.model import (
     SessionStatus,
     StudyCard,
 )
-from bot.core.study.ports import ReviewAnswer, StudyStore
+from bot.core.study.ports import ReminderChange, ReviewAnswer, StudyStore
 
 log = logging.getLogger(__name__)
 
@@ -299,5 +299,5 @@ class ReviewEngine:
         """Turn the player's daily reminder on or off; returns the new value."""
         stored = await self.engine.community(community)
         player_id = await self.engine.player_id(player)
-        await self.store.set_reminders(stored.id, player_id, on, self._now())
+        await self.store.set_reminders(ReminderChange(stored.id, player_id, on), self._now())
         return on
