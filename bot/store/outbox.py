@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import (
@@ -183,7 +183,7 @@ class Outbox:
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
         """A row was delivered."""
         async with self._db.write() as conn:
-            await self._finish(conn, item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+            await _finish(conn, item_id, RowEnd(OutboxStatus.DONE, now, message_ref=message_ref))
 
     async def outbox_done_many(self, item_ids: Sequence[int], now: datetime) -> None:
         """Rows were delivered: one transaction for a dispatcher's whole pass."""
@@ -202,7 +202,7 @@ class Outbox:
         round_id, message_ref, moved = shown.round_id, shown.message_ref, shown.moved
         values: dict[str, object] = {"message_ref": message_ref}
         async with self._db.write() as conn:
-            await self._finish(conn, shown.item_id, OutboxStatus.DONE, now, message_ref=message_ref)
+            await _finish(conn, shown.item_id, RowEnd(OutboxStatus.DONE, now, message_ref))
             await conn.execute(update(RoundRow).where(RoundRow.id == round_id).values(**values))
             if moved is not None:
                 await conn.execute(
@@ -228,7 +228,7 @@ class Outbox:
     async def drop_outbox(self, item_id: int, now: datetime, reason: str) -> None:
         """A row is no longer wanted (a count edit of a closed round)."""
         async with self._db.write() as conn:
-            await self._finish(conn, item_id, OutboxStatus.DROPPED, now, error=reason)
+            await _finish(conn, item_id, RowEnd(OutboxStatus.DROPPED, now, error=reason))
 
     async def fail_outbox(self, item: OutboxItem, now: datetime, error: str) -> str | None:
         """A row can never be delivered: it fails and, if its quiz still runs, the quiz
@@ -237,7 +237,7 @@ class Outbox:
         Returns the host's platform id when this stopped a quiz, to tell them why.
         """
         async with self._db.write() as conn:
-            await self._finish(conn, item.id, OutboxStatus.FAILED, now, error=error)
+            await _finish(conn, item.id, RowEnd(OutboxStatus.FAILED, now, error=error))
             if item.quiz_id is None:
                 return None
             stopped = await conn.execute(
@@ -267,23 +267,6 @@ class Outbox:
             host = await conn.execute(select(PlayerRow.external_id).where(PlayerRow.id == host_id))
             return host.scalar()
 
-    async def _finish(
-        self,
-        conn: AsyncConnection,
-        item_id: int,
-        status: OutboxStatus,
-        now: datetime,
-        *,
-        message_ref: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        values: dict[str, object] = {"status": status.value, "done_at": now, "lease_until": None}
-        if message_ref is not None:
-            values["message_ref"] = message_ref
-        if error is not None:
-            values["last_error"] = error[:ERROR_LENGTH]
-        await conn.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
-
     async def outbox_stats(self, platform: str | None, now: datetime) -> OutboxStats:
         """How many rows wait (pending or sending), and the age of the oldest."""
         query = select(func.count(), func.min(OutboxRow.created_at)).where(
@@ -311,6 +294,25 @@ class Outbox:
         async with self._db.reader.connect() as conn:
             times = (await conn.execute(heads)).one()
         return min((t for t in times if t is not None), default=None)
+
+
+@dataclass(frozen=True)
+class RowEnd:
+    """How a row's life ended: its status, when, and what to note on it."""
+
+    status: OutboxStatus
+    at: datetime
+    message_ref: str | None = None
+    error: str | None = None
+
+
+async def _finish(conn: AsyncConnection, item_id: int, end: RowEnd) -> None:
+    values: dict[str, object] = {"status": end.status.value, "done_at": end.at, "lease_until": None}
+    if end.message_ref is not None:
+        values["message_ref"] = end.message_ref
+    if end.error is not None:
+        values["last_error"] = end.error[:ERROR_LENGTH]
+    await conn.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
 
 _LANE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:lane))")
