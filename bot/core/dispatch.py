@@ -21,6 +21,7 @@ import asyncio
 import base64
 import logging
 import random
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
@@ -120,7 +121,8 @@ class Dispatcher:
         self._kicked = asyncio.Event()  # rows were committed while a drain runs
         self._sent: list[int] = []  # rows delivered and not yet marked done
         self._task: asyncio.Task[None] | None = None
-        self._handed: set[asyncio.Task[None]] = set()  # rows sent as they were written
+        self._taken: deque[OutboxItem] = deque()  # rows taken as they were written
+        self._handed: set[asyncio.Task[None]] = set()  # the tasks sending them
         self._sender: OutboxSender | None = None
         self._stopped = False
         # why recent quizzes were stopped as undeliverable, for the command that started one
@@ -138,23 +140,27 @@ class Dispatcher:
             self.store.deliver_as_written(self._sender)
 
     def take(self, items: list[OutboxItem]) -> None:
-        """Rows claimed for this dispatcher as they were written: send them now."""
+        """Rows claimed for this dispatcher as they were written: send them now, at most
+        BATCH at once (a burst of count edits must not become thousands of sends)."""
         if self._stopped:
             return  # they come back to whichever process claims them when the lease ends
-        for item in items:
-            task = asyncio.ensure_future(self._deliver_taken(item))
+        self._taken.extend(items)
+        while self._taken and len(self._handed) < BATCH:
+            task = asyncio.ensure_future(self._send_taken())
             self._handed.add(task)
             task.add_done_callback(self._handed.discard)
 
-    async def _deliver_taken(self, item: OutboxItem) -> None:
-        try:
-            await self._deliver(item)
-        except Exception:
-            # the outcome could not be recorded: the row is retried when its lease ends
-            log.exception("delivering outbox row %s failed", item.id)
-            self.events.error("outbox")
-        finally:
-            self.kick()  # mark it done, and claim its lane's next row
+    async def _send_taken(self) -> None:
+        while self._taken:
+            item = self._taken.popleft()
+            try:
+                await self._deliver(item)
+            except Exception:
+                # the outcome could not be recorded: the row is retried when its lease ends
+                log.exception("delivering outbox row %s failed", item.id)
+                self.events.error("outbox")
+            finally:
+                self.kick()  # mark it done, and claim its lane's next row
 
     def kick(self) -> None:
         """Rows were just committed: deliver them now (in the background)."""
