@@ -82,26 +82,18 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._senders: dict[tuple[str, str | None], OutboxSender | None] = {}
-        self._registered: list[OutboxSender] = []
+        self._senders: list[OutboxSender] = []
 
     def deliver_as_written(self, sender: OutboxSender) -> None:
         """Hand `sender` the rows it can send at once, as they are written. Two senders
         of the same lanes on one store (engines sharing it) would not know whose write
         it was: then neither is handed rows, and both claim them as usual."""
-        key = (sender.platform, sender.channel_id)
-        self._senders[key] = sender if key not in self._senders else None
-        self._registered.append(sender)
+        self._senders.append(sender)
 
     def stop_delivering_as_written(self, sender: OutboxSender) -> None:
         """No more rows for `sender`."""
-        if sender in self._registered:
-            self._registered.remove(sender)
-        key = (sender.platform, sender.channel_id)
-        left = [s for s in self._registered if (s.platform, s.channel_id) == key]
-        self._senders.pop(key, None)
-        if len(left) == 1:
-            self._senders[key] = left[0]
+        if sender in self._senders:
+            self._senders.remove(sender)
 
     async def write_in(self, conn: AsyncConnection, batch: OutboxBatch, now: datetime) -> None:
         """Write a batch in `conn`'s transaction (that of the change calling for it).
@@ -149,13 +141,14 @@ class Outbox:
             self._db.after_commit(conn, lambda: sender.take(claimed))
 
     def _sender(self, platform: str, messages: Sequence[OutboxMessage]) -> OutboxSender | None:
-        """The sender of this process that takes all of these messages' rows, if any."""
-        sender = self._senders.get((platform, None))
-        if sender is not None:
-            return sender
+        """The one sender of this process that takes all of these messages' rows, if any:
+        of the whole platform, else of the messages' one channel."""
         channels = {m.channel_id for m in messages}
-        if len(channels) == 1:
-            return self._senders.get((platform, channels.pop()))
+        for channel in (None, *channels) if len(channels) == 1 else (None,):
+            lanes = (platform, channel)
+            senders = [s for s in self._senders if (s.platform, s.channel_id) == lanes]
+            if senders:
+                return senders[0] if len(senders) == 1 else None
         return None
 
     async def add_outbox(self, batch: OutboxBatch, now: datetime) -> None:
