@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import memory
-from bench.__main__ import BENCHMARKS
+from bench.__main__ import BENCHMARKS, sized
 from bench.common import Database, Results, WallTimes
 
 EXPECTED = {
@@ -47,6 +47,14 @@ async def test_benchmark_reports_its_figures(name: str, tmp_path: Path) -> None:
         entry = figures[prefix + figure]
         assert set(entry) == {"value", "unit", "target", "met"}
         assert isinstance(entry["value"], int | float)
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_every_benchmark_has_a_quick_size(name: str) -> None:
+    # `python -m bench --quick` sizes every benchmark with Params().quick()
+    params = sized(importlib.import_module(BENCHMARKS[name][0]), "quick")
+    full = sized(importlib.import_module(BENCHMARKS[name][0]), "full")
+    assert params != full
 
 
 def test_results_file_shape(tmp_path: Path) -> None:
