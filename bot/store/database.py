@@ -60,6 +60,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # per checkout, more than the one statement of a click. A connection the server
         # dropped fails its statement once; SQLAlchemy then invalidates the whole pool,
         # so the next checkouts reconnect.
+        if "poolclass" not in kwargs:
+            # A burst keeps the group commit, the count reads and the outbox's senders
+            # busy at once; past pool_size each extra connection is opened for one
+            # checkout and closed on return, and opening one costs milliseconds of this
+            # process's CPU (the dialect's setup queries), more than the work it was for.
+            kwargs.setdefault("pool_size", 12)
+            kwargs.setdefault("max_overflow", 8)
         return create_async_engine(url, **kwargs)
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)

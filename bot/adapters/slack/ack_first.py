@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -25,7 +25,7 @@ from bot.adapters.slack.chat import Body
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[..., Awaitable[None]]
+Listener = Callable[..., Coroutine[Any, Any, None]]
 OnError = Callable[[Exception, Body], Awaitable[None]]
 
 
@@ -33,14 +33,22 @@ class Listen:
     """Registers listeners on a Bolt app (made with process_before_response=True) so
     that Slack is answered at their `ack()`."""
 
-    def __init__(self, app: AsyncApp, on_error: OnError) -> None:
+    def __init__(
+        self, app: AsyncApp, on_error: OnError, *, command_middleware: Sequence[Any] = ()
+    ) -> None:
         self.app = app
         self.on_error = on_error
+        # run for slash commands only (once one matched), not for every request as the
+        # app's own middleware would: a click does not pay for what only commands need
+        self.command_middleware = list(command_middleware)
         self._running: set[asyncio.Task[None]] = set()  # the listeners' rest, after the ack
 
     def command(self, name: str, listener: Listener, *, matchers: Sequence[Any] = ()) -> None:
         """A slash command."""
-        self.app.command(name, matchers=list(matchers) or None)(self.answered_at_ack(listener))
+        register = self.app.command(
+            name, matchers=list(matchers) or None, middleware=self.command_middleware or None
+        )
+        register(self.answered_at_ack(listener))
 
     def action(self, constraint: Any, listener: Listener) -> None:
         """A block action (a button, a checkbox)."""
@@ -56,22 +64,26 @@ class Listen:
         # wraps() keeps the listener's signature: Bolt passes arguments by their names
         @functools.wraps(listener)
         async def until_acked(**kwargs: Any) -> None:
-            acked = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            # one future, settled by the ack or by the listener's end, whichever is first
+            # (cheaper, per click, than waiting on an event and the task together)
+            settled: asyncio.Future[bool] = loop.create_future()
             ack = kwargs["ack"]
 
             async def noted_ack(*args: Any, **options: Any) -> Any:
                 try:
                     return await ack(*args, **options)
                 finally:
-                    acked.set()
+                    if not settled.done():
+                        settled.set_result(True)
 
-            task = asyncio.ensure_future(listener(**{**kwargs, "ack": noted_ack}))
-            waiting = asyncio.ensure_future(acked.wait())
-            try:
-                await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiting.cancel()
-            if not acked.is_set():
+            def ended(_: asyncio.Task[None]) -> None:
+                if not settled.done():
+                    settled.set_result(False)
+
+            task: asyncio.Task[None] = loop.create_task(listener(**{**kwargs, "ack": noted_ack}))
+            task.add_done_callback(ended)
+            if not await settled:
                 task.result()  # ended without an ack: a failure reaches Bolt (a 500)
                 return
             self._running.add(task)

@@ -43,16 +43,27 @@ class AckAfterCommit:
         tells the member. (Raising it would reach Bolt, which then overwrites the ack it
         has not sent yet and answers Slack 404.)
         """
-        task = asyncio.ensure_future(write)
+        # the write runs in this task; a timer acknowledges first if it takes too long
+        loop = asyncio.get_running_loop()
+        late_ack: asyncio.Task[None] | None = None
+
+        def acknowledge_late() -> None:
+            nonlocal late_ack
+            self.on_late()
+            log.warning("an answer took over %.1f s to commit; acked first", self.late_after)
+            late_ack = loop.create_task(_ack(ack))
+
+        timer = loop.call_later(self.late_after, acknowledge_late)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.late_after)
-            if not done:
-                self.on_late()
-                log.warning("an answer took over %.1f s to commit; acked first", self.late_after)
-        finally:
-            await ack()
-        try:
-            return await task
+            result: T | None = await write
         except Exception:
             log.exception("recording an answer failed")
-            return None
+            result = None
+        finally:
+            timer.cancel()
+        await (late_ack if late_ack is not None else ack())
+        return result
+
+
+async def _ack(ack: AsyncAck) -> None:
+    await ack()

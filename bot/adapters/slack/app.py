@@ -86,14 +86,16 @@ def build_app(
     study = SlackReviews(reviews, replies, [d.name for d in engine.bank.decks()])
     commands = QuizCommands(engine, client, replies, rhythm, study)
     listeners = QuizListeners(engine, commands, replies, acks)
-    listen = Listen(app, listeners.failed)
-    study.register(listen)
-    app.use(drop_retried_commands)
-    register_deck_listeners(listen, engine, client, replies)  # before /quiz: it takes `deck ...`
-    listen.command("/quiz", listeners.quiz_command)
+    listen = Listen(app, listeners.failed, command_middleware=[drop_retried_commands])
+    # Bolt tries the listeners in the order they were registered, running each one's
+    # matchers until one matches: the answer controls, which a burst of clicks hits,
+    # come first, so that a click is matched at the first try.
     listen.action(ANSWER_ACTION_PATTERN, listeners.answer_button)
     listen.action(SUBMIT_ACTION, listeners.submit_button)
     listen.action(CHOICES_ACTION, listeners.ticked)
+    study.register(listen)
+    register_deck_listeners(listen, engine, client, replies)  # before /quiz: it takes `deck ...`
+    listen.command("/quiz", listeners.quiz_command)
     app.error(listeners.failed)
     return app
 
