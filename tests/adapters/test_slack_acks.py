@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.slack.acks import AckAfterCommit
 from bot.core.cards import Receipt
 from bot.core.model import PlayerRef
-from tests.mock_slack.harness import ADA, BEN, SlackHarness, right_letters
+from tests.mock_slack.harness import ADA, BEN, CY, SlackHarness, right_letters
 
 LATE_AFTER = 0.3
 
@@ -55,6 +55,20 @@ def gate_answers(h: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> asyncio.Ev
     async def held(*args: Any, **kwargs: Any) -> Receipt:
         await gate.wait()
         return await record(*args, **kwargs)
+
+    monkeypatch.setattr(h.engine, "record_answer", held)
+    return gate
+
+
+def gate_player(h: SlackHarness, monkeypatch: pytest.MonkeyPatch, player: str) -> asyncio.Event:
+    """Hold one player's answer writes until the returned event is set."""
+    gate = asyncio.Event()
+    record: RecordAnswer = h.engine.record_answer
+
+    async def held(round_id: int, who: PlayerRef, positions: Sequence[int]) -> Receipt:
+        if who.external_id == player:
+            await gate.wait()
+        return await record(round_id, who, positions)
 
     monkeypatch.setattr(h.engine, "record_answer", held)
     return gate
@@ -140,3 +154,41 @@ async def test_a_listener_failing_after_its_ack_is_answered_200_and_the_member_t
     assert reply.status == 200  # acknowledged before the listener went on and failed
     [line] = await harness.mock.wait_for_ephemerals(ADA.id, 1)
     assert line == "Something went wrong on my side; please try again"
+
+
+async def test_receipts_wait_for_the_clicks_being_written_to_be_acknowledged(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, acks: AckAfterCommit
+) -> None:
+    acks.late_after = 5.0
+    await start(harness)
+    gate = gate_player(harness, monkeypatch, CY.id)
+    q = harness.question()
+    held = asyncio.create_task(harness.slack.click(CY, q, right_letters(q)[0]))
+    await asyncio.sleep(0.05)  # Cy's click is in, its write held
+    reply = await harness.slack.click(BEN, q, right_letters(q)[0])
+    assert reply.status == 200  # Ben's answer is stored and acknowledged...
+    await asyncio.sleep(0.1)
+    assert not harness.mock.ephemerals_for(BEN.id)  # ...his receipt waits for Cy's ack
+    gate.set()
+    assert (await held).status == 200
+    [ben] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
+    [cy] = await harness.mock.wait_for_ephemerals(CY.id, 1)
+    assert ben.startswith("Locked in") and cy.startswith("Locked in")
+
+
+async def test_a_receipt_waits_for_other_clicks_a_bounded_time(
+    harness: SlackHarness, monkeypatch: pytest.MonkeyPatch, acks: AckAfterCommit
+) -> None:
+    acks.late_after = 5.0
+    acks.in_flight.at_most = 0.2
+    await start(harness)
+    gate = gate_player(harness, monkeypatch, CY.id)
+    q = harness.question()
+    held = asyncio.create_task(harness.slack.click(CY, q, right_letters(q)[0]))
+    await asyncio.sleep(0.05)
+    assert (await harness.slack.click(BEN, q, right_letters(q)[0])).status == 200
+    # Cy's write is still held: Ben's receipt goes anyway once it has waited 0.2 s
+    [ben] = await harness.mock.wait_for_ephemerals(BEN.id, 1)
+    assert ben.startswith("Locked in") and not held.done()
+    gate.set()
+    assert (await held).status == 200

@@ -19,12 +19,63 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 log = logging.getLogger(__name__)
 
 LATE_ACK_SECONDS = 2.0  # Slack's deadline is 3 s; the 200 needs time to get there
+# how long a reply waits for the clicks being written to be acknowledged first
+REPLY_YIELDS_SECONDS = 1.0
 
 T = TypeVar("T")
 
 
 def _no_count() -> None:
     """Count nothing."""
+
+
+class ClicksInFlight:
+    """The clicks between their write's start and their ack, and a wait for there to be
+    none: replies yield to them.
+
+    Under a burst every click's reply (its receipt) costs about as much of this
+    process's CPU as the click itself; sent while clicks are waiting, the receipts would
+    hold up the acks, which Slack needs within 3 s and which say that the answers are
+    safe. So a reply waits until no click is waiting for its ack, or until the first
+    waiting reply has waited `at_most` seconds, whichever is first: in a quiet channel
+    it goes at once. One timer serves all the waiting replies.
+    """
+
+    def __init__(self, at_most: float = REPLY_YIELDS_SECONDS) -> None:
+        self.at_most = at_most
+        self.count = 0
+        self._waiting: list[asyncio.Future[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def enter(self) -> None:
+        """A click's write starts."""
+        self.count += 1
+
+    def leave(self) -> None:
+        """A click is acknowledged."""
+        self.count -= 1
+        if self.count == 0:
+            self._release()
+
+    async def until_quiet(self) -> None:
+        """Return once no click is waiting for its ack (or the wait ran out)."""
+        if self.count == 0:
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiting.append(waiter)
+        if self._timer is None:
+            self._timer = loop.call_later(self.at_most, self._release)
+        await waiter
+
+    def _release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 class AckAfterCommit:
@@ -35,6 +86,7 @@ class AckAfterCommit:
     ) -> None:
         self.late_after = late_after
         self.on_late = on_late
+        self.in_flight = ClicksInFlight()
 
     async def record(self, ack: AsyncAck, write: Awaitable[T]) -> T | None:
         """`write`'s result, acknowledged after it committed (or late, after `late_after`).
@@ -54,14 +106,18 @@ class AckAfterCommit:
             late_ack = loop.create_task(_ack(ack))
 
         timer = loop.call_later(self.late_after, acknowledge_late)
+        self.in_flight.enter()
         try:
-            result: T | None = await write
-        except Exception:
-            log.exception("recording an answer failed")
-            result = None
+            try:
+                result: T | None = await write
+            except Exception:
+                log.exception("recording an answer failed")
+                result = None
+            finally:
+                timer.cancel()
+            await (late_ack if late_ack is not None else ack())
         finally:
-            timer.cancel()
-        await (late_ack if late_ack is not None else ack())
+            self.in_flight.leave()
         return result
 
 

@@ -82,7 +82,8 @@ def build_app(
         name="quizbot",
         process_before_response=True,  # answered at each listener's ack(): see ack_first
     )
-    replies = Replies(client)
+    acks = acks or AckAfterCommit()
+    replies = Replies(client, yield_to=acks.in_flight)
     study = SlackReviews(reviews, replies, [d.name for d in engine.bank.decks()])
     commands = QuizCommands(engine, client, replies, rhythm, study)
     listeners = QuizListeners(engine, commands, replies, acks)

@@ -23,6 +23,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.acks import ClicksInFlight
 from bot.adapters.slack.blocks import (
     board_text,
     closed_question_blocks,
@@ -293,11 +294,19 @@ class Replies:
     app the way chat.postEphemeral is.
     """
 
-    def __init__(self, client: AsyncWebClient, *, concurrent: int = REPLIES_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        concurrent: int = REPLIES_IN_FLIGHT,
+        yield_to: ClicksInFlight | None = None,
+    ) -> None:
         self.client = client
         # Under a burst of clicks the acks, which Slack needs within 3 s, come first:
-        # a few replies are sent at a time and the rest wait their turn, parked.
+        # replies wait for the clicks in flight (`yield_to`) to be acknowledged, then go
+        # a few at a time while the rest wait their turn, parked.
         self._slots = asyncio.Semaphore(concurrent)
+        self._yield_to = yield_to
 
     async def send(
         self,
@@ -321,6 +330,8 @@ class Replies:
         }
         if blocks:
             payload["blocks"] = blocks
+        if self._yield_to is not None:
+            await self._yield_to.until_quiet()
         async with self._slots:
             session = self.client.session
             if session is None:
