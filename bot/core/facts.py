@@ -3,6 +3,8 @@ quiz as question cards need it. Bounded, so a long-running process stays small."
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.core.lru import LRU
 from bot.core.model import PlayerRef, Quiz, Round, RoundFacts
 from bot.core.ports import PlayerKey, Store
@@ -19,6 +21,7 @@ class FactCache:
         self._rounds: LRU[int, RoundFacts] = LRU(size)
         self._player_ids: LRU[tuple[str, str], int] = LRU(size)
         self._quizzes: LRU[int, Quiz] = LRU(size)
+        self._loading: dict[int, asyncio.Future[RoundFacts | None]] = {}  # reads under way
 
     async def player_id(self, ref: PlayerRef) -> int:
         """The stored player id for an adapter's reference."""
@@ -46,10 +49,23 @@ class FactCache:
         return self._rounds.get(round_id)
 
     async def round_facts(self, round_id: int) -> RoundFacts | None:
-        """The unchanging facts of a round, or None if there is no such round."""
+        """The unchanging facts of a round, or None if there is no such round.
+
+        A new round's first clicks come together; they share one read instead of each
+        making its own (and holding a pooled connection for it).
+        """
         facts = self._rounds.get(round_id)
         if facts is not None:
             return facts
+        loading = self._loading.get(round_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._read_round_facts(round_id))
+            self._loading[round_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(round_id, None))
+        # shielded: one click giving up must not cancel the read the others wait for
+        return await asyncio.shield(loading)
+
+    async def _read_round_facts(self, round_id: int) -> RoundFacts | None:
         rnd = await self.store.round(round_id)
         if rnd is None:
             return None

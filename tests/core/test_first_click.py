@@ -3,11 +3,14 @@ stores the answer, and the receipt comes after it committed."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import func, select
 
 from bot.core.cards import ReceiptKind
 from bot.core.clock import ManualClock
-from bot.core.model import StartRequest
+from bot.core.model import Round, StartRequest
 from bot.store import SqlStore
 from bot.store.tables import AnswerRow, PlayerRow
 from tests.store.helpers import counted_commits
@@ -57,3 +60,28 @@ async def test_a_first_click_is_one_transaction_and_the_player_is_then_known(
     assert again.kind is ReceiptKind.ALREADY_ANSWERED and again.selected == good
     assert changed.kind is ReceiptKind.CHANGED  # the change found the new player's id
     assert await engine.player_id(user(1)) == (await store.player("test", "u1", "User 1")).id
+
+
+async def test_a_rounds_first_clicks_together_read_its_facts_once(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock, chat = ManualClock(), RecordingChat()
+    engine = make_engine(store, chat, clock)
+    await engine.start(GUILD, CHANNEL, HOST, ONE)
+    await engine.idle()
+    card = chat.current
+    # another process's engine: it has not seen the round yet
+    fresh = make_engine(store, RecordingChat(), clock)
+    reads: list[int] = []
+    read_round = store.round
+
+    async def counted(round_id: int) -> Round | None:
+        reads.append(round_id)
+        return await read_round(round_id)
+
+    monkeypatch.setattr(store, "round", counted)
+    receipts = await asyncio.gather(
+        *(fresh.record_answer(card.round_id, user(n), right_positions(card)) for n in range(20))
+    )
+    assert [r.kind for r in receipts] == [ReceiptKind.ACCEPTED] * 20
+    assert reads == [card.round_id]
