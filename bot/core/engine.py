@@ -309,10 +309,9 @@ class QuizEngine:
             if quiz is not None:
                 message = OutboxMessage(OutboxKind.COUNT, quiz.channel_id, item.round.id)
                 edits.setdefault(quiz.community_id, []).append(message)
-        for community_id, messages in edits.items():
-            batch = OutboxBatch(self.platform, community_id, None, messages)
-            await self.store.add_outbox(batch, self.clock.now())
         if edits:
+            batches = [OutboxBatch(self.platform, c, None, m) for c, m in edits.items()]
+            await self.store.add_outbox(batches, self.clock.now())
             await self.dispatcher.deliver_now(COUNT_PACING_WAIT)
 
     def _sweep(self, item: OpenRoundCount) -> None:

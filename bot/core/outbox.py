@@ -229,8 +229,8 @@ def _decode(hint: Any, data: Any) -> Any:
 class OutboxStore(Protocol):
     """The outbox's storage (bot.store.outbox); each method is one transaction."""
 
-    async def add_outbox(self, batch: OutboxBatch, now: datetime) -> None:
-        """Write messages in a transaction of their own (count edits)."""
+    async def add_outbox(self, batches: Sequence[OutboxBatch], now: datetime) -> None:
+        """Write batches of messages in one transaction of their own (count edits)."""
         ...
 
     def deliver_as_written(self, sender: OutboxSender) -> None:

@@ -151,10 +151,12 @@ class Outbox:
                 return senders[0] if len(senders) == 1 else None
         return None
 
-    async def add_outbox(self, batch: OutboxBatch, now: datetime) -> None:
-        """Write a batch in a transaction of its own (count edits)."""
+    async def add_outbox(self, batches: Sequence[OutboxBatch], now: datetime) -> None:
+        """Write batches together, in a transaction of their own (count edits: one
+        refresh's edits, whatever the number of communities, cost one commit)."""
         async with self._db.write() as conn:
-            await self.write_in(conn, batch, now)
+            for batch in batches:
+                await self.write_in(conn, batch, now)
 
     async def claim_outbox(self, claim: OutboxClaim) -> list[OutboxItem]:
         """Claim the due first rows of the platform's lanes (of one channel, if given) until

@@ -225,15 +225,15 @@ async def test_a_count_edit_is_computed_when_sent_and_dropped_after_the_close(
     count = [OutboxMessage(OutboxKind.COUNT, CHANNEL, card.round_id)]
     # a refresh writes an edit; two more answers come before it is sent, and a second
     # refresh of the same round merges into the pending edit
-    await elsewhere.add_outbox(OutboxBatch("test", quiz.community_id, None, count), clock.now())
+    await elsewhere.add_outbox([OutboxBatch("test", quiz.community_id, None, count)], clock.now())
     for n in (1, 2):
         await answer_elsewhere(elsewhere, card.round_id, n, clock)
-    await elsewhere.add_outbox(OutboxBatch("test", quiz.community_id, None, count), clock.now())
+    await elsewhere.add_outbox([OutboxBatch("test", quiz.community_id, None, count)], clock.now())
     await engine.idle()
     assert [c.answered for c in chat.updates] == [2]
 
     # an edit written just before the close reaches the lane before the reveal: dropped
-    await elsewhere.add_outbox(OutboxBatch("test", quiz.community_id, None, count), clock.now())
+    await elsewhere.add_outbox([OutboxBatch("test", quiz.community_id, None, count)], clock.now())
     clock.advance(21)
     await elsewhere.close_round(card.round_id, clock.now(), engine._decider())
     await elsewhere.close()

@@ -48,7 +48,7 @@ async def test_the_first_row_of_a_free_lane_is_taken_after_commit_and_the_rest_w
         OutboxMessage(OutboxKind.SUMMARY, "lane-a", None, {}),
         OutboxMessage(OutboxKind.REVEAL, "lane-b", None, {"card": {}}),
     ]
-    await store.add_outbox(OutboxBatch("test", cid, None, messages), NOW)
+    await store.add_outbox([OutboxBatch("test", cid, None, messages)], NOW)
     assert [(i.channel_id, i.kind) for i in taken.items] == [
         ("lane-a", OutboxKind.REVEAL),
         ("lane-b", OutboxKind.REVEAL),
@@ -68,12 +68,12 @@ async def test_nothing_is_taken_by_a_rolled_back_write_or_for_another_platform(
     taken = Taken(platform="slack")
     store.deliver_as_written(taken.sender)
     cid = await community_id(store)
-    await store.add_outbox(OutboxBatch("discord", cid, None, count_edit("lane", 1)), NOW)
+    await store.add_outbox([OutboxBatch("discord", cid, None, count_edit("lane", 1))], NOW)
     assert taken.items == []
     claimed = await store.claim_outbox(OutboxClaim("discord", None, NOW, NOW + LEASE, 10))
     assert [i.kind for i in claimed] == [OutboxKind.COUNT]
     store.stop_delivering_as_written(taken.sender)
-    await store.add_outbox(OutboxBatch("slack", cid, None, count_edit("lane", 2)), NOW)
+    await store.add_outbox([OutboxBatch("slack", cid, None, count_edit("lane", 2))], NOW)
     assert taken.items == []
 
 
@@ -93,7 +93,7 @@ async def test_two_stores_on_one_database_never_take_two_rows_of_a_lane(
         await asyncio.gather(
             *(
                 stores[n % 2].add_outbox(
-                    OutboxBatch("test", cid, None, count_edit(lane, 100 * k + n)), NOW
+                    [OutboxBatch("test", cid, None, count_edit(lane, 100 * k + n))], NOW
                 )
                 for k, lane in enumerate(lanes)
                 for n in range(40)
