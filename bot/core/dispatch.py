@@ -22,7 +22,7 @@ import base64
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
@@ -104,10 +104,14 @@ class Dispatcher:
         channel_id: str | None = None,
         events: EngineEvents | None = None,
         on_question: Callable[[Quiz, Round], object] | None = None,
+        card_quiz: Callable[[int], Awaitable[Quiz | None]] | None = None,
         rng: random.Random | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.store = store
+        # a quiz as question cards need it (what they show of it never changes): the
+        # engine's cache, so that a count edit or a question reads only its round
+        self._card_quiz = card_quiz or store.quiz
         self.chat = chat
         self.platform = platform
         self.clock = clock
@@ -322,7 +326,7 @@ class Dispatcher:
 
     async def _question(self, item: OutboxItem) -> bool:
         rnd = await self.store.round(item.round_id) if item.round_id else None
-        quiz = await self.store.quiz(rnd.quiz_id) if rnd is not None else None
+        quiz = await self._card_quiz(rnd.quiz_id) if rnd is not None else None
         if rnd is None or quiz is None or rnd.status is not RoundStatus.OPEN:
             return await self._drop(item, "the round closed before its question was shown")
         now = self.clock.now()
@@ -349,7 +353,7 @@ class Dispatcher:
         if not counts or counts[0].round.message_ref is None:
             return await self._drop(item, "the round is closed")
         rnd, answered = counts[0].round, counts[0].answered
-        quiz = await self.store.quiz(rnd.quiz_id)
+        quiz = await self._card_quiz(rnd.quiz_id)
         if quiz is None:
             return await self._drop(item, "the quiz is gone")
         assert rnd.message_ref is not None

@@ -128,6 +128,7 @@ class QuizEngine:
             channel_id=outbox_channel,
             events=self.events,
             on_question=self._known.remember,
+            card_quiz=self._known.card_quiz,
             rng=self.rng,
         )
         self.dispatcher.deliver_as_written()  # the engine kicks it after each write anyway
