@@ -42,6 +42,7 @@ from bench.common import (
     print_figures,
 )
 from bot.adapters.slack import chat as slack_adapter
+from bot.adapters.slack.acks import AckAfterCommit
 from bot.adapters.slack.app import build_app, http_app
 from bot.adapters.slack.blocks import ANSWER_ACTION, question_blocks
 from bot.adapters.slack.chat import SlackChat, http_session, web_client
@@ -314,8 +315,10 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
             workdir = Path(tmp)
             runner, baseline_port = await serve(http_app(baseline_app(client)))
             runners.append(runner)
-            app = build_app(engine, client, signing_secret=SECRET)
-            runner, bot_port = await serve(http_app(app))
+            # as `quizbot serve slack --http` serves it
+            acks = AckAfterCommit()
+            app = build_app(engine, client, signing_secret=SECRET, acks=acks)
+            runner, bot_port = await serve(http_app(app, in_flight=acks.in_flight))
             runners.append(runner)
             for pair in range(params.pairs):
                 bodies, clicks = click_bodies(requests, opened, params.clicks, pair * params.clicks)

@@ -184,10 +184,12 @@ class SlackHarness:
         rhythm = rhythm_for(engine)
         reviews = study_for(engine, rhythm)
         assert rhythm is not None and reviews is not None
+        acks = acks or AckAfterCommit()
         app = build_app(
             engine, client, signing_secret=SECRET, rhythm=rhythm, reviews=reviews, acks=acks
         )
-        runner = web.AppRunner(http_app(app), access_log=None)
+        # as `quizbot serve slack --http` serves it
+        runner = web.AppRunner(http_app(app, in_flight=acks.in_flight), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

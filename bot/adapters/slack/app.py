@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.ack_first import Listen
-from bot.adapters.slack.acks import AckAfterCommit
+from bot.adapters.slack.acks import AckAfterCommit, ClicksInFlight
 from bot.adapters.slack.blocks import ANSWER_ACTION_PATTERN, CHOICES_ACTION, SUBMIT_ACTION
 from bot.adapters.slack.chat import Replies, SlackChat, http_session, web_client
 from bot.adapters.slack.connect import check_token, serve_socket_mode
@@ -107,13 +107,25 @@ def http_app(
     *,
     metrics: Metrics | None = None,
     health: DatabaseHealth | None = None,
+    in_flight: ClicksInFlight | None = None,
 ) -> web.Application:
     """An aiohttp application serving the Bolt app on POST `path`, and GET /healthz.
 
-    With `metrics`, GET /metrics is served too and every POST is timed as an ack.
+    With `metrics`, GET /metrics is served too and every POST is timed as an ack. With
+    `in_flight` (the acks' count, which replies wait on), a request counts from its
+    arrival, so that replies also yield to the requests still being read and matched.
     """
 
     async def events(request: web.Request) -> web.Response:
+        if in_flight is None:
+            return await answer(request)
+        in_flight.enter()
+        try:
+            return await answer(request)
+        finally:
+            in_flight.leave()
+
+    async def answer(request: web.Request) -> web.Response:
         response: BoltResponse = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -166,6 +178,7 @@ async def serve_slack(
     mode = slack_mode(settings, http=http)
 
     async def connect(chat: SlackChat, runtime: Runtime, stop: asyncio.Event) -> None:
+        acks = AckAfterCommit(on_late=runtime.metrics.late_ack(PLATFORM))
         app = build_app(
             runtime.engine,
             chat.client,
@@ -173,7 +186,7 @@ async def serve_slack(
             socket_mode=mode == "socket",
             rhythm=runtime.rhythm,
             reviews=runtime.study,
-            acks=AckAfterCommit(on_late=runtime.metrics.late_ack(PLATFORM)),
+            acks=acks,
         )
         if mode == "socket":
             await serve_socket_mode(
@@ -181,7 +194,7 @@ async def serve_slack(
             )
         else:
             health = DatabaseHealth.of_store(runtime.store)
-            server = http_app(app, metrics=runtime.metrics, health=health)
+            server = http_app(app, metrics=runtime.metrics, health=health, in_flight=acks.in_flight)
             await _serve_http(server, host, port, stop, on_ready)
 
     stop = stop or asyncio.Event()
