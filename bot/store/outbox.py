@@ -13,14 +13,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Exists,
+    Integer,
     and_,
+    bindparam,
     exists,
     func,
-    literal,
     or_,
     select,
     text,
@@ -51,10 +53,6 @@ ERROR_LENGTH = 500
 _COLUMNS = OutboxRow.__table__.c
 
 
-def _at(moment: datetime) -> object:
-    return literal(moment, UTCDateTime())
-
-
 def dedupe_key(message: OutboxMessage) -> str | None:
     """A round's pending count edit is one row, however many refreshes ask for it."""
     if message.kind is OutboxKind.COUNT:
@@ -83,6 +81,7 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._senders: list[OutboxSender] = []
+        self._claims = {c: _claim_statement(db.postgres, of_channel=c) for c in (False, True)}
 
     def deliver_as_written(self, sender: OutboxSender) -> None:
         """Hand `sender` the rows it can send at once, as they are written. Two senders
@@ -161,18 +160,15 @@ class Outbox:
     async def claim_outbox(self, claim: OutboxClaim) -> list[OutboxItem]:
         """Claim the due first rows of the platform's lanes (of one channel, if given) until
         `claim.lease_until`; a row whose earlier claim's lease ran out is due again."""
-        due = or_(
-            and_(OutboxRow.status == PENDING, OutboxRow.not_before <= _at(claim.now)),
-            and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= _at(claim.now)),
-        )
-        query = select(OutboxRow.id).where(OutboxRow.platform == claim.platform, due, ~_blocked())
-        if claim.channel_id is not None:
-            query = query.where(OutboxRow.channel_id == claim.channel_id)
-        query = query.order_by(OutboxRow.id).limit(claim.limit)
-        if self._db.postgres:
-            query = query.with_for_update(of=OutboxRow, skip_locked=True)
+        query = self._claims[claim.channel_id is not None]
+        params: dict[str, object] = {
+            "platform": claim.platform,
+            "now": claim.now,
+            "limit": claim.limit,
+            "channel": claim.channel_id,
+        }
         async with self._db.write() as conn:
-            ids = list((await conn.execute(query)).scalars())
+            ids = list((await conn.execute(query, params)).scalars())
             return await _lease(conn, ids, claim.lease_until) if ids else []
 
     async def outbox_done(self, item_id: int, now: datetime, message_ref: str | None) -> None:
@@ -347,6 +343,25 @@ async def _reveal_refs(conn: AsyncConnection, items: list[OutboxItem]) -> dict[i
         return {}
     query = select(RoundRow.id, RoundRow.message_ref).where(RoundRow.id.in_(round_ids))
     return {r.id: r.message_ref for r in await conn.execute(query) if r.message_ref is not None}
+
+
+def _claim_statement(postgres: bool, *, of_channel: bool) -> Any:
+    """`claim_outbox`'s query, built once (it runs at every pass of every dispatcher):
+    the ids of the platform's (channel's) due rows that are the first of their lane."""
+    now = bindparam("now", type_=UTCDateTime())
+    due = or_(
+        and_(OutboxRow.status == PENDING, OutboxRow.not_before <= now),
+        and_(OutboxRow.status == SENDING, OutboxRow.lease_until <= now),
+    )
+    query = select(OutboxRow.id).where(
+        OutboxRow.platform == bindparam("platform"), due, ~_blocked()
+    )
+    if of_channel:
+        query = query.where(OutboxRow.channel_id == bindparam("channel"))
+    query = query.order_by(OutboxRow.id).limit(bindparam("limit", type_=Integer()))
+    if postgres:
+        query = query.with_for_update(of=OutboxRow, skip_locked=True)
+    return query
 
 
 def _blocked() -> Exists:
