@@ -30,6 +30,8 @@ from bot.store.tables import QuestionRow, QuizRow, RoundRow
 _QUESTION_CHUNK = 500
 # built once: every question and count edit the dispatcher sends reads its quiz
 _QUIZ_BY_ID = select(QuizRow.__table__).where(QuizRow.id == bindparam("quiz_id"))
+# built once: the outbox reads a round before every question it posts
+_ROUND_BY_ID = select(RoundRow.__table__).where(RoundRow.id == bindparam("round_id"))
 
 
 class Quizzes:
@@ -195,11 +197,7 @@ class Quizzes:
     async def round(self, round_id: int) -> Round | None:
         """A round by id."""
         async with self._db.reader.connect() as conn:
-            row = (
-                (await conn.execute(select(RoundRow.__table__).where(RoundRow.id == round_id)))
-                .mappings()
-                .first()
-            )
+            row = (await conn.execute(_ROUND_BY_ID, {"round_id": round_id})).mappings().first()
         return None if row is None else round_from_row(row)
 
     async def open_round(self, quiz_id: int) -> Round | None:
