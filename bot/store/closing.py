@@ -16,19 +16,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Answer, Community, Quiz, Round, TeamVote
 from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
-from bot.store.codec import community_from_row, quiz_from_row, round_from_row
-from bot.store.db import CLOSED, OPEN, ROUND_COLUMNS, Database
+from bot.store.close_reads import CloseReads
+from bot.store.db import OPEN, Database
 from bot.store.driver import Driver
 from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
 from bot.store.study import StudyCards
-from bot.store.tables import CommunityRow, QuizRow, RoundRow, UTCDateTime
+from bot.store.tables import QuizRow, RoundRow, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,6 @@ _EARLIER_ANSWERS = (
     " JOIN rounds ON rounds.id = answers.round_id"
     " WHERE rounds.quiz_id = $1 AND rounds.position < $3 GROUP BY answers.player_id"
 )
-# The community's columns beside the quiz's, in the close's first read.
-_COMMUNITY_COLUMNS = [c.label(f"community__{c.name}") for c in CommunityRow.__table__.c]
 # The answers' points: one statement over arrays on PostgreSQL, an executemany on SQLite.
 _PG_SCORE_ANSWERS = (
     "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
@@ -97,6 +95,7 @@ class RoundCloser:
         self._quizzes = quizzes
         self._study = StudyCards(db)
         self._driver = Driver(db.postgres)
+        self._reads = CloseReads(self._driver)
 
     async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:
         """Close an open round and apply `decide` in the same transaction.
@@ -187,10 +186,10 @@ class RoundCloser:
     ) -> ClosedRound | None:
         """Mark a round closed if it is open, then score it with `decide`, in `conn`'s
         transaction."""
-        round_ = await self._mark_closed(conn, round_id, now)
-        if round_ is None:
+        marked = await self._reads.mark_closed(conn, round_id, now)
+        if marked is None:
             return None
-        context = await self._close_context(conn, round_, now)
+        context = await self._close_context(conn, *marked, now)
         decision = decide(context)
         quiz = context.quiz
         if decision.answers:
@@ -213,24 +212,6 @@ class RoundCloser:
         batch = OutboxBatch(quiz.platform, quiz.community_id, quiz.id, close_messages(closed))
         await self._quizzes.outbox.write_in(conn, batch, now)
         return closed
-
-    async def _mark_closed(
-        self, conn: AsyncConnection, round_id: int, now: datetime
-    ) -> Round | None:
-        """open -> closed, once: the closed round, or None if it was not open."""
-        row = (
-            (
-                await conn.execute(
-                    update(RoundRow)
-                    .where(RoundRow.id == round_id, RoundRow.status == OPEN)
-                    .values(status=CLOSED, closed_at=now)
-                    .returning(*ROUND_COLUMNS)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return None if row is None else round_from_row(row)
 
     async def _score_answers(
         self, conn: AsyncConnection, round_id: int, answers: Sequence[Answer]
@@ -287,10 +268,9 @@ class RoundCloser:
         )
 
     async def _close_context(
-        self, conn: AsyncConnection, round_: Round, now: datetime
+        self, conn: AsyncConnection, round_: Round, quiz: Quiz, community: Community, now: datetime
     ) -> CloseContext:
         """Read what scoring needs, inside the closing transaction."""
-        quiz, community = await self._quiz_and_community(conn, round_)
         answers, player_names, team_names = await self._answers_with_names(conn, round_.id)
         previous_streaks: dict[int, int] = {}
         previous_answered: int | None = None
@@ -316,25 +296,6 @@ class RoundCloser:
             now=now,
             earlier_players=earlier,
         )
-
-    @staticmethod
-    async def _quiz_and_community(conn: AsyncConnection, round_: Round) -> tuple[Quiz, Community]:
-        """The round's quiz and its community, in one read."""
-        row = (
-            (
-                await conn.execute(
-                    select(QuizRow.__table__, *_COMMUNITY_COLUMNS)
-                    .join(CommunityRow, CommunityRow.id == QuizRow.community_id)
-                    .where(QuizRow.id == round_.quiz_id)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise LookupError(f"round {round_.id} names a missing quiz {round_.quiz_id}")
-        community = {c.name: row[f"community__{c.name}"] for c in CommunityRow.__table__.c}
-        return quiz_from_row(row), community_from_row(community)
 
     async def _answers_with_names(
         self, conn: AsyncConnection, round_id: int
