@@ -333,11 +333,18 @@ class RoundCloser:
 
 def score_rows(decision: CloseDecision) -> list[ScoreRowValues]:
     """The score rows a decision adds to, one per delta and period, in lock order."""
-    periods = dict.fromkeys(decision.periods)
     # One lock order for every closer, so concurrent closes never deadlock: (period,
-    # subject kind, subject id) is unique, so the tuples sort by it alone.
-    return sorted(
-        (period, d.subject_kind.value, d.subject_id, d.points, d.correct, d.answered)
-        for d in decision.deltas
-        for period in periods
-    )
+    # subject kind, subject id) is unique, so the tuples sort by it alone. Sorted as
+    # built: periods, then kinds, then each kind's deltas by subject id.
+    by_kind: dict[str, list[tuple[int, int, int, int]]] = {}
+    for d in decision.deltas:
+        by_kind.setdefault(d.subject_kind.value, []).append(
+            (d.subject_id, d.points, d.correct, d.answered)
+        )
+    kinds = [(kind, sorted(by_kind[kind])) for kind in sorted(by_kind)]
+    return [
+        (period, kind, *delta)
+        for period in sorted(set(decision.periods))
+        for kind, deltas in kinds
+        for delta in deltas
+    ]

@@ -141,6 +141,24 @@ def _round_log_row(reviews: RoundReviews) -> LogRow:
     )
 
 
+def _sqlite_card_rows(
+    driver: Driver, keys: Sequence[tuple[int, str]], cards: Sequence[CardValues]
+) -> list[CardRowValues]:
+    """The cards' rows for `_SQLITE_UPSERT_CARDS`: due and last_review as SQLite's text.
+    A round's new cards share a few values (one per rating): each is converted once."""
+    moment = driver.moments()
+    converted: dict[int, tuple[Any, ...]] = {}
+    rows = []
+    for key, card in zip(keys, cards, strict=True):
+        values = converted.get(id(card))
+        if values is None:
+            s, step, stability, difficulty, due, last, digest, reviews, lapses = card
+            values = converted[id(card)] = (s, step, stability, difficulty, moment(due),
+                                            moment(last), digest, reviews, lapses)  # fmt: skip
+        rows.append(key + values)
+    return rows
+
+
 class StudyCards:
     """Cards, the review log and reminders, on the shared Database."""
 
@@ -162,21 +180,24 @@ class StudyCards:
             return 0
         digest, cards = await self._cards_of_question(conn, question_id, players)
         reviews = round_reviews(ctx, decision, expected, cards, digest)
-        rows = [
-            (p, question_id, *card) for p, card in zip(reviews.players, reviews.cards, strict=True)
-        ]
-        await self._write(conn, rows, [_round_log_row(reviews)])
-        return len(rows)
+        keys = [(p, question_id) for p in reviews.players]
+        await self._write(conn, keys, reviews.cards, [_round_log_row(reviews)])
+        return len(keys)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
         """Upsert the cards (one statement) and append their log row(s)."""
-        rows = [(u.card.player_id, u.card.question_id, *card_values(u.card)) for u in updates]
-        await self._write(conn, rows, _log_rows(updates))
+        keys = [(u.card.player_id, u.card.question_id) for u in updates]
+        await self._write(conn, keys, [card_values(u.card) for u in updates], _log_rows(updates))
 
     async def _write(
-        self, conn: AsyncConnection, cards: Sequence[CardRowValues], logs: Sequence[LogRow]
+        self,
+        conn: AsyncConnection,
+        keys: Sequence[tuple[int, str]],
+        cards: Sequence[CardValues],
+        logs: Sequence[LogRow],
     ) -> None:
-        """Append the log rows and upsert the cards, in the order given, in one statement."""
+        """Append the log rows and upsert the cards (`keys[i]` is `cards[i]`'s player and
+        question), in the order given, in one statement."""
         if not cards:
             return
         driver = self._driver
@@ -193,18 +214,12 @@ class StudyCards:
             for community, question, source, at, players, ratings, changed in logs
         ]
         if driver.postgres:
-            card_columns = [list(c) for c in zip(*cards, strict=True)]
+            card_columns = [list(c) for c in (*zip(*keys, strict=True), *zip(*cards, strict=True))]
             log_columns = [[row[i] for row in log_params] for i in range(7)]
             await driver.execute(conn, _PG_WRITE_CARDS, (*card_columns, *log_columns))
             return
         await driver.executemany(conn, _INSERT_LOG, log_params)
-        # the key and CardValues: due and last_review are the 7th and 8th
-        moment = driver.moments()
-        await driver.executemany(
-            conn,
-            _SQLITE_UPSERT_CARDS,
-            [(*c[:6], moment(c[6]), moment(c[7]), *c[8:]) for c in cards],
-        )
+        await driver.executemany(conn, _SQLITE_UPSERT_CARDS, _sqlite_card_rows(driver, keys, cards))
 
     async def _cards_of_question(
         self, conn: AsyncConnection, question_id: str, players: Collection[int]
