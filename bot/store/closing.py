@@ -24,10 +24,10 @@ from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.close_reads import CloseReads
 from bot.store.db import OPEN, Database
-from bot.store.driver import Driver
+from bot.store.driver import Driver, beside
 from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
-from bot.store.study import StudyCards
+from bot.store.study import RoundCards, RoundUpdates, StudyCards
 from bot.store.tables import QuizRow, RoundRow, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -185,22 +185,20 @@ class RoundCloser:
         self, conn: AsyncConnection, round_id: int, now: datetime, decide: Decide
     ) -> ClosedRound | None:
         """Mark a round closed if it is open, then score it with `decide`, in `conn`'s
-        transaction."""
+        transaction.
+
+        The Python work is done while the database runs the statement before it
+        (`beside`): deciding while the cards are read, the score rows built while the
+        answers' points are written, the card updates while the scores are, the
+        messages while the cards are.
+        """
         marked = await self._reads.mark_closed(conn, round_id, now)
         if marked is None:
             return None
         context = await self._close_context(conn, *marked, now)
-        decision = decide(context)
+        decision, cards = await self._decide(conn, context, decide)
+        updates = await self._write_scores(conn, context, decision, cards)
         quiz = context.quiz
-        if decision.answers:
-            await self._score_answers(conn, round_id, decision.answers)
-        if decision.team_votes:
-            await self._insert_team_votes(conn, round_id, decision.team_votes)
-        scores = score_rows(decision)
-        if scores:
-            await self._add_scores(conn, quiz.community_id, scores)
-        # study mode: every answer (and every expected player's silence) rates a card
-        await self._study.record_round(conn, context, decision)
         next_round = None
         if decision.next_round is not None:
             next_round = await self._quizzes.insert_round(conn, quiz.id, decision.next_round)
@@ -209,9 +207,65 @@ class RoundCloser:
             quiz = Quiz(**{**vars(quiz), "status": decision.quiz_status})
         closed = ClosedRound(context=context, decision=decision, quiz=quiz, next_round=next_round)
         # the reveal and what follows are shown whatever happens to this process next
-        batch = OutboxBatch(quiz.platform, quiz.community_id, quiz.id, close_messages(closed))
+        if updates is None:
+            messages = close_messages(closed)
+        else:
+            _, messages = await beside(
+                self._study.write_round(conn, updates), lambda: close_messages(closed)
+            )
+        batch = OutboxBatch(quiz.platform, quiz.community_id, quiz.id, messages)
         await self._quizzes.outbox.write_in(conn, batch, now)
         return closed
+
+    async def _decide(
+        self, conn: AsyncConnection, context: CloseContext, decide: Decide
+    ) -> tuple[CloseDecision, RoundCards | None]:
+        """The decision on the round, and the round question's cards of the players it
+        concerns (read while deciding; None if it concerns no one)."""
+        _, players = self._study.round_players(context)
+        if not players:
+            return decide(context), None
+        cards, decision = await beside(
+            self._study.round_cards(conn, context, players), lambda: decide(context)
+        )
+        answered = {a.player_id for a in decision.answers}
+        if not answered <= cards.players:
+            # a decision that scores players who did not answer: read theirs too
+            cards = await self._study.round_cards(conn, context, players | answered)
+        return decision, cards
+
+    async def _write_scores(
+        self,
+        conn: AsyncConnection,
+        context: CloseContext,
+        decision: CloseDecision,
+        cards: RoundCards | None,
+    ) -> RoundUpdates | None:
+        """Write the answers' points, the team votes and the score deltas; the card
+        updates, worked out meanwhile (study mode: every answer, and every expected
+        player's silence, rates a card)."""
+        round_id = context.round.id
+        scores: list[ScoreRowValues]
+        if decision.answers:
+            _, scores = await beside(
+                self._score_answers(conn, round_id, decision.answers),
+                lambda: score_rows(decision),
+            )
+        else:
+            scores = score_rows(decision)
+        if decision.team_votes:
+            await self._insert_team_votes(conn, round_id, decision.team_votes)
+
+        def updates() -> RoundUpdates | None:
+            if cards is None:
+                return None
+            return self._study.round_updates(context, decision, cards)
+
+        if not scores:
+            return updates()
+        community_id = context.quiz.community_id
+        _, card_updates = await beside(self._add_scores(conn, community_id, scores), updates)
+        return card_updates
 
     async def _score_answers(
         self, conn: AsyncConnection, round_id: int, answers: Sequence[Answer]

@@ -20,18 +20,21 @@ bind the same positions.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 Params = Sequence[Any]
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 def sqlite_moment(value: datetime) -> str:
@@ -140,3 +143,23 @@ async def _aiosqlite(conn: AsyncConnection) -> Any:
     store's writes begin with BEGIN IMMEDIATE as soon as they start)."""
     raw = await conn.get_raw_connection()
     return raw.driver_connection
+
+
+async def beside(statement: Awaitable[R], work: Callable[[], T]) -> tuple[R, T]:
+    """`statement`'s result and `work()`'s, the Python work done while the database runs
+    the statement (in sqlite3's thread, or in the server) rather than after it.
+
+    Only one statement is on its way at a time: the caller sends the next one after this
+    returns, so the transaction's statements keep their order on every driver.
+    """
+    task = asyncio.ensure_future(statement)
+    # one turn of the loop: the statement is queued to sqlite3's thread or sent to the
+    # server (a first preparation may take longer: then it is sent when `work` is done)
+    await asyncio.sleep(0)
+    try:
+        done = work()
+    except BaseException:
+        # the transaction will roll back: not while its statement is still running
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    return await task, done

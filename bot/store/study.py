@@ -9,6 +9,7 @@ one SELECT, lets the core compute the new cards, and writes them with one upsert
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -159,6 +160,26 @@ def _sqlite_card_rows(
     return rows
 
 
+@dataclass(frozen=True)
+class RoundCards:
+    """What a close reads of its question's cards: of which players, the question's
+    content hash ("" if unknown) and the existing cards, by player."""
+
+    players: frozenset[int]
+    digest: str
+    cards: dict[int, CardValues]
+
+
+@dataclass(frozen=True)
+class RoundUpdates:
+    """A closing round's card rows (`keys[i]` is `cards[i]`'s player and question) and
+    its review-log rows."""
+
+    keys: list[tuple[int, str]]
+    cards: Sequence[CardValues]
+    logs: list[LogRow]
+
+
 class StudyCards:
     """Cards, the review log and reminders, on the shared Database."""
 
@@ -168,21 +189,54 @@ class StudyCards:
 
     # ---- writes inside other transactions ------------------------------------------------
 
+    @staticmethod
+    def round_players(ctx: CloseContext) -> tuple[frozenset[int], frozenset[int]]:
+        """A closing round's expected players (Again for those who did not answer) and
+        every player whose card it changes: the expected and those who answered."""
+        expected = frozenset(ctx.quiz.options.roster) | ctx.earlier_players
+        return expected, expected | {a.player_id for a in ctx.answers}
+
+    async def round_cards(
+        self, conn: AsyncConnection, ctx: CloseContext, players: Collection[int]
+    ) -> RoundCards:
+        """The round question's content hash and existing cards of `players`, in `conn`'s
+        transaction (read before the round is decided, while it is)."""
+        question_id = ctx.round.question.question_id
+        digest, cards = await self._cards_of_question(conn, question_id, players)
+        return RoundCards(frozenset(players), digest, cards)
+
+    def round_updates(
+        self, ctx: CloseContext, decision: CloseDecision, read: RoundCards
+    ) -> RoundUpdates | None:
+        """The card and log rows of a closing round's answers and expected players, from
+        the cards read (`read` must hold every player concerned); None if none."""
+        expected, _ = self.round_players(ctx)
+        if not expected and not decision.answers:
+            return None
+        reviews = round_reviews(ctx, decision, expected, read.cards, read.digest)
+        question_id = ctx.round.question.question_id
+        keys = [(p, question_id) for p in reviews.players]
+        return RoundUpdates(keys, reviews.cards, [_round_log_row(reviews)])
+
+    async def write_round(self, conn: AsyncConnection, updates: RoundUpdates) -> None:
+        """Write `round_updates`'s rows, in `conn`'s transaction."""
+        await self._write(conn, updates.keys, updates.cards, updates.logs)
+
     async def record_round(
         self, conn: AsyncConnection, ctx: CloseContext, decision: CloseDecision
     ) -> int:
         """Update the cards of a closing round's answers and expected players, in `conn`'s
         transaction; returns how many cards changed."""
-        question_id = ctx.round.question.question_id
-        expected = set(ctx.quiz.options.roster) | ctx.earlier_players
+        expected, _ = self.round_players(ctx)
         players = expected | {a.player_id for a in decision.answers}
         if not players:
             return 0
-        digest, cards = await self._cards_of_question(conn, question_id, players)
-        reviews = round_reviews(ctx, decision, expected, cards, digest)
-        keys = [(p, question_id) for p in reviews.players]
-        await self._write(conn, keys, reviews.cards, [_round_log_row(reviews)])
-        return len(keys)
+        read = await self.round_cards(conn, ctx, players)
+        updates = self.round_updates(ctx, decision, read)
+        if updates is None:
+            return 0
+        await self.write_round(conn, updates)
+        return len(updates.keys)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
         """Upsert the cards (one statement) and append their log row(s)."""
