@@ -5,8 +5,8 @@ scoring needs, asks the core to `decide`, then writes the answers' points, the t
 votes, the score deltas, the FSRS cards and the quiz's next step. The reads and writes
 of hundreds of rows (the answers, the previous round's streaks, the points, the team
 votes, the score deltas) are driver-level statements (`bot.store.driver`): plain tuples,
-without SQLAlchemy's type processing per row. On PostgreSQL the answers' points and the
-score deltas each go in one statement over arrays (unnest).
+without SQLAlchemy's type processing per row. On PostgreSQL the answers' points (with
+the team votes) and the score deltas each go in one statement over arrays (unnest).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.close_reads import CloseReads
 from bot.store.db import OPEN, Database
-from bot.store.driver import Driver, beside
+from bot.store.driver import Driver
 from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
 from bot.store.study import RoundCards, RoundUpdates, StudyCards
@@ -32,9 +32,12 @@ from bot.store.tables import QuizRow, RoundRow, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-# A round's answers in order, with their players' and teams' names, in one read.
+# A round's answers in order, with their players' and teams' names, in one read (their
+# selections as text, which the close decodes once per distinct one: asyncpg would decode
+# every row's JSON).
 _ANSWERS_WITH_NAMES = (
-    "SELECT answers.player_id, answers.selected, answers.answered_at, answers.team_id,"
+    "SELECT answers.player_id, CAST(answers.selected AS TEXT), answers.answered_at,"
+    " answers.team_id,"
     " answers.correct, answers.points, answers.streak, players.display_name, teams.name"
     " FROM answers JOIN players ON players.id = answers.player_id"
     " LEFT OUTER JOIN teams ON teams.id = answers.team_id"
@@ -57,6 +60,15 @@ _PG_SCORE_ANSWERS = (
 _SQLITE_SCORE_ANSWERS = (
     "UPDATE answers SET correct = $1, points = $2, streak = $3"
     " WHERE round_id = $4 AND player_id = $5"
+)
+# On PostgreSQL the team votes go in the same statement as the answers' points (a
+# data-modifying WITH runs whether or not the statement reads it): one round trip.
+_PG_SCORE_ANSWERS_AND_VOTES = (
+    "WITH votes AS (INSERT INTO team_answers (round_id, team_id, selected, votes,"
+    " members_voted, correct, points) SELECT $1, t.team_id, CAST(t.selected AS json), t.votes,"
+    " t.members_voted, t.correct, t.points FROM unnest($6::bigint[], $7::text[], $8::int[],"
+    " $9::int[], $10::bool[], $11::int[])"
+    " AS t(team_id, selected, votes, members_voted, correct, points)) " + _PG_SCORE_ANSWERS
 )
 _INSERT_TEAM_VOTES = (
     "INSERT INTO team_answers (round_id, team_id, selected, votes, members_voted, correct,"
@@ -187,10 +199,11 @@ class RoundCloser:
         """Mark a round closed if it is open, then score it with `decide`, in `conn`'s
         transaction.
 
-        The Python work is done while the database runs the statement before it
-        (`beside`): deciding while the cards are read, the score rows built while the
-        answers' points are written, the card updates while the scores are, the
-        messages while the cards are.
+        On PostgreSQL the Python work is done while the server runs the statement
+        before it (`Driver.beside`): deciding while the cards are read, the score rows
+        built while the answers' points are written, the card updates while the scores
+        are, the messages while the cards are. The cards are written after the next
+        round, whose messages are built meanwhile.
         """
         marked = await self._reads.mark_closed(conn, round_id, now)
         if marked is None:
@@ -210,7 +223,7 @@ class RoundCloser:
         if updates is None:
             messages = close_messages(closed)
         else:
-            _, messages = await beside(
+            _, messages = await self._driver.beside(
                 self._study.write_round(conn, updates), lambda: close_messages(closed)
             )
         batch = OutboxBatch(quiz.platform, quiz.community_id, quiz.id, messages)
@@ -225,7 +238,7 @@ class RoundCloser:
         _, players = self._study.round_players(context)
         if not players:
             return decide(context), None
-        cards, decision = await beside(
+        cards, decision = await self._driver.beside(
             self._study.round_cards(conn, context, players), lambda: decide(context)
         )
         answered = {a.player_id for a in decision.answers}
@@ -246,15 +259,13 @@ class RoundCloser:
         player's silence, rates a card)."""
         round_id = context.round.id
         scores: list[ScoreRowValues]
-        if decision.answers:
-            _, scores = await beside(
-                self._score_answers(conn, round_id, decision.answers),
-                lambda: score_rows(decision),
+        answers, votes = decision.answers, decision.team_votes
+        if answers or votes:
+            _, scores = await self._driver.beside(
+                self._score_answers(conn, round_id, answers, votes), lambda: score_rows(decision)
             )
         else:
             scores = score_rows(decision)
-        if decision.team_votes:
-            await self._insert_team_votes(conn, round_id, decision.team_votes)
 
         def updates() -> RoundUpdates | None:
             if cards is None:
@@ -264,14 +275,21 @@ class RoundCloser:
         if not scores:
             return updates()
         community_id = context.quiz.community_id
-        _, card_updates = await beside(self._add_scores(conn, community_id, scores), updates)
+        _, card_updates = await self._driver.beside(
+            self._add_scores(conn, community_id, scores), updates
+        )
         return card_updates
 
     async def _score_answers(
-        self, conn: AsyncConnection, round_id: int, answers: Sequence[Answer]
+        self,
+        conn: AsyncConnection,
+        round_id: int,
+        answers: Sequence[Answer],
+        votes: Sequence[TeamVote],
     ) -> None:
-        """Write each answer's correct, points and streak."""
-        if self._driver.postgres:
+        """Write each answer's correct, points and streak, and store each team's vote."""
+        driver = self._driver
+        if driver.postgres and answers:
             # one statement for the whole round, not one UPDATE per answer
             columns = (
                 [a.player_id for a in answers],
@@ -279,35 +297,32 @@ class RoundCloser:
                 [a.points for a in answers],
                 [a.streak for a in answers],
             )
-            await self._driver.execute(conn, _PG_SCORE_ANSWERS, (round_id, *columns))
+            if not votes:
+                await driver.execute(conn, _PG_SCORE_ANSWERS, (round_id, *columns))
+                return
+            vote_columns = [list(c) for c in zip(*self._vote_values(votes), strict=True)]
+            await driver.execute(
+                conn, _PG_SCORE_ANSWERS_AND_VOTES, (round_id, *columns, *vote_columns)
+            )
             return
-        await self._driver.executemany(
-            conn,
-            _SQLITE_SCORE_ANSWERS,
-            [(a.correct, a.points, a.streak, round_id, a.player_id) for a in answers],
-        )
+        if answers:
+            await driver.executemany(
+                conn,
+                _SQLITE_SCORE_ANSWERS,
+                [(a.correct, a.points, a.streak, round_id, a.player_id) for a in answers],
+            )
+        if votes:
+            await driver.executemany(
+                conn, _INSERT_TEAM_VOTES, [(round_id, *v) for v in self._vote_values(votes)]
+            )
 
-    async def _insert_team_votes(
-        self, conn: AsyncConnection, round_id: int, votes: Sequence[TeamVote]
-    ) -> None:
-        """Store each team's vote on the round."""
+    def _vote_values(self, votes: Sequence[TeamVote]) -> list[tuple[Any, ...]]:
+        """Each team vote's team_answers values after the round id."""
         json = self._driver.json
-        await self._driver.executemany(
-            conn,
-            _INSERT_TEAM_VOTES,
-            [
-                (
-                    round_id,
-                    v.team_id,
-                    json(sorted(v.selected)),
-                    v.votes,
-                    v.members_voted,
-                    v.correct,
-                    v.points,
-                )
-                for v in votes
-            ],
-        )
+        return [
+            (v.team_id, json(sorted(v.selected)), v.votes, v.members_voted, v.correct, v.points)
+            for v in votes
+        ]
 
     async def _add_scores(
         self, conn: AsyncConnection, community_id: int, scores: Sequence[ScoreRowValues]
@@ -325,19 +340,25 @@ class RoundCloser:
         self, conn: AsyncConnection, round_: Round, quiz: Quiz, community: Community, now: datetime
     ) -> CloseContext:
         """Read what scoring needs, inside the closing transaction."""
-        answers, player_names, team_names = await self._answers_with_names(conn, round_.id)
+        driver = self._driver
+        rows = await driver.rows(conn, _ANSWERS_WITH_NAMES, (round_.id,))
         previous_streaks: dict[int, int] = {}
         previous_answered: int | None = None
         earlier: frozenset[int] = frozenset()
         if round_.position > 1:
             # one read of the earlier rounds' answers: who answered, and the streaks of
-            # those who answered the round just before (a streak is never NULL)
-            rows = await self._driver.rows(
-                conn, _EARLIER_ANSWERS, (quiz.id, round_.position - 1, round_.position)
+            # those who answered the round just before (a streak is never NULL); the
+            # answers are built from their rows meanwhile
+            params = (quiz.id, round_.position - 1, round_.position)
+            earlier_rows, (answers, player_names, team_names) = await self._driver.beside(
+                driver.rows(conn, _EARLIER_ANSWERS, params),
+                lambda: self._answers_from_rows(round_.id, rows),
             )
-            earlier = frozenset(player_id for player_id, _ in rows)
-            previous_streaks = {p: streak for p, streak in rows if streak is not None}
+            earlier = frozenset(player_id for player_id, _ in earlier_rows)
+            previous_streaks = {p: streak for p, streak in earlier_rows if streak is not None}
             previous_answered = len(previous_streaks)
+        else:
+            answers, player_names, team_names = self._answers_from_rows(round_.id, rows)
         return CloseContext(
             quiz=quiz,
             round=round_,
@@ -351,12 +372,11 @@ class RoundCloser:
             earlier_players=earlier,
         )
 
-    async def _answers_with_names(
-        self, conn: AsyncConnection, round_id: int
+    def _answers_from_rows(
+        self, round_id: int, rows: Sequence[Sequence[Any]]
     ) -> tuple[tuple[Answer, ...], dict[int, str], dict[int, str]]:
-        """A round's answers in order, with their players' and teams' names, in one read."""
+        """A round's answers, with their players' and teams' names, from `_ANSWERS_WITH_NAMES`."""
         driver = self._driver
-        rows = await driver.rows(conn, _ANSWERS_WITH_NAMES, (round_id,))
         # a round's answers pick among a few selections: decode each one once
         selections: dict[Any, tuple[int, ...]] = {}
         answers: list[Answer] = []

@@ -98,6 +98,29 @@ class Driver:
         """A nullable `UTCDateTime` column as read."""
         return None if value is None else self.read_moment(value)
 
+    async def beside(self, statement: Awaitable[R], work: Callable[[], T]) -> tuple[R, T]:
+        """`statement`'s result and `work()`'s: on PostgreSQL, the Python work is done
+        while the server runs the statement, rather than after it.
+
+        Only one statement is on its way at a time (the caller sends the next one after
+        this returns), so the transaction's statements keep their order. On SQLite the
+        two run one after the other: sqlite3's thread needs the GIL for every row it
+        binds or reads, so Python work beside it only slows it down.
+        """
+        if not self.postgres:
+            return await statement, work()
+        task = asyncio.ensure_future(statement)
+        # one turn of the loop: the statement is sent (a first preparation takes longer:
+        # then it is sent when `work` is done)
+        await asyncio.sleep(0)
+        try:
+            done = work()
+        except BaseException:
+            # the transaction will roll back: not while its statement is still running
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        return await task, done
+
     @staticmethod
     def json(value: Any) -> str:
         """A JSON parameter (as SQLAlchemy's JSON type serialises it)."""
@@ -143,23 +166,3 @@ async def _aiosqlite(conn: AsyncConnection) -> Any:
     store's writes begin with BEGIN IMMEDIATE as soon as they start)."""
     raw = await conn.get_raw_connection()
     return raw.driver_connection
-
-
-async def beside(statement: Awaitable[R], work: Callable[[], T]) -> tuple[R, T]:
-    """`statement`'s result and `work()`'s, the Python work done while the database runs
-    the statement (in sqlite3's thread, or in the server) rather than after it.
-
-    Only one statement is on its way at a time: the caller sends the next one after this
-    returns, so the transaction's statements keep their order on every driver.
-    """
-    task = asyncio.ensure_future(statement)
-    # one turn of the loop: the statement is queued to sqlite3's thread or sent to the
-    # server (a first preparation may take longer: then it is sent when `work` is done)
-    await asyncio.sleep(0)
-    try:
-        done = work()
-    except BaseException:
-        # the transaction will roll back: not while its statement is still running
-        await asyncio.gather(task, return_exceptions=True)
-        raise
-    return await task, done
