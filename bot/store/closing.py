@@ -24,7 +24,7 @@ from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
 from bot.store.close_reads import CloseReads
 from bot.store.db import OPEN, Database
-from bot.store.driver import Driver
+from bot.store.driver import Driver, pg_array
 from bot.store.outbox import question_undelivered
 from bot.store.quizzes import Quizzes
 from bot.store.study import RoundCards, RoundUpdates, StudyCards
@@ -50,10 +50,11 @@ _EARLIER_ANSWERS = (
     " JOIN rounds ON rounds.id = answers.round_id"
     " WHERE rounds.quiz_id = $1 AND rounds.position < $3 GROUP BY answers.player_id"
 )
-# The answers' points: one statement over arrays on PostgreSQL, an executemany on SQLite.
+# The answers' points: one statement over arrays on PostgreSQL (given as array literals,
+# see `pg_array`), an executemany on SQLite.
 _PG_SCORE_ANSWERS = (
     "UPDATE answers SET correct = v.correct, points = v.points, streak = v.streak"
-    " FROM unnest($2::bigint[], $3::bool[], $4::int[], $5::int[])"
+    " FROM unnest($2::text::bigint[], $3::text::bool[], $4::text::int[], $5::text::int[])"
     " AS v(player_id, correct, points, streak)"
     " WHERE answers.round_id = $1 AND answers.player_id = v.player_id"
 )
@@ -85,8 +86,9 @@ _PG_ADD_SCORES = (
     "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
     " answered)"
     " SELECT $1, v.period, v.kind, v.subject, v.points, v.correct, v.answered"
-    " FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::int[],"
-    " $7::int[]) WITH ORDINALITY AS v(period, kind, subject, points, correct, answered, n)"
+    " FROM unnest($2::text::varchar[], $3::text::varchar[], $4::text::bigint[],"
+    " $5::text::bigint[], $6::text::int[], $7::text::int[])"
+    " WITH ORDINALITY AS v(period, kind, subject, points, correct, answered, n)"
     " ORDER BY v.n" + _ADD_SCORES_END
 )
 _SQLITE_ADD_SCORES = (
@@ -292,10 +294,10 @@ class RoundCloser:
         if driver.postgres and answers:
             # one statement for the whole round, not one UPDATE per answer
             columns = (
-                [a.player_id for a in answers],
-                [a.correct for a in answers],
-                [a.points for a in answers],
-                [a.streak for a in answers],
+                pg_array([a.player_id for a in answers]),
+                pg_array([a.correct for a in answers]),
+                pg_array([a.points for a in answers]),
+                pg_array([a.streak for a in answers]),
             )
             if not votes:
                 await driver.execute(conn, _PG_SCORE_ANSWERS, (round_id, *columns))
@@ -329,7 +331,7 @@ class RoundCloser:
     ) -> None:
         """Add the score deltas to their rows (created when missing), in the order given."""
         if self._driver.postgres:
-            columns = [list(c) for c in zip(*scores, strict=True)]
+            columns = [pg_array(c) for c in zip(*scores, strict=True)]
             await self._driver.execute(conn, _PG_ADD_SCORES, (community_id, *columns))
             return
         await self._driver.executemany(

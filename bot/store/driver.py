@@ -57,6 +57,40 @@ def sqlite_placeholders(statement: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", statement)
 
 
+def pg_array(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal of values of one type (ints, floats, bools, strings,
+    datetimes) or None, for a text parameter the statement casts (`$2::text::bigint[]`).
+
+    asyncpg encodes a list parameter element by element, with isinstance checks against
+    abstract base classes on each: a tenth of a microsecond per element, on the close's
+    twenty thousand. The literal is joined in C (ints), or from each distinct value's
+    text (a column of a round's rows holds few distinct values), and parsed by the
+    server.
+    """
+    try:
+        # ints, and bools as 1 and 0 (which a bool[] reads too); TypeError otherwise
+        return "{" + ",".join(map(int.__repr__, values)) + "}"
+    except TypeError:
+        pass
+    literal = {value: _pg_element(value) for value in set(values)}
+    return "{" + ",".join(map(literal.__getitem__, values)) + "}"
+
+
+def _pg_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))  # an IntEnum's value, not its name
+    if isinstance(value, float):
+        return repr(float(value))  # reads back as the same float
+    if isinstance(value, datetime):
+        return utc(value).isoformat()
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
 class Driver:
     """The dialect's spelling of driver-level statements and their values."""
 

@@ -23,7 +23,7 @@ from bot.core.study.model import CardUpdate, CardValues, RoundReviews, StudyCard
 from bot.core.study.ports import ReminderChange, ReminderTarget
 from bot.store.codec import Row, player_from_row
 from bot.store.db import Database
-from bot.store.driver import Driver
+from bot.store.driver import Driver, pg_array
 from bot.store.tables import (
     PlayerRow,
     StudyCardRow,
@@ -54,13 +54,14 @@ _UPSERT_CARDS_END = (
     " last_review = excluded.last_review, content_hash = excluded.content_hash,"
     " reviews = excluded.reviews, lapses = excluded.lapses"
 )
-# On PostgreSQL a round's cards go in one statement over arrays (unnest), as the scores
-# do; on SQLite in one executemany.
+# On PostgreSQL a round's cards go in one statement over arrays (unnest; array literals,
+# see `pg_array`), as the scores do; on SQLite in one executemany.
 _PG_UPSERT_CARDS = (
     f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
-    " SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::int[], $4::int[],"
-    " $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::varchar[],"
-    " $10::int[], $11::int[])" + _UPSERT_CARDS_END
+    " SELECT * FROM unnest($1::text::bigint[], $2::text::varchar[], $3::text::int[],"
+    " $4::text::int[], $5::text::float8[], $6::text::float8[], $7::text::timestamptz[],"
+    " $8::text::timestamptz[], $9::text::varchar[], $10::text::int[], $11::text::int[])"
+    + _UPSERT_CARDS_END
 )
 _SQLITE_UPSERT_CARDS = (
     f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
@@ -268,7 +269,9 @@ class StudyCards:
             for community, question, source, at, players, ratings, changed in logs
         ]
         if driver.postgres:
-            card_columns = [list(c) for c in (*zip(*keys, strict=True), *zip(*cards, strict=True))]
+            card_columns = [
+                pg_array(c) for c in (*zip(*keys, strict=True), *zip(*cards, strict=True))
+            ]
             log_columns = [[row[i] for row in log_params] for i in range(7)]
             await driver.execute(conn, _PG_WRITE_CARDS, (*card_columns, *log_columns))
             return
@@ -285,7 +288,7 @@ class StudyCards:
         chunks: list[tuple[str, list[Any]]] = []
         if driver.postgres:
             # one array parameter rather than an IN list of hundreds
-            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::bigint[])", [ids]))
+            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::text::bigint[])", [pg_array(ids)]))
         else:
             for start in range(0, len(ids), _SQLITE_ID_CHUNK):
                 part = ids[start : start + _SQLITE_ID_CHUNK]
