@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.core.model import Answer, QuestionKind, Round, ScoreDelta, Scoring, SubjectKind, TeamVote
 
@@ -132,15 +133,28 @@ def team_votes(
     rnd: Round, answers: Sequence[Answer], *, scoring: Scoring, partial: bool
 ) -> tuple[TeamVote, ...]:
     """Each team's answer by plurality of its members' votes, scored."""
-    by_team: dict[int, list[Answer]] = {}
+    # per team, in first-vote order: each selection's [count, first vote] (`plurality`,
+    # counted in one pass over the round's answers)
+    by_team: dict[int, dict[tuple[int, ...], list[Any]]] = {}
     for answer in answers:
-        if answer.team_id is not None:
-            by_team.setdefault(answer.team_id, []).append(answer)
+        team_id = answer.team_id
+        if team_id is None:
+            continue
+        tally = by_team.get(team_id)
+        if tally is None:
+            tally = by_team[team_id] = {}
+        entry = tally.get(answer.selected)
+        if entry is None:
+            tally[answer.selected] = [1, answer]
+        else:
+            entry[0] += 1
     question = rnd.question
     limit = (rnd.closes_at - rnd.opened_at).total_seconds()
     results = []
-    for team_id, votes in by_team.items():
-        selected, count, first_vote = plurality(votes)
+    for team_id, tally in by_team.items():
+        # dicts keep insertion order, so max() returns the earliest of equal counts
+        selected = max(tally, key=lambda selection: tally[selection][0])
+        count, first_vote = tally[selected]
         share = credit(question.kind, selected, question.correct, partial)
         elapsed = elapsed_seconds(rnd.opened_at, first_vote.answered_at)
         points = round(share * base_points(scoring, elapsed, limit))
@@ -150,7 +164,7 @@ def team_votes(
                 team_id=team_id,
                 selected=selected,
                 votes=count,
-                members_voted=len(votes),
+                members_voted=sum(c for c, _ in tally.values()),
                 correct=share == 1.0,
                 points=points,
             )

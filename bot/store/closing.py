@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import literal, select
@@ -379,27 +379,22 @@ class RoundCloser:
     ) -> tuple[tuple[Answer, ...], dict[int, str], dict[int, str]]:
         """A round's answers, with their players' and teams' names, from `_ANSWERS_WITH_NAMES`."""
         driver = self._driver
-        # a round's answers pick among a few selections: decode each one once
+        read_moment = driver.read_moment
+        # a round's answers pick among a few selections: decode each one once (the
+        # selection is read as text)
         selections: dict[Any, tuple[int, ...]] = {}
         answers: list[Answer] = []
         player_names: dict[int, str] = {}
         team_names: dict[int, str] = {}
         for player_id, raw, answered_at, team_id, correct, points, streak, name, team in rows:
-            key = raw if isinstance(raw, str) else tuple(raw)
-            selected = selections.get(key)
+            selected = selections.get(raw)
             if selected is None:
-                selected = selections[key] = tuple(int(i) for i in driver.read_json(raw))
+                selected = selections[raw] = tuple(int(i) for i in driver.read_json(raw))
+            if answered_at.__class__ is not datetime or answered_at.tzinfo is not UTC:
+                answered_at = read_moment(answered_at)  # SQLite's text (asyncpg's is UTC)
+            right = None if correct is None else bool(correct)
             answers.append(
-                Answer(
-                    round_id,
-                    player_id,
-                    selected,
-                    driver.read_moment(answered_at),
-                    team_id,
-                    None if correct is None else bool(correct),
-                    points,
-                    streak,
-                )
+                Answer(round_id, player_id, selected, answered_at, team_id, right, points, streak)
             )
             player_names[player_id] = name
             if team_id is not None:
