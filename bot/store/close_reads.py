@@ -1,5 +1,5 @@
-"""The close's first statements at the driver's level (see `bot.store.driver`): mark the
-round closed (open -> closed, once) and read its quiz and community.
+"""The close's statements on rounds at the driver's level (see `bot.store.driver`): mark
+the round closed (open -> closed, once) and read its quiz and community; open the next.
 
 On PostgreSQL the three are one statement (the UPDATE in a WITH, its row joined to its
 quiz and community): one round trip. SQLite has no data-modifying WITH: there it is an
@@ -16,7 +16,13 @@ from sqlalchemy import JSON, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Community, Quiz, Round
-from bot.store.codec import community_from_row, quiz_from_row, round_from_row
+from bot.core.ports import NewRound
+from bot.store.codec import (
+    community_from_row,
+    quiz_from_row,
+    round_from_row,
+    round_question_to_json,
+)
 from bot.store.db import CLOSED, OPEN
 from bot.store.driver import Driver
 from bot.store.tables import CommunityRow, QuizRow, RoundRow, UTCDateTime
@@ -45,6 +51,11 @@ _SQLITE_MARK = f"{_MARK} RETURNING {_columns(_ROUNDS, 'rounds')}"
 _SQLITE_QUIZ_AND_COMMUNITY = (
     f"SELECT {_columns(_QUIZZES, 'quizzes')}, {_columns(_COMMUNITIES, 'communities')}"
     " FROM (SELECT $1 AS id) AS wanted" + _QUIZ_AND_COMMUNITY_FROM.format(quiz_id="wanted.id")
+)
+
+_INSERT_ROUND = (
+    "INSERT INTO rounds (quiz_id, position, question_id, question, opened_at, closes_at,"
+    f" status) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_columns(_ROUNDS, 'rounds')}"
 )
 
 Decoder = Callable[[Sequence[Any]], dict[str, Any]]
@@ -109,3 +120,19 @@ class CloseReads:
             quiz_from_row(self._quiz(quiz)),
             community_from_row(self._community(community)),
         )
+
+    async def insert_round(self, conn: AsyncConnection, quiz_id: int, new: NewRound) -> Round:
+        """Insert an open round of a quiz, in `conn`'s transaction (what
+        `Quizzes.insert_round` does, as one driver-level statement)."""
+        driver = self._driver
+        params = (
+            quiz_id,
+            new.position,
+            new.question.question_id,
+            driver.json(round_question_to_json(new.question)),
+            driver.moment(new.opened_at),
+            driver.moment(new.closes_at),
+            OPEN,
+        )
+        rows = await driver.rows(conn, _INSERT_ROUND, params)
+        return round_from_row(self._round(rows[0]))

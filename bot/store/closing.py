@@ -216,7 +216,7 @@ class RoundCloser:
         quiz = context.quiz
         next_round = None
         if decision.next_round is not None:
-            next_round = await self._quizzes.insert_round(conn, quiz.id, decision.next_round)
+            next_round = await self._reads.insert_round(conn, quiz.id, decision.next_round)
         if decision.quiz_status != quiz.status:
             await self._quizzes.set_quiz_status(conn, quiz, decision.quiz_status.value)
             quiz = Quiz(**{**vars(quiz), "status": decision.quiz_status})
