@@ -108,7 +108,7 @@ class RoundCloser:
         self._db = db
         self._quizzes = quizzes
         self._study = StudyCards(db)
-        self._driver = Driver(db.postgres)
+        self._driver = Driver(db.postgres, direct=True)
         self._reads = CloseReads(self._driver)
 
     async def close_round(self, round_id: int, now: datetime, decide: Decide) -> ClosedRound | None:

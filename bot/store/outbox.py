@@ -83,7 +83,7 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._driver = Driver(db.postgres)
+        self._driver = Driver(db.postgres, direct=True)
         self._senders: list[OutboxSender] = []
 
     def deliver_as_written(self, sender: OutboxSender) -> None:

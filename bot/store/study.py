@@ -186,7 +186,7 @@ class StudyCards:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._driver = Driver(db.postgres)
+        self._driver = Driver(db.postgres, direct=True)
 
     # ---- writes inside other transactions ------------------------------------------------
 
