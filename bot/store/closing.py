@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.model import Answer, Community, Quiz, Round, TeamVote
 from bot.core.outbox import OutboxBatch, close_messages
 from bot.core.ports import CloseContext, CloseDecision, ClosedRound, Decide
+from bot.core.records import builder
 from bot.store.close_reads import CloseReads
 from bot.store.db import OPEN, Database
 from bot.store.driver import Driver, pg_array
@@ -95,6 +96,9 @@ _SQLITE_ADD_SCORES = (
     "INSERT INTO scores (community_id, period, subject_kind, subject_id, points, correct,"
     " answered) VALUES ($1, $2, $3, $4, $5, $6, $7)" + _ADD_SCORES_END
 )
+
+# A round's hundreds of answers, built without Answer's frozen __init__
+_answer = builder(Answer)
 
 # A score delta in one period: (period, subject kind, subject id, points, correct,
 # answered); in this order, tuples sort in the lock order of scores.
@@ -394,7 +398,7 @@ class RoundCloser:
                 answered_at = read_moment(answered_at)  # SQLite's text (asyncpg's is UTC)
             right = None if correct is None else bool(correct)
             answers.append(
-                Answer(round_id, player_id, selected, answered_at, team_id, right, points, streak)
+                _answer(round_id, player_id, selected, answered_at, team_id, right, points, streak)
             )
             player_names[player_id] = name
             if team_id is not None:
