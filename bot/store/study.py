@@ -1,9 +1,10 @@
 """Study mode's storage: FSRS cards, the review log and reminder opt-ins.
 
-`StudyCards.record_round` runs inside the transaction that closes a round (called by
-`bot.store.closing`): it reads the round question's cards of the players concerned in
-one SELECT, lets the core compute the new cards, and writes them with one upsert
-(unnest arrays on PostgreSQL, an executemany on SQLite) and one log row.
+A round's cards are updated inside the transaction that closes it (`bot.store.closing`):
+`round_cards` reads the round question's cards of the players concerned in one SELECT
+(while the core decides the round, on PostgreSQL), `round_updates` lets the core compute
+the new cards, and `write_round` writes them with one upsert (unnest arrays on
+PostgreSQL, an executemany on SQLite) and one log row; `record_round` does all three.
 """
 
 from __future__ import annotations
