@@ -20,18 +20,21 @@ bind the same positions.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 Params = Sequence[Any]
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 def sqlite_moment(value: datetime) -> str:
@@ -54,11 +57,49 @@ def sqlite_placeholders(statement: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", statement)
 
 
+def pg_array(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal of values of one type (ints, floats, bools, strings,
+    datetimes) or None, for a text parameter the statement casts (`$2::text::bigint[]`).
+
+    asyncpg encodes a list parameter element by element, with isinstance checks against
+    abstract base classes on each: a tenth of a microsecond per element, on the close's
+    twenty thousand. The literal is joined in C (ints), or from each distinct value's
+    text (a column of a round's rows holds few distinct values), and parsed by the
+    server.
+    """
+    try:
+        # ints, and bools as 1 and 0 (which a bool[] reads too); TypeError otherwise
+        return "{" + ",".join(map(int.__repr__, values)) + "}"
+    except TypeError:
+        pass
+    literal = {value: _pg_element(value) for value in set(values)}
+    return "{" + ",".join(map(literal.__getitem__, values)) + "}"
+
+
+def _pg_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))  # an IntEnum's value, not its name
+    if isinstance(value, float):
+        return repr(float(value))  # reads back as the same float
+    if isinstance(value, datetime):
+        return utc(value).isoformat()
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
 class Driver:
     """The dialect's spelling of driver-level statements and their values."""
 
-    def __init__(self, postgres: bool) -> None:
+    def __init__(self, postgres: bool, *, direct: bool = False) -> None:
         self.postgres = postgres
+        # with `direct`, statements in a PostgreSQL transaction go to asyncpg itself
+        # (`_asyncpg`): their errors are asyncpg's, not SQLAlchemy's, so only for
+        # statements whose errors no caller tells apart
+        self.direct = postgres and direct
 
     def moment(self, value: datetime) -> Any:
         """A `UTCDateTime` parameter."""
@@ -95,6 +136,29 @@ class Driver:
         """A nullable `UTCDateTime` column as read."""
         return None if value is None else self.read_moment(value)
 
+    async def beside(self, statement: Awaitable[R], work: Callable[[], T]) -> tuple[R, T]:
+        """`statement`'s result and `work()`'s: on PostgreSQL, the Python work is done
+        while the server runs the statement, rather than after it.
+
+        Only one statement is on its way at a time (the caller sends the next one after
+        this returns), so the transaction's statements keep their order. On SQLite the
+        two run one after the other: sqlite3's thread needs the GIL for every row it
+        binds or reads, so Python work beside it only slows it down.
+        """
+        if not self.postgres:
+            return await statement, work()
+        task = asyncio.ensure_future(statement)
+        # one turn of the loop: the statement is sent (a first preparation takes longer:
+        # then it is sent when `work` is done)
+        await asyncio.sleep(0)
+        try:
+            done = work()
+        except BaseException:
+            # the transaction will roll back: not while its statement is still running
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        return await task, done
+
     @staticmethod
     def json(value: Any) -> str:
         """A JSON parameter (as SQLAlchemy's JSON type serialises it)."""
@@ -109,6 +173,9 @@ class Driver:
     ) -> Sequence[Sequence[Any]]:
         """The rows of a query, as tuples."""
         if self.postgres:
+            pg = await self._asyncpg(conn)
+            if pg is not None:
+                return await pg.fetch(statement, *params)  # type: ignore[no-any-return]
             return (await conn.exec_driver_sql(statement, tuple(params))).all()
         lite = await _aiosqlite(conn)
         return list(await lite.execute_fetchall(sqlite_placeholders(statement), tuple(params)))
@@ -116,6 +183,10 @@ class Driver:
     async def execute(self, conn: AsyncConnection, statement: str, params: Params = ()) -> None:
         """Run one statement."""
         if self.postgres:
+            pg = await self._asyncpg(conn)
+            if pg is not None:
+                await pg.execute(statement, *params)
+                return
             await conn.exec_driver_sql(statement, tuple(params))
             return
         lite = await _aiosqlite(conn)
@@ -129,10 +200,24 @@ class Driver:
         if not batch:
             return
         if self.postgres:
+            pg = await self._asyncpg(conn)
+            if pg is not None:
+                await pg.executemany(statement, batch)
+                return
             await conn.exec_driver_sql(statement, batch)
             return
         lite = await _aiosqlite(conn)
         await lite.executemany(sqlite_placeholders(statement), batch)
+
+    async def _asyncpg(self, conn: AsyncConnection) -> Any:
+        """With `direct`, the asyncpg connection under `conn` once its transaction has
+        begun (SQLAlchemy sends BEGIN with the transaction's first statement): statements
+        then go to it straight, without SQLAlchemy's tenth of a millisecond per statement.
+        None otherwise: through SQLAlchemy, which begins the transaction if need be."""
+        if not self.direct:
+            return None
+        pg = (await conn.get_raw_connection()).driver_connection
+        return pg if pg is not None and pg.is_in_transaction() else None
 
 
 async def _aiosqlite(conn: AsyncConnection) -> Any:

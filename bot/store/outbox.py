@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,7 +43,9 @@ from bot.core.outbox import (
     OutboxStatus,
     QuestionShown,
 )
+from bot.store import outbox_sql
 from bot.store.db import CLOSED, OPEN, RUNNING, Database
+from bot.store.driver import Driver
 from bot.store.tables import OutboxRow, PlayerRow, QuizRow, RoundRow, UTCDateTime
 
 PENDING = OutboxStatus.PENDING.value
@@ -80,6 +81,7 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._driver = Driver(db.postgres, direct=True)
         self._senders: list[OutboxSender] = []
         self._claims = {c: _claim_statement(db.postgres, of_channel=c) for c in (False, True)}
 
@@ -103,39 +105,30 @@ class Outbox:
         platform, messages = batch.platform, batch.messages
         if not messages:
             return
-        if self._db.postgres:
+        driver = self._driver
+        if driver.postgres:
             # one writer per lane at a time, so that a lane's rows are numbered in the
             # order their transactions commit and "the first of its lane" is the truth
             # when checked below (READ COMMITTED sees no row of an uncommitted writer)
             for channel in sorted({m.channel_id for m in messages}):
-                await conn.execute(_LANE_LOCK, {"lane": f"{platform}:{channel}"})
-        rows = [
-            {
-                "platform": platform,
-                "channel_id": m.channel_id,
-                "community_id": batch.community_id,
-                "quiz_id": batch.quiz_id,
-                "round_id": m.round_id,
-                "kind": m.kind.value,
-                "payload": json.dumps(dict(m.payload), separators=(",", ":")),
-                "status": PENDING,
-                "attempts": 0,
-                "not_before": now,
-                "created_at": now,
-                "dedupe_key": dedupe_key(m),
-            }
-            for m in messages
-        ]
-        insert = self._db.insert(OutboxRow)
-        if any(r["dedupe_key"] is not None for r in rows):
-            insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+                await driver.execute(conn, _LANE_LOCK_SQL, (f"{platform}:{channel}",))
+        # driver-level statements, built once per shape (bot.store.outbox_sql)
+        keys = [dedupe_key(m) for m in messages]
+        ids = (platform, batch.community_id, batch.quiz_id)
+        params = outbox_sql.row_values(driver, ids, messages, keys, now)
+        deduplicated = any(k is not None for k in keys)
         sender = self._sender(platform, messages)
         if sender is None or not self._db.writing(conn):
-            await conn.execute(insert, rows)
+            statement = outbox_sql.insert_statement(len(messages), deduplicated, False)
+            await driver.execute(conn, statement, params)
             return
-        written = await conn.execute(insert.returning(OutboxRow.id), rows)
-        ids = [i for i in written.scalars() if i is not None]
-        claimed = await _lease(conn, ids, now + sender.lease, ~_blocked()) if ids else []
+        statement = outbox_sql.insert_statement(len(messages), deduplicated, True)
+        written = [r[0] for r in await driver.rows(conn, statement, params)]
+        claimed = (
+            await outbox_sql.lease_written(driver, conn, written, now + sender.lease)
+            if written
+            else []
+        )
         if claimed:
             self._db.after_commit(conn, lambda: sender.take(claimed))
 
@@ -306,7 +299,7 @@ async def _finish(conn: AsyncConnection, item_id: int, end: RowEnd) -> None:
     await conn.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
 
-_LANE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:lane))")
+_LANE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext($1))"
 
 
 async def _lease(

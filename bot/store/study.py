@@ -1,14 +1,16 @@
 """Study mode's storage: FSRS cards, the review log and reminder opt-ins.
 
-`StudyCards.record_round` runs inside the transaction that closes a round (called by
-`bot.store.closing`): it reads the round question's cards of the players concerned in
-one SELECT, lets the core compute the new cards, and writes them with one upsert
-(unnest arrays on PostgreSQL, an executemany on SQLite) and one log row.
+A round's cards are updated inside the transaction that closes it (`bot.store.closing`):
+`round_cards` reads the round question's cards of the players concerned in one SELECT
+(while the core decides the round, on PostgreSQL), `round_updates` lets the core compute
+the new cards, and `write_round` writes them with one upsert (unnest arrays on
+PostgreSQL, an executemany on SQLite) and one log row; `record_round` does all three.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +24,7 @@ from bot.core.study.model import CardUpdate, CardValues, RoundReviews, StudyCard
 from bot.core.study.ports import ReminderChange, ReminderTarget
 from bot.store.codec import Row, player_from_row
 from bot.store.db import Database
-from bot.store.driver import Driver
+from bot.store.driver import Driver, pg_array
 from bot.store.tables import (
     PlayerRow,
     StudyCardRow,
@@ -53,13 +55,14 @@ _UPSERT_CARDS_END = (
     " last_review = excluded.last_review, content_hash = excluded.content_hash,"
     " reviews = excluded.reviews, lapses = excluded.lapses"
 )
-# On PostgreSQL a round's cards go in one statement over arrays (unnest), as the scores
-# do; on SQLite in one executemany.
+# On PostgreSQL a round's cards go in one statement over arrays (unnest; array literals,
+# see `pg_array`), as the scores do; on SQLite in one executemany.
 _PG_UPSERT_CARDS = (
     f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
-    " SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::int[], $4::int[],"
-    " $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[], $9::varchar[],"
-    " $10::int[], $11::int[])" + _UPSERT_CARDS_END
+    " SELECT * FROM unnest($1::text::bigint[], $2::text::varchar[], $3::text::int[],"
+    " $4::text::int[], $5::text::float8[], $6::text::float8[], $7::text::timestamptz[],"
+    " $8::text::timestamptz[], $9::text::varchar[], $10::text::int[], $11::text::int[])"
+    + _UPSERT_CARDS_END
 )
 _SQLITE_UPSERT_CARDS = (
     f"INSERT INTO study_cards (player_id, question_id, {_CARD_VALUES})"
@@ -141,42 +144,116 @@ def _round_log_row(reviews: RoundReviews) -> LogRow:
     )
 
 
+def _sqlite_card_rows(
+    driver: Driver, keys: Sequence[tuple[int, str]], cards: Sequence[CardValues]
+) -> list[CardRowValues]:
+    """The cards' rows for `_SQLITE_UPSERT_CARDS`: due and last_review as SQLite's text.
+    A round's new cards share a few values (one per rating): each is converted once."""
+    moment = driver.moments()
+    converted: dict[int, tuple[Any, ...]] = {}
+    rows = []
+    for key, card in zip(keys, cards, strict=True):
+        values = converted.get(id(card))
+        if values is None:
+            s, step, stability, difficulty, due, last, digest, reviews, lapses = card
+            values = converted[id(card)] = (s, step, stability, difficulty, moment(due),
+                                            moment(last), digest, reviews, lapses)  # fmt: skip
+        rows.append(key + values)
+    return rows
+
+
+@dataclass(frozen=True)
+class RoundCards:
+    """What a close reads of its question's cards: of which players, the question's
+    content hash ("" if unknown) and the existing cards, by player."""
+
+    players: frozenset[int]
+    digest: str
+    cards: dict[int, CardValues]
+
+
+@dataclass(frozen=True)
+class RoundUpdates:
+    """A closing round's card rows (`keys[i]` is `cards[i]`'s player and question) and
+    its review-log rows."""
+
+    keys: list[tuple[int, str]]
+    cards: Sequence[CardValues]
+    logs: list[LogRow]
+
+
 class StudyCards:
     """Cards, the review log and reminders, on the shared Database."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._driver = Driver(db.postgres)
+        self._driver = Driver(db.postgres, direct=True)
 
     # ---- writes inside other transactions ------------------------------------------------
+
+    @staticmethod
+    def round_players(ctx: CloseContext) -> tuple[frozenset[int], frozenset[int]]:
+        """A closing round's expected players (Again for those who did not answer) and
+        every player whose card it changes: the expected and those who answered."""
+        expected = frozenset(ctx.quiz.options.roster) | ctx.earlier_players
+        return expected, expected | {a.player_id for a in ctx.answers}
+
+    async def round_cards(
+        self, conn: AsyncConnection, ctx: CloseContext, players: Collection[int]
+    ) -> RoundCards:
+        """The round question's content hash and existing cards of `players`, in `conn`'s
+        transaction (read before the round is decided, while it is)."""
+        question_id = ctx.round.question.question_id
+        digest, cards = await self._cards_of_question(conn, question_id, players)
+        return RoundCards(frozenset(players), digest, cards)
+
+    def round_updates(
+        self, ctx: CloseContext, decision: CloseDecision, read: RoundCards
+    ) -> RoundUpdates | None:
+        """The card and log rows of a closing round's answers and expected players, from
+        the cards read (`read` must hold every player concerned); None if none."""
+        expected, _ = self.round_players(ctx)
+        if not expected and not decision.answers:
+            return None
+        reviews = round_reviews(ctx, decision, expected, read.cards, read.digest)
+        question_id = ctx.round.question.question_id
+        keys = [(p, question_id) for p in reviews.players]
+        return RoundUpdates(keys, reviews.cards, [_round_log_row(reviews)])
+
+    async def write_round(self, conn: AsyncConnection, updates: RoundUpdates) -> None:
+        """Write `round_updates`'s rows, in `conn`'s transaction."""
+        await self._write(conn, updates.keys, updates.cards, updates.logs)
 
     async def record_round(
         self, conn: AsyncConnection, ctx: CloseContext, decision: CloseDecision
     ) -> int:
         """Update the cards of a closing round's answers and expected players, in `conn`'s
         transaction; returns how many cards changed."""
-        question_id = ctx.round.question.question_id
-        expected = set(ctx.quiz.options.roster) | ctx.earlier_players
+        expected, _ = self.round_players(ctx)
         players = expected | {a.player_id for a in decision.answers}
         if not players:
             return 0
-        digest, cards = await self._cards_of_question(conn, question_id, players)
-        reviews = round_reviews(ctx, decision, expected, cards, digest)
-        rows = [
-            (p, question_id, *card) for p, card in zip(reviews.players, reviews.cards, strict=True)
-        ]
-        await self._write(conn, rows, [_round_log_row(reviews)])
-        return len(rows)
+        read = await self.round_cards(conn, ctx, players)
+        updates = self.round_updates(ctx, decision, read)
+        if updates is None:
+            return 0
+        await self.write_round(conn, updates)
+        return len(updates.keys)
 
     async def write_updates(self, conn: AsyncConnection, updates: Sequence[CardUpdate]) -> None:
         """Upsert the cards (one statement) and append their log row(s)."""
-        rows = [(u.card.player_id, u.card.question_id, *card_values(u.card)) for u in updates]
-        await self._write(conn, rows, _log_rows(updates))
+        keys = [(u.card.player_id, u.card.question_id) for u in updates]
+        await self._write(conn, keys, [card_values(u.card) for u in updates], _log_rows(updates))
 
     async def _write(
-        self, conn: AsyncConnection, cards: Sequence[CardRowValues], logs: Sequence[LogRow]
+        self,
+        conn: AsyncConnection,
+        keys: Sequence[tuple[int, str]],
+        cards: Sequence[CardValues],
+        logs: Sequence[LogRow],
     ) -> None:
-        """Append the log rows and upsert the cards, in the order given, in one statement."""
+        """Append the log rows and upsert the cards (`keys[i]` is `cards[i]`'s player and
+        question), in the order given, in one statement."""
         if not cards:
             return
         driver = self._driver
@@ -193,18 +270,14 @@ class StudyCards:
             for community, question, source, at, players, ratings, changed in logs
         ]
         if driver.postgres:
-            card_columns = [list(c) for c in zip(*cards, strict=True)]
+            card_columns = [
+                pg_array(c) for c in (*zip(*keys, strict=True), *zip(*cards, strict=True))
+            ]
             log_columns = [[row[i] for row in log_params] for i in range(7)]
             await driver.execute(conn, _PG_WRITE_CARDS, (*card_columns, *log_columns))
             return
         await driver.executemany(conn, _INSERT_LOG, log_params)
-        # the key and CardValues: due and last_review are the 7th and 8th
-        moment = driver.moments()
-        await driver.executemany(
-            conn,
-            _SQLITE_UPSERT_CARDS,
-            [(*c[:6], moment(c[6]), moment(c[7]), *c[8:]) for c in cards],
-        )
+        await driver.executemany(conn, _SQLITE_UPSERT_CARDS, _sqlite_card_rows(driver, keys, cards))
 
     async def _cards_of_question(
         self, conn: AsyncConnection, question_id: str, players: Collection[int]
@@ -216,7 +289,7 @@ class StudyCards:
         chunks: list[tuple[str, list[Any]]] = []
         if driver.postgres:
             # one array parameter rather than an IN list of hundreds
-            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::bigint[])", [ids]))
+            chunks.append((f"{_CARDS_OF_QUESTION} = ANY($2::text::bigint[])", [pg_array(ids)]))
         else:
             for start in range(0, len(ids), _SQLITE_ID_CHUNK):
                 part = ids[start : start + _SQLITE_ID_CHUNK]

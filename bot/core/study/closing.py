@@ -20,12 +20,16 @@ def round_ratings(
     """Every concerned player's rating, by player id: each answer's, and Again for an
     expected player who did not answer."""
     rnd = ctx.round
-    limit = (rnd.closes_at - rnd.opened_at).total_seconds()
+    opened_at = rnd.opened_at
+    limit = (rnd.closes_at - opened_at).total_seconds()
     missing = answer_rating(None, None, limit)
     ratings = dict.fromkeys(expected, missing)
     for answer in decision.answers:
+        if not answer.correct:
+            ratings[answer.player_id] = answer_rating(answer.correct, None, limit)
+            continue
         ratings[answer.player_id] = answer_rating(
-            answer.correct, elapsed_seconds(rnd.opened_at, answer.answered_at), limit
+            True, elapsed_seconds(opened_at, answer.answered_at), limit
         )
     return ratings
 
@@ -48,10 +52,20 @@ def round_reviews(
     retention = retention_of(ctx.community)
     after = []
     changed = False
+    # a player's first answer to the question makes a new card that depends on nothing
+    # but the rating: one per rating, shared by every such player of the round
+    first: dict[Rating, CardValues] = {}
     for player_id in players:
         card = cards.get(player_id)
-        changed = changed or (card is not None and card.content_hash != content_hash)
-        after.append(next_card(card, ratings[player_id], moment, retention, content_hash))
+        rating = ratings[player_id]
+        if card is None:
+            new = first.get(rating)
+            if new is None:
+                new = first[rating] = next_card(None, rating, moment, retention, content_hash)
+            after.append(new)
+            continue
+        changed = changed or card.content_hash != content_hash
+        after.append(next_card(card, rating, moment, retention, content_hash))
     return RoundReviews(
         community_id=ctx.quiz.community_id,
         question_id=ctx.round.question.question_id,
