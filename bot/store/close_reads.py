@@ -122,8 +122,8 @@ class CloseReads:
         )
 
     async def insert_round(self, conn: AsyncConnection, quiz_id: int, new: NewRound) -> Round:
-        """Insert an open round of a quiz, in `conn`'s transaction (what
-        `Quizzes.insert_round` does, as one driver-level statement)."""
+        """Insert an open round of a quiz, in `conn`'s transaction, as one driver-level
+        statement (the first round of a quiz too: `Quizzes.insert_round`)."""
         driver = self._driver
         params = (
             quiz_id,

@@ -14,14 +14,15 @@ from bot.core.model import Question, Quiz, Round
 from bot.core.outbox import OutboxBatch, question_message
 from bot.core.ports import NewQuiz, NewRound
 from bot.core.syntax import command
+from bot.store.close_reads import CloseReads
 from bot.store.codec import (
     options_to_json,
     question_to_json,
     quiz_from_row,
     round_from_row,
-    round_question_to_json,
 )
-from bot.store.db import OPEN, ROUND_COLUMNS, RUNNING, Database
+from bot.store.db import OPEN, RUNNING, Database
+from bot.store.driver import Driver
 from bot.store.outbox import Outbox
 from bot.store.tables import QuestionRow, QuizRow, RoundRow
 
@@ -40,6 +41,7 @@ class Quizzes:
     def __init__(self, db: Database, outbox: Outbox) -> None:
         self._db = db
         self.outbox = outbox
+        self._rounds = CloseReads(Driver(db.postgres))
 
     async def sync_questions(self, questions: Sequence[Question]) -> int:
         """Upsert questions by id with their content hash; returns how many changed."""
@@ -136,27 +138,9 @@ class Quizzes:
         return quiz_from_row(quiz_row), round_
 
     async def insert_round(self, conn: AsyncConnection, quiz_id: int, new: NewRound) -> Round:
-        """Insert an open round of a quiz, in `conn`'s transaction."""
-        row = (
-            (
-                await conn.execute(
-                    self._db.insert(RoundRow)
-                    .values(
-                        quiz_id=quiz_id,
-                        position=new.position,
-                        question_id=new.question.question_id,
-                        question=round_question_to_json(new.question),
-                        opened_at=new.opened_at,
-                        closes_at=new.closes_at,
-                        status=OPEN,
-                    )
-                    .returning(*ROUND_COLUMNS)
-                )
-            )
-            .mappings()
-            .one()
-        )
-        return round_from_row(row)
+        """Insert an open round of a quiz, in `conn`'s transaction (the close's own
+        statement: one way to open a round)."""
+        return await self._rounds.insert_round(conn, quiz_id, new)
 
     async def quiz(self, quiz_id: int) -> Quiz | None:
         """A quiz by id."""
