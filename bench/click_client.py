@@ -13,6 +13,7 @@ statuses, and the seconds from the first request to the last response.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
@@ -27,7 +28,15 @@ from tests.mock_slack.server import MockSlack
 
 
 async def serve_mock() -> None:
-    """Run the mock Web API until stdin closes."""
+    """Run the mock Web API until stdin closes.
+
+    The mock keeps every message it is sent, so its heap grows through a run, and each
+    full collection of it stalls every request in flight for tens of milliseconds:
+    whichever benchmark phase such a pause hit would carry it, a fake's pause and not the
+    bot's. So it runs with its collector off (its garbage is a run's worth of requests,
+    freed when it exits).
+    """
+    gc.disable()
     mock = MockSlack()
     await mock.start()
     print(mock.port, flush=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import random
 import sys
@@ -72,7 +73,14 @@ async def burst(fake: FakeDiscord, command: dict[str, Any]) -> dict[str, Any]:
 
 
 async def main(rounds: int) -> None:
-    """Serve the fake; run bursts as stdin asks, until it closes."""
+    """Serve the fake; run bursts as stdin asks, until it closes.
+
+    The fake keeps every interaction and message of a run, and a full collection of that
+    heap stalls every click in flight for tens of milliseconds, in whichever burst it
+    falls (the bot's or the baseline's): a fake's pause, not the clients'. So the fake
+    runs with its collector off (a run's garbage, freed when it exits).
+    """
+    gc.disable()
     fake = FakeDiscord(time_scale=1.0, recommended_shards=SHARDS)
     await fake.start()
     bot_guilds = [fake.add_guild(shard=0, count=SHARDS) for _ in range(rounds)]
