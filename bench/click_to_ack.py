@@ -43,7 +43,7 @@ from bench.common import (
 )
 from bot.adapters.slack import chat as slack_adapter
 from bot.adapters.slack.acks import AckAfterCommit
-from bot.adapters.slack.app import build_app, http_app
+from bot.adapters.slack.app import CHAT_UPDATES_PER_MINUTE, build_app, http_app
 from bot.adapters.slack.blocks import ANSWER_ACTION, question_blocks
 from bot.adapters.slack.chat import SlackChat, http_session, web_client
 from bot.core.cards import question_card
@@ -300,7 +300,15 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
         client = web_client(
             BOT_TOKEN, f"http://127.0.0.1:{mock_port}/api/", session=session, jitter=0.0
         )
-        engine = QuizEngine(store, bank, SlackChat(client), platform="slack", clock=SystemClock())
+        # the answers-so-far edits keep Slack's chat.update limit, as `quizbot serve slack`'s
+        engine = QuizEngine(
+            store,
+            bank,
+            SlackChat(client),
+            platform="slack",
+            clock=SystemClock(),
+            count_edits_per_minute=CHAT_UPDATES_PER_MINUTE,
+        )
         opened = await open_rounds(engine, store, params.rounds)
         settle_heap()  # as `quizbot serve` does once started
         mock = MockSlack()

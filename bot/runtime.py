@@ -89,6 +89,7 @@ async def running(
     rng: random.Random | None = None,
     refresh_interval: float = 2.0,
     outbox_channel: str | None = None,
+    count_edits_per_minute: float | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, load and sync the decks, build the engine; close all on exit.
 
@@ -96,7 +97,8 @@ async def running(
     they are served there, with /healthz, for as long as the block runs. The engine's
     outbox dispatcher delivers this platform's rows (only `outbox_channel`'s, if given:
     a terminal game shows its own quiz) when this process writes them; `deliver_outbox`
-    also delivers those other processes wrote.
+    also delivers those other processes wrote. `count_edits_per_minute` is the
+    platform's limit on message edits per community, which the answers-so-far edits keep.
     """
     bank = load_questions(settings)
     store = await prepare_database(settings)
@@ -111,6 +113,7 @@ async def running(
             clock=clock or SystemClock(),
             rng=rng,
             refresh_interval=refresh_interval,
+            count_edits_per_minute=count_edits_per_minute,
             default_timezone=settings.timezone,
             events=PrometheusEvents(metrics),
             outbox_channel=outbox_channel,
@@ -234,6 +237,7 @@ async def serve(
     chat: AbstractAsyncContextManager[ChatT],
     connect: Callable[[ChatT, Runtime, asyncio.Event], Awaitable[None]],
     stop: asyncio.Event | None = None,
+    count_edits_per_minute: float | None = None,
 ) -> None:
     """Serve one chat platform until `stop` is set, SIGTERM/SIGINT, or the platform ends.
 
@@ -247,7 +251,11 @@ async def serve(
     shutdown = Shutdown(requested=stop)
     shutdown.install()
     try:
-        async with chat as port, running(settings, port, platform=platform) as runtime:
+        limit = count_edits_per_minute
+        async with (
+            chat as port,
+            running(settings, port, platform=platform, count_edits_per_minute=limit) as runtime,
+        ):
             shutdown.attach(runtime.engine)
             stop = shutdown.requested
             ticker = asyncio.create_task(run_ticker(runtime.engine, stop, rhythm=runtime.rhythm))

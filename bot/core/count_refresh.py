@@ -8,6 +8,12 @@ The interval runs from the end of the last refresh, and a refresh ends once its 
 are out (`show` returns then): when sending them takes longer than the interval, as in
 a burst that also closes rounds, the edits slow down instead of queueing up, and the
 clicks and closes keep the store and the loop.
+
+A platform that limits message edits per community gives `edits_per_minute` (Slack's
+chat.update is Tier 3: about 50 a minute per app per workspace). After a refresh whose
+busiest community got n edits, the next waits at least n minutes / `edits_per_minute`:
+a workspace with many questions open sees their counts less often, instead of being
+answered 429, whose Retry-After would also hold up the reveals in those channels' lanes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections.abc import Awaitable, Callable, Collection
 from bot.core.ports import OpenRoundCount
 
 ReadCounts = Callable[[Collection[int]], Awaitable[list[OpenRoundCount]]]
+# shows fresh counts; returns the most edits that one community got
+ShowCounts = Callable[[list[OpenRoundCount]], Awaitable[int]]
 
 
 class CountRefresher:
@@ -27,9 +35,12 @@ class CountRefresher:
         self,
         interval: float,
         read: ReadCounts,
-        show: Callable[[list[OpenRoundCount]], Awaitable[None]],
+        show: ShowCounts,
+        edits_per_minute: float | None = None,
     ) -> None:
         self.interval = interval
+        self.edits_per_minute = edits_per_minute
+        self._gap = interval  # from the end of the last refresh to the next
         self._read = read
         self._show = show
         self._wanted: set[int] = set()  # rounds that took answers since the refresh
@@ -50,14 +61,17 @@ class CountRefresher:
         loop = asyncio.get_running_loop()
         try:
             while self._wanted:
-                wait = self._refreshed_at + self.interval - loop.time()
+                wait = self._refreshed_at + self._gap - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 # stamped before the read, so that answers arriving meanwhile wait a
                 # full interval instead of refreshing at once
                 self._refreshed_at = loop.time()
                 due, self._wanted = self._wanted, set()
-                await self._show(await self._read(due))
+                edits = await self._show(await self._read(due))
                 self._refreshed_at = loop.time()
+                self._gap = self.interval
+                if self.edits_per_minute:
+                    self._gap = max(self.interval, edits * 60.0 / self.edits_per_minute)
         finally:
             self._running = False

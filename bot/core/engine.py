@@ -92,6 +92,7 @@ class QuizEngine:
         clock: Clock,
         rng: random.Random | None = None,
         refresh_interval: float = 2.0,
+        count_edits_per_minute: float | None = None,
         default_timezone: str = "UTC",
         events: EngineEvents | None = None,
         outbox_channel: str | None = None,
@@ -111,7 +112,7 @@ class QuizEngine:
         self._known = FactCache(store, platform)
         self._background = BackgroundWork(self.events)
         self._counts = CountRefresher(
-            refresh_interval, self.store.open_round_counts, self._refreshed
+            refresh_interval, self.store.open_round_counts, self._refreshed, count_edits_per_minute
         )
         self._early = EarlyCloseBook()
         self._planner = QuizPlanner(
@@ -293,14 +294,12 @@ class QuizEngine:
         """Seconds between two refreshes of the answers-so-far lines."""
         return self._counts.interval
 
-    async def _refreshed(self, items: list[OpenRoundCount]) -> None:
-        """Fresh counts: sweep the rounds' close checks and have the counts shown.
-
-        The edits go through the outbox, in each channel's lane, and are built when
-        sent: one sent after its round's reveal is dropped, whichever process sends it.
-        This returns once the outbox is delivered, so that the next refresh waits for
-        these edits (and any reveal or question ahead of them) to be out.
-        """
+    async def _refreshed(self, items: list[OpenRoundCount]) -> int:
+        """Fresh counts: sweep the rounds' close checks and have the counts shown; returns
+        the most edits one community got. The edits go through the outbox, in each
+        channel's lane, and are built when sent: one sent after its round's reveal is
+        dropped, whichever process sends it. This returns once the outbox is delivered,
+        so that the next refresh waits for these edits (and what is ahead of them)."""
         edits: dict[int, list[OutboxMessage]] = {}
         for item in items:
             self._sweep(item)
@@ -314,6 +313,7 @@ class QuizEngine:
             batches = [OutboxBatch(self.platform, c, None, m) for c, m in edits.items()]
             await self.store.add_outbox(batches, self.clock.now())
             await self.dispatcher.deliver_now(COUNT_PACING_WAIT)
+        return max(map(len, edits.values()), default=0)
 
     def _sweep(self, item: OpenRoundCount) -> None:
         """Check for an early close that answers taken by other processes may allow."""

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+# chat.update is a Tier 3 method: about 50 calls a minute per app per workspace
+CHAT_UPDATES_PER_MINUTE = 50
 
 
 class _TokenGivenTwice(logging.Filter):
@@ -198,7 +200,14 @@ async def serve_slack(
             await _serve_http(server, host, port, stop, on_ready)
 
     stop = stop or asyncio.Event()
-    await serve(settings, platform=PLATFORM, chat=slack_chat(settings), connect=connect, stop=stop)
+    await serve(
+        settings,
+        platform=PLATFORM,
+        chat=slack_chat(settings),
+        connect=connect,
+        stop=stop,
+        count_edits_per_minute=CHAT_UPDATES_PER_MINUTE,
+    )
     return 0
 
 
