@@ -11,7 +11,6 @@ examples/views/dynamic_counter.py.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -24,6 +23,7 @@ from bot.adapters.discord.commands import channel_of, community_of
 from bot.adapters.discord.decks import deck_choices
 from bot.adapters.discord.review_views import review_embeds
 from bot.adapters.discord.views import player_of
+from bot.core.deadline import act_if_slow
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import QuestionKind
 from bot.core.study.model import ReviewStep
@@ -71,11 +71,7 @@ def review_view(step: ReviewStep) -> ui.View | None:
 async def within(interaction: discord.Interaction[Any], work: Awaitable[T], seconds: float) -> T:
     """The result of `work`; when it takes longer than `seconds`, the interaction is
     deferred first (a deferred update: nothing visible changes) to keep Discord's 3 s."""
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    if not done:
-        await interaction.response.defer()
-    return await task
+    return await act_if_slow(work, seconds, interaction.response.defer)
 
 
 async def show_answer(
@@ -188,11 +184,10 @@ async def start_review(
 async def _deferred_ephemeral(
     interaction: discord.Interaction[Any], work: Awaitable[T], seconds: float
 ) -> T:
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    if not done:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-    return await task
+    def defer() -> Awaitable[object]:
+        return interaction.response.defer(ephemeral=True, thinking=True)
+
+    return await act_if_slow(work, seconds, defer)
 
 
 async def set_reminders(interaction: discord.Interaction[Any], on: bool) -> None:

@@ -8,7 +8,6 @@ discord.py's examples/views/dynamic_counter.py.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +27,7 @@ from bot.adapters.discord.choices import (
     clip,
 )
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.deadline import act_if_slow
 from bot.core.delivery import Undeliverable
 from bot.core.errors import QuizError
 from bot.core.model import Deck, Mode, PlayerRef, QuestionKind, TeamRoster
@@ -96,26 +96,13 @@ async def respond(
     response goes out after `work` is done (an answer is committed before Discord hears
     of it) unless that takes `defer_after`: then a defer, counted by `on_defer`.
     """
-    # the work runs in this task; a timer defers first if it takes `defer_after`
-    # (cheaper, per click, than a task of its own and a wait on it)
-    loop = asyncio.get_running_loop()
-    deferring: asyncio.Task[Any] | None = None
 
-    def defer() -> None:
-        nonlocal deferring
+    async def defer() -> None:
         if on_defer is not None:
             on_defer()
-        deferring = loop.create_task(
-            interaction.response.defer(ephemeral=not public, thinking=True)
-        )
+        await interaction.response.defer(ephemeral=not public, thinking=True)
 
-    timer = loop.call_later(defer_after, defer)
-    try:
-        reply = await _guarded(work)
-    finally:
-        timer.cancel()
-    if deferring is not None:
-        await deferring
+    reply = await act_if_slow(_guarded(work), defer_after, defer)
     try:
         await _send(interaction, reply, public=public)
     except discord.HTTPException:

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.core.deadline import act_if_slow
+
 log = logging.getLogger(__name__)
 
 LATE_ACK_SECONDS = 2.0  # Slack's deadline is 3 s; the 200 needs time to get there
@@ -95,31 +97,24 @@ class AckAfterCommit:
         tells the member. (Raising it would reach Bolt, which then overwrites the ack it
         has not sent yet and answers Slack 404.)
         """
-        # the write runs in this task; a timer acknowledges first if it takes too long
-        loop = asyncio.get_running_loop()
-        late_ack: asyncio.Task[None] | None = None
+        acked_late = False
 
-        def acknowledge_late() -> None:
-            nonlocal late_ack
+        async def ack_first() -> None:
+            nonlocal acked_late
+            acked_late = True
             self.on_late()
             log.warning("an answer took over %.1f s to commit; acked first", self.late_after)
-            late_ack = loop.create_task(_ack(ack))
+            await ack()
 
-        timer = loop.call_later(self.late_after, acknowledge_late)
         self.in_flight.enter()
         try:
             try:
-                result: T | None = await write
+                result: T | None = await act_if_slow(write, self.late_after, ack_first)
             except Exception:
                 log.exception("recording an answer failed")
                 result = None
-            finally:
-                timer.cancel()
-            await (late_ack if late_ack is not None else ack())
+            if not acked_late:
+                await ack()
         finally:
             self.in_flight.leave()
         return result
-
-
-async def _ack(ack: AsyncAck) -> None:
-    await ack()
