@@ -72,47 +72,11 @@ async def test_no_count_is_read_while_the_last_edit_is_still_going_out(store: St
     assert chat.updates[-1].answered == 3  # the next refresh shows every answer
 
 
-async def test_a_platforms_edit_limit_spaces_out_a_busy_communitys_refreshes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Slack allows about 50 chat.update calls a minute per workspace: after a refresh
-    # that edited 10 of one workspace's questions, the next waits 10 / 50 of a minute
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def noted_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(count_refresh.asyncio, "sleep", noted_sleep)
-    shown: list[list[int]] = []
-
-    async def read(round_ids: Collection[int]) -> list[OpenRoundCount]:
-        return []
-
-    more = asyncio.Event()
-
-    async def show(counts: list[OpenRoundCount]) -> int:
-        shown.append([])
-        await more.wait()  # the edits go out while more answers come in
-        return 10 if len(shown) == 1 else 1
-
-    paced = count_refresh.CountRefresher(2.0, read, show, edits_per_minute=50)
-    assert paced.want(1)
-    run = asyncio.ensure_future(paced.run())
-    while len(shown) < 1:
-        await real_sleep(0)
-    assert not paced.want(2)  # more answers while the first refresh's edits go out
-    more.set()
-    await run
-    assert len(shown) == 2
-    assert waits and min(waits) > 2.0 and max(waits) <= 12.0
-    assert round(max(waits), 1) == 12.0  # 10 edits at 50 a minute, not the 2 s interval
-
-
-async def test_without_a_limit_refreshes_keep_their_interval(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def two_refreshes(
+    monkeypatch: pytest.MonkeyPatch, first_edits: int, edits_per_minute: float | None
+) -> list[float]:
+    """Two refreshes, the first editing `first_edits` questions of one community and
+    more answers arriving while its edits go out; the waits the refresher asked for."""
     waits: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -122,23 +86,40 @@ async def test_without_a_limit_refreshes_keep_their_interval(
 
     monkeypatch.setattr(count_refresh.asyncio, "sleep", noted_sleep)
     shown: list[int] = []
+    more = asyncio.Event()
 
     async def read(round_ids: Collection[int]) -> list[OpenRoundCount]:
         return []
 
-    more = asyncio.Event()
-
     async def show(counts: list[OpenRoundCount]) -> int:
         shown.append(1)
-        await more.wait()
-        return 10
+        await more.wait()  # the edits go out while more answers come in
+        return first_edits if len(shown) == 1 else 1
 
-    plain = count_refresh.CountRefresher(2.0, read, show)
-    plain.want(1)
-    run = asyncio.ensure_future(plain.run())
+    refresher = count_refresh.CountRefresher(2.0, read, show, edits_per_minute)
+    assert refresher.want(1)
+    run = asyncio.ensure_future(refresher.run())
     while not shown:
         await real_sleep(0)
-    assert not plain.want(2)
+    assert not refresher.want(2)
     more.set()
     await run
-    assert len(shown) == 2 and waits and max(waits) <= 2.0
+    assert len(shown) == 2
+    return waits
+
+
+async def test_a_platforms_edit_limit_spaces_out_a_busy_communitys_refreshes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Slack allows about 50 chat.update calls a minute per workspace: after a refresh
+    # that edited 10 of one workspace's questions, the next waits 10 / 50 of a minute
+    waits = await two_refreshes(monkeypatch, 10, edits_per_minute=50)
+    assert waits and min(waits) > 2.0
+    assert round(max(waits), 1) == 12.0  # 10 edits at 50 a minute, not the 2 s interval
+
+
+async def test_without_a_limit_refreshes_keep_their_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits = await two_refreshes(monkeypatch, 10, edits_per_minute=None)
+    assert waits and max(waits) <= 2.0
