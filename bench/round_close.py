@@ -33,6 +33,7 @@ from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, Mode, PlayerRef, Round, StartRequest
 from bot.core.periods import ALL_TIME, week_label
 from bot.core.ports import ClosedRound
+from bot.runtime import settle_heap
 from bot.store import SqlStore
 from bot.store.closing import score_rows
 from bot.store.tables import AnswerRow, PlayerRow, TeamMemberRow, TeamRow
@@ -134,6 +135,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     params = params or Params()
     clock = ManualClock()
     store, engine, team_of = await setup(db, params, clock)
+    settle_heap()  # as `quizbot serve` does once started
     rng = random.Random(5)
     request = StartRequest(decks=("bench",), questions=ROUNDS, seconds=30, mode=Mode.TEAMS)
     samples: list[float] = []
