@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import memory
 from bench.common import RESULTS_PATH, Database, Results, WallTimes, databases, table
 
 # name -> (module, what it measures)
@@ -32,10 +31,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "p2": ("bench.click_to_ack", "click-to-ack over real HTTP (Slack)"),
     "p3": ("bench.leaderboard", "leaderboard flat in history"),
     "p4": ("bench.round_close", "closing and scoring a 500-answer round"),
-    "p4m": ("bench.memory", "10,000 running quizzes in one process"),
     "p5": ("bench.discord_click", "Discord click to first response vs bare discord.py"),
     "p6": ("bench.reveal_latency", "close to reveal through the outbox vs a direct post"),
     "p7": ("bench.ticker", "one tick of the ticker, flat in idle communities"),
+    "p4m": ("bench.memory", "10,000 running quizzes in one process"),
 }
 
 Runner = Callable[..., Awaitable[None]]
@@ -86,32 +85,20 @@ async def run_chosen(
     size: str,
     profiled: set[str],
 ) -> None:
-    """Run the chosen benchmarks on the databases, each timed into `wall`."""
-    background = None
-    if "p4m" in chosen and "p4m" not in profiled:
-        # P4's memory children run beside the rest (their figure is memory, not time)
-        with wall.timed("p4m", "start"):
-            background = await memory.Background.start(dbs, sized(memory, size))
-    try:
-        for name in chosen:
-            module: Any = importlib.import_module(BENCHMARKS[name][0])
-            if name == "p4m" and background is not None:
-                continue
-            if hasattr(module, "run_all") and name not in profiled:
-                # benchmarks whose figures are not times run on every database at once
-                with wall.timed(name, "all"):
-                    await module.run_all(dbs, results, sized(module, size))
-                continue
-            for db in dbs:
-                profile_dir = RESULTS_PATH.parent / "profiles" if name in profiled else None
-                with wall.timed(name, db.name):
-                    await run_benchmark(name, db, results, size=size, profile_dir=profile_dir)
-        if background is not None:
-            with wall.timed("p4m", "end_wait"):
-                await background.finish(results)
-    finally:
-        if background is not None:
-            await background.stop()
+    """Run the chosen benchmarks on the databases, one after the other, each timed into
+    `wall`: nothing else of the run beside what is measured (P4b's children once ran
+    beside the others at the lowest priority and still took the CPU that P1's and P2's
+    bursts on PostgreSQL wanted: their baseline ran at half its speed)."""
+    for name in chosen:
+        module: Any = importlib.import_module(BENCHMARKS[name][0])
+        if hasattr(module, "run_all") and name not in profiled:
+            with wall.timed(name, "all"):
+                await module.run_all(dbs, results, sized(module, size))
+            continue
+        for db in dbs:
+            profile_dir = RESULTS_PATH.parent / "profiles" if name in profiled else None
+            with wall.timed(name, db.name):
+                await run_benchmark(name, db, results, size=size, profile_dir=profile_dir)
 
 
 def sized(module: Any, size: str) -> Any:

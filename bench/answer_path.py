@@ -31,6 +31,7 @@ from bench.common import SCHEMA, Database, NullChat, Results, bench_bank, now, p
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, PlayerRef, RoundStatus, StartRequest
+from bot.runtime import settle_heap
 from bot.store import SqlStore
 from bot.store.tables import AnswerRow, PlayerRow, RoundRow
 
@@ -259,6 +260,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     params = params or Params()
     clock = ManualClock()
     store, engine, clicks = await setup(db, params, clock)
+    settle_heap()  # as `quizbot serve` does once started
     try:
         size = pool_size(store)
         at = clock.now()

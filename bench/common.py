@@ -260,15 +260,6 @@ class Database:
         """A SqlStore on a new engine (see `engine`)."""
         return SqlStore(self.engine(**kwargs))
 
-    def beside(self, label: str) -> Database:
-        """A database of its own next to this one, for a benchmark that runs while the
-        others do: schema `quizbench_<label>` on PostgreSQL, `<label>.db` beside the
-        SQLite file."""
-        if self.postgres:
-            return Database(self.name, self.url, f"{SCHEMA}_{label}")
-        path = Path(self.sqlite_path).with_name(f"{label}.db")
-        return Database(self.name, f"sqlite+aiosqlite:///{path}", self.schema)
-
     @property
     def asyncpg_dsn(self) -> str:
         """The URL as plain asyncpg takes it."""

@@ -8,18 +8,15 @@ waits for the background work (count refreshes) to finish, every quiz still runn
 It reports its peak RSS (VmHWM from /proc/self/status) and its RSS once the
 interpreter and the bot's modules were loaded, before any work.
 
-`python -m bench` starts these children first and lets them run beside the other
-benchmarks at niceness 19 (see `Background`), back at normal priority once the others
-are done.
+`python -m bench` runs one child a database side by side (their time is not measured,
+and memory is per process), with nothing else of the run beside them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import json
-import os
 import random
 import sys
 import tempfile
@@ -61,26 +58,6 @@ def memory_kb(field: str) -> int:
     raise LookupError(field)
 
 
-def nice_backends(store: Any) -> None:
-    """Give the PostgreSQL backends serving this process its niceness.
-
-    Beside the measured benchmarks this process runs at niceness 19, but each query it
-    makes runs in a server process at normal priority, which competes with the
-    benchmarks' own. Renicing a backend needs the privilege to (the same user as the
-    server, or root); without it the backends stay where they are. Once nothing else runs
-    niceness no longer matters, so they are not set back.
-    """
-    from sqlalchemy import event
-
-    @event.listens_for(store.engine.sync_engine, "connect")
-    def renice(dbapi_connection: Any, _record: Any) -> None:
-        niceness = os.getpriority(os.PRIO_PROCESS, 0)
-        if niceness > 0:
-            pid = dbapi_connection.driver_connection.get_server_pid()
-            with contextlib.suppress(PermissionError, ProcessLookupError):
-                os.setpriority(os.PRIO_PROCESS, pid, niceness)
-
-
 async def play(url: str, quizzes: int, players: int, schema: str = SCHEMA) -> dict[str, Any]:
     """The child's work; what it measured."""
     from bench.answer_path import run_tasks
@@ -92,11 +69,7 @@ async def play(url: str, quizzes: int, players: int, schema: str = SCHEMA) -> di
     db = Database("postgresql" if url.startswith("postgresql") else "sqlite", url, schema)
     # what is measured is this process's memory: commits need not wait for the disk
     durability = {"server_settings": {"synchronous_commit": "off"}} if db.postgres else {}
-    # beside the other benchmarks at niceness 19 a busy machine may not run this process
-    # for a while: a connection must not time out on the wall clock meanwhile
-    store = db.store(connect_args=durability, pool_timeout=3600)
-    if db.postgres:
-        nice_backends(store)
+    store = db.store(connect_args=durability)
     bank = bench_bank()
     await store.sync_questions(bank.all_questions())
     clock = ManualClock()
@@ -198,10 +171,6 @@ async def count_open(store: Any) -> int:
         return int((await conn.execute(stmt)).scalar_one())
 
 
-BACKGROUND_NICENESS = 19
-"""Children started beside the other benchmarks take only the CPU those leave idle."""
-
-
 @dataclass
 class Child:
     """One running child: its process and the database it works in."""
@@ -209,14 +178,12 @@ class Child:
     db: Database
     process: asyncio.subprocess.Process
     params: Params
-    output: IO[bytes]  # files, not pipes: a child in the background never blocks on a full pipe
+    output: IO[bytes]  # files, not pipes: a child never blocks on a full pipe
     errors: IO[bytes]
 
     @classmethod
-    async def start(
-        cls, db: Database, params: Params, trace: int = 0, *, niceness: int = 0
-    ) -> Child:
-        """Start the child on a fresh database (reniced when given a niceness)."""
+    async def start(cls, db: Database, params: Params, trace: int = 0) -> Child:
+        """Start the child on a fresh database."""
         await db.reset()
         command = [sys.executable, "-m", "bench.memory", db.url, str(params.quizzes)]
         command += [str(params.players), str(trace), db.schema]
@@ -225,15 +192,7 @@ class Child:
         process = await asyncio.create_subprocess_exec(
             *command, stdout=output, stderr=errors, cwd=REPOSITORY
         )
-        if niceness:
-            os.setpriority(os.PRIO_PROCESS, process.pid, niceness)
         return cls(db, process, params, output, errors)
-
-    def hurry(self) -> None:
-        """Back to normal priority, once nothing measured runs beside it (lowering a
-        niceness needs the privilege to; without it the child finishes where it is)."""
-        with contextlib.suppress(PermissionError, ProcessLookupError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
 
     async def result(self) -> dict[str, Any]:
         """Wait for the child; what it measured."""
@@ -266,57 +225,6 @@ async def run_all(dbs: list[Database], results: Results, params: Params) -> None
     children = await asyncio.gather(*(measure(db, params) for db in dbs))
     for db, child in zip(dbs, children, strict=True):
         record(db, results, params, child)
-
-
-@dataclass
-class Background:
-    """P4b's children running beside the other benchmarks, each in a database of its
-    own, at the lowest priority: their figure is memory, not time, and at niceness 19
-    they take about 1.5% of a CPU the measured benchmarks want."""
-
-    children: list[Child]
-    params: Params
-    started: float
-    done: bool = False
-
-    @classmethod
-    async def start(cls, dbs: list[Database], params: Params) -> Background:
-        """Start one child a database."""
-        started = now()
-        children = [
-            await Child.start(db.beside("memory"), params, niceness=BACKGROUND_NICENESS)
-            for db in dbs
-        ]
-        return cls(children, params, started)
-
-    async def stop(self) -> None:
-        """Kill the children still running (a benchmark beside them failed) and drop
-        their databases; nothing once `finish` is done."""
-        if self.done:
-            return
-        for child in self.children:
-            if child.process.returncode is None:
-                child.process.kill()
-                await child.process.wait()
-            child.output.close()
-            child.errors.close()
-            await child.db.drop()
-        self.done = True
-
-    async def finish(self, results: Results) -> float:
-        """Once the others are done: normal priority, wait, record; the seconds waited."""
-        waited = now()
-        for child in self.children:
-            child.hurry()
-        measured = await asyncio.gather(*(child.result() for child in self.children))
-        for child in self.children:
-            await child.db.drop()
-        self.done = True
-        for child, figures in zip(self.children, measured, strict=True):
-            # the figures' names are those of the database the child sits beside
-            db = Database(child.db.name, child.db.url)
-            record(db, results, self.params, figures)
-        return now() - waited
 
 
 def record(db: Database, results: Results, params: Params, child: dict[str, Any]) -> None:

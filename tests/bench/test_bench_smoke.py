@@ -68,25 +68,14 @@ def test_results_file_shape(tmp_path: Path) -> None:
     assert '"target": ">= 0.5 x m.base"' in path.read_text()
 
 
-async def test_memory_children_beside_the_others_report_and_clean_up(tmp_path: Path) -> None:
+async def test_memory_children_report_their_figures(tmp_path: Path) -> None:
     db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
-    background = await memory.Background.start([db], memory.Params.tiny())
     results = Results()
-    await background.finish(results)
+    await memory.run_all([db], results, memory.Params.tiny())
     figures = results.as_json()
     assert figures["p4_memory.sqlite.running_quizzes"]["value"] == memory.Params.tiny().quizzes
     assert figures["p4_memory.sqlite.running_quizzes"]["met"] is True
-    assert not (tmp_path / "memory.db").exists()  # its own database, dropped when done
-
-
-async def test_memory_children_are_stopped_when_a_benchmark_beside_them_fails(
-    tmp_path: Path,
-) -> None:
-    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}")
-    background = await memory.Background.start([db], memory.Params.tiny())
-    await background.stop()
-    assert all(child.process.returncode is not None for child in background.children)
-    assert not (tmp_path / "memory.db").exists()
+    assert figures["p4_memory.sqlite.peak_rss_mb"]["value"] > 0
 
 
 def test_wall_times_are_reference_figures() -> None:
