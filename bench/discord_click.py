@@ -3,7 +3,8 @@
 The fake Discord (`tests/fake_discord`) runs in a process of its own
 (`bench.discord_fake`) and shards the bot in two: the quiz bot runs shard 0, with
 `rounds` guilds and one open question in each; the baseline runs shard 1, one guild
-with one message whose persistent button callback only sends an ephemeral response.
+with one message, a copy of a question (its embed and buttons, so that its clicks carry
+the bot's payload), whose persistent buttons' callback only sends an ephemeral response.
 Both are real discord.py clients in this process, connected at once, logged in with
 the same token, as two processes of one sharded bot would be; the bot plays on the
 real store as `quizbot serve discord` does.
@@ -105,9 +106,21 @@ class FakeProcess:
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         return cls(process, json.loads(line))
 
+    async def mirror(self, message: str) -> dict[str, Any]:
+        """Have the fake copy a message into the baseline's guild (see `bench.discord_fake`)."""
+        return await self._ask({"op": "mirror", "message": message})
+
+    async def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        await self.process.stdin.drain()
+        answer: dict[str, Any] = json.loads(
+            await asyncio.wait_for(self.process.stdout.readline(), 120)
+        )
+        return answer
+
     async def burst(self, messages: list[str], prefix: str, params: Params, first: int) -> Burst:
         """Have the fake send one burst of clicks and measure it."""
-        assert self.process.stdin is not None and self.process.stdout is not None
         command = {
             "op": "burst",
             "messages": messages,
@@ -117,9 +130,7 @@ class FakeProcess:
             "first": first,
         }
         cpu = time.process_time()
-        self.process.stdin.write((json.dumps(command) + "\n").encode())
-        await self.process.stdin.drain()
-        data = json.loads(await asyncio.wait_for(self.process.stdout.readline(), 120))
+        data = await self._ask(command)
         cpu = time.process_time() - cpu
         clicks = [(str(m), str(u)) for m, u in data["clicks"]]
         return Burst(
@@ -137,25 +148,25 @@ class FakeProcess:
             await self.process.wait()
 
 
-class AckButton(ui.View):
-    """The baseline's persistent view: its one button only answers, privately."""
+class AckButton(ui.Button[ui.View]):
+    """A button of the baseline's persistent view: it only answers, privately."""
 
-    def __init__(self) -> None:
-        super().__init__(timeout=None)
-
-    @ui.button(label="OK", custom_id=BASELINE_BUTTON)
-    async def ack(self, interaction: discord.Interaction, _: ui.Button[AckButton]) -> None:
+    async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("ok", ephemeral=True)
 
 
 class Baseline(discord.AutoShardedClient):
-    """A bare discord.py client on shard 1 of 2 with the persistent button."""
+    """A bare discord.py client on shard 1 of 2 with a persistent view."""
 
     def __init__(self) -> None:
         super().__init__(intents=discord.Intents(guilds=True), shard_count=2, shard_ids=[1])
 
-    async def setup_hook(self) -> None:
-        self.add_view(AckButton())
+    def answer(self, custom_ids: list[str]) -> None:
+        """Answer clicks on these buttons (a copy of a question's, see `bench.discord_fake`)."""
+        view = ui.View(timeout=None)
+        for custom_id in custom_ids:
+            view.add_item(AckButton(label=custom_id, custom_id=custom_id))
+        self.add_view(view)
 
 
 async def connect(client: discord.Client, token: str) -> asyncio.Task[None]:
@@ -209,11 +220,14 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
         tasks.append(await connect(bot, hello["token"]))
         tasks.append(await connect(baseline, hello["token"]))
         messages = await open_rounds(engine, store, hello["bot_guilds"])
+        # the baseline's message: a copy of a question, so that both parse the same payload
+        copy = await fake.mirror(messages[0])
+        baseline.answer(copy["custom_ids"])
         settle_heap()  # as `quizbot serve` does once started
         warm: list[Burst] = []
         for pair in range(params.warmup + params.pairs):
             first = pair * params.clicks
-            base = await fake.burst([hello["baseline_message"]], "bench:", params, first)
+            base = await fake.burst([copy["message"]], BASELINE_BUTTON, params, first)
             played = await fake.burst(messages, "quiz:a:", params, first)
             if pair < params.warmup:
                 warm.append(played)

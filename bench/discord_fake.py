@@ -4,9 +4,16 @@ the loop of the client being measured.
     python -m bench.discord_fake ROUNDS
 
 It shards the bot in two: ROUNDS guilds on shard 0 (the quiz bot's) and one guild on
-shard 1 (the baseline client's), where it posts a message with one persistent button,
-`bench:ack`. It prints one JSON line (its URLs, token and guilds), then reads one JSON
-command a line from stdin and answers each with one JSON line, until stdin closes:
+shard 1 (the baseline client's). It prints one JSON line (its URLs, token and guilds),
+then reads one JSON command a line from stdin and answers each with one JSON line, until
+stdin closes:
+
+    {"op": "mirror", "message": id}
+
+posts in the baseline's guild a copy of a message (a quiz question: its embed and its
+buttons, the buttons' custom_ids `bench:ack:0`, `bench:ack:1`, ...), so that the
+baseline's clicks carry the same payload as the bot's, and answers with its id and
+custom_ids;
 
     {"op": "burst", "messages": [id, ...], "prefix": "quiz:a:", "clicks": N,
      "in_flight": K, "first": F}
@@ -28,7 +35,12 @@ import sys
 from typing import Any
 
 from tests.fake_discord import FakeDiscord, FakeUser, buttons, payloads
-from tests.fake_discord.server import DEFERRED_MESSAGE, DEFERRED_UPDATE, InteractionRecord
+from tests.fake_discord.server import (
+    DEFERRED_MESSAGE,
+    DEFERRED_UPDATE,
+    FakeGuild,
+    InteractionRecord,
+)
 
 BASELINE_BUTTON = "bench:ack"
 SHARDS = 2
@@ -72,6 +84,28 @@ async def burst(fake: FakeDiscord, command: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def mirror(fake: FakeDiscord, guild: FakeGuild, message_id: str) -> dict[str, Any]:
+    """Post a copy of a message in the baseline's guild, its buttons renamed."""
+    original = fake.messages[message_id]
+    custom_ids: list[str] = []
+    rows = []
+    for row in original.get("components") or []:
+        components = []
+        for component in row.get("components") or []:
+            copy = dict(component)
+            if copy.get("type") == 2 and "custom_id" in copy:
+                copy["custom_id"] = f"{BASELINE_BUTTON}:{len(custom_ids)}"
+                custom_ids.append(copy["custom_id"])
+            components.append(copy)
+        rows.append({**row, "components": components})
+    body = {
+        "content": original.get("content") or "",
+        "embeds": original.get("embeds") or [],
+        "components": rows,
+    }
+    return {"message": fake.post(guild, body)["id"], "custom_ids": custom_ids}
+
+
 async def main(rounds: int) -> None:
     """Serve the fake; run bursts as stdin asks, until it closes.
 
@@ -85,15 +119,11 @@ async def main(rounds: int) -> None:
     await fake.start()
     bot_guilds = [fake.add_guild(shard=0, count=SHARDS) for _ in range(rounds)]
     baseline_guild = fake.add_guild(shard=1, count=SHARDS)
-    button = {"type": 2, "style": 1, "label": "OK", "custom_id": BASELINE_BUTTON}
-    row = {"type": 1, "components": [button]}
-    baseline_message = fake.post(baseline_guild, {"content": "baseline", "components": [row]})
     hello = {
         "api_url": fake.api_url,
         "gateway_url": fake.gateway_url,
         "token": fake.token,
         "bot_guilds": [[g.id, g.channel_id] for g in bot_guilds],
-        "baseline_message": baseline_message["id"],
     }
     print(json.dumps(hello), flush=True)
     reader = asyncio.StreamReader()
@@ -104,6 +134,8 @@ async def main(rounds: int) -> None:
             command = json.loads(line)
             if command["op"] == "burst":
                 print(json.dumps(await burst(fake, command)), flush=True)
+            elif command["op"] == "mirror":
+                print(json.dumps(mirror(fake, baseline_guild, command["message"])), flush=True)
     finally:
         await fake.close()
 
