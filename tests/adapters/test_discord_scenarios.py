@@ -7,8 +7,12 @@ question message, the private receipts, the reveal, the summary and the boards.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
+import weakref
+from typing import Any
 
+import discord
 import pytest
 
 from bot.store import SqlStore
@@ -251,6 +255,35 @@ async def test_fifty_clicks_edit_the_count_only_a_few_times(
     allowed = int(took / bot.engine.refresh_interval) + 2
     assert 1 <= edits <= allowed, f"{edits} edits in {took:.2f} s for 50 clicks"
     assert "50 answers so far" in question_lines(fake.messages[q["id"]])
+
+
+async def test_a_clicks_view_is_freed_without_the_garbage_collector(
+    fake: FakeDiscord, bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # discord.py builds a View from the clicked message for every click on a dynamic
+    # item; left holding its items (and they it), each one waits for a full collection
+    built: list[weakref.ref[discord.ui.View]] = []
+    from_message = discord.ui.View.from_message.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: type[discord.ui.View], *args: Any, **kwargs: Any) -> discord.ui.View:
+        view: discord.ui.View = from_message(cls, *args, **kwargs)
+        built.append(weakref.ref(view))
+        return view
+
+    monkeypatch.setattr(discord.ui.View, "from_message", classmethod(recording))
+    await fake.slash(fake.user("Host"), "quiz start", deck="algebra", questions=1)
+    q = bot.current_question()
+    gc.collect()
+    gc.disable()
+    try:
+        for n in range(5):
+            receipt = await fake.click(fake.user(f"Player {n}"), q["id"], right_letters(q)[0])
+            assert receipt.content.startswith("Locked in")
+        alive = [ref for ref in built if ref() is not None]
+    finally:
+        gc.enable()
+    assert len(built) == 5
+    assert alive == []
 
 
 async def test_a_double_click_keeps_the_first_answer(fake: FakeDiscord, bot: Harness) -> None:

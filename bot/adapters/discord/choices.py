@@ -67,6 +67,21 @@ def choices_menu(custom_id: str, choices: Sequence[str]) -> ui.Select[ui.View]:
     )
 
 
+def release_view(item: ui.Item[Any]) -> None:
+    """Empty the View that discord.py built from the clicked message for this dynamic
+    item, once the click is answered.
+
+    discord.py builds one per click (`View.from_message`), and the View and its items
+    point at each other: a reference cycle that only the garbage collector frees. In a
+    burst they outlive the young generations and pile up for a full collection, which
+    freed 16,000 of them in one pause of 15 to 35 ms while 50 clicks waited (P5).
+    Emptied, they are freed at once.
+    """
+    view = item.view
+    if view is not None:
+        view.clear_items()
+
+
 class RebuiltFromId:
     """A DynamicItem whose constructor takes the numbers of its template's groups, in
     order: the clicked item is rebuilt from them (a menu's picks come with the

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import discord
 from discord import app_commands, ui
 
-from bot.adapters.discord.choices import RebuiltFromId, choice_button, choice_row, choices_menu
+from bot.adapters.discord.choices import (
+    RebuiltFromId,
+    choice_button,
+    choice_row,
+    choices_menu,
+    release_view,
+)
 from bot.adapters.discord.commands import channel_of, community_of
 from bot.adapters.discord.decks import deck_choices
 from bot.adapters.discord.review_views import review_embeds
@@ -132,7 +138,10 @@ class ReviewButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the review item with this choice."""
-        await show_answer(interaction, self.session_id, self.review_item, (self.position,))
+        try:
+            await show_answer(interaction, self.session_id, self.review_item, (self.position,))
+        finally:
+            release_view(self)
 
 
 class ReviewSelect(
@@ -150,7 +159,10 @@ class ReviewSelect(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the review item with the picked choices."""
         positions = [int(v) for v in self.item.values if v.isdigit()]
-        await show_answer(interaction, self.session_id, self.review_item, positions)
+        try:
+            await show_answer(interaction, self.session_id, self.review_item, positions)
+        finally:
+            release_view(self)
 
 
 # ---- /quiz review -----------------------------------------------------------------------

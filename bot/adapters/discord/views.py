@@ -25,6 +25,7 @@ from bot.adapters.discord.choices import (
     choice_row,
     choices_menu,
     clip,
+    release_view,
 )
 from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
 from bot.core.deadline import act_if_slow
@@ -197,7 +198,10 @@ class AnswerButton(
         """Record the click as this choice; the clicker gets a private receipt."""
         bot: QuizBot = interaction.client
         work = _receipt(bot, self.round_id, player_of(interaction), (self.position,))
-        await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
+        try:
+            await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
+        finally:
+            release_view(self)
 
 
 class AnswerSelect(
@@ -216,7 +220,10 @@ class AnswerSelect(
         bot: QuizBot = interaction.client
         positions = [int(v) for v in self.item.values if v.isdigit()]
         work = _receipt(bot, self.round_id, player_of(interaction), positions)
-        await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
+        try:
+            await respond(interaction, work, defer_after=bot.defer_after, on_defer=bot.on_late_ack)
+        finally:
+            release_view(self)
 
 
 # ---- the question ---------------------------------------------------------------------
