@@ -19,6 +19,7 @@ Afterwards every click must be in the database exactly once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import re
@@ -336,7 +337,11 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
             for pair in range(params.warmup + params.pairs):
                 bodies, clicks = click_bodies(requests, opened, params.clicks, pair * params.clicks)
                 expected |= clicks
+                # both apps run in this process: each burst starts with the garbage of
+                # the one before collected, not collected on its time
+                gc.collect()
                 base = await send_burst(baseline_port, bodies, params.in_flight, workdir)
+                gc.collect()
                 played = await send_burst(bot_port, bodies, params.in_flight, workdir)
                 acked = now()
                 await receipts.wait_for(len(expected), 60.0)

@@ -236,8 +236,8 @@ def _numeric(cell: str) -> bool:
 
 @dataclass(frozen=True)
 class Database:
-    """One database a benchmark runs on: `postgresql` (in SCHEMA, or a schema of its
-    own for a benchmark running beside the others) or `sqlite` (a temp file)."""
+    """One database a benchmark runs on: `postgresql` (in SCHEMA unless told another)
+    or `sqlite` (a temp file)."""
 
     name: str
     url: str
