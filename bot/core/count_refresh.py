@@ -46,6 +46,8 @@ class CountRefresher:
         self._wanted: set[int] = set()  # rounds that took answers since the refresh
         self._running = False
         self._refreshed_at = float("-inf")
+        self._stopping = False
+        self._pause: asyncio.Future[None] | None = None  # the wait for the next turn
 
     def want(self, round_id: int) -> bool:
         """Show a round's new count at the next refresh; True when the caller must start
@@ -56,14 +58,25 @@ class CountRefresher:
         self._running = True
         return True
 
+    def stop(self) -> None:
+        """No more refreshes (the process is shutting down): one waiting for its turn
+        is dropped, at once, rather than waited out (after a paced refresh that can be
+        a minute); one whose edits are going out finishes. The counts are only a
+        display: the next answer, or the reveal, brings them up to date."""
+        self._stopping = True
+        if self._pause is not None:
+            self._pause.cancel()
+
     async def run(self) -> None:
         """Refresh every `interval` while rounds want it."""
         loop = asyncio.get_running_loop()
         try:
-            while self._wanted:
+            while self._wanted and not self._stopping:
                 wait = self._refreshed_at + self._gap - loop.time()
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    await self._wait_turn(wait)
+                    if self._stopping:
+                        return
                 # stamped before the read, so that answers arriving meanwhile wait a
                 # full interval instead of refreshing at once
                 self._refreshed_at = loop.time()
@@ -75,3 +88,13 @@ class CountRefresher:
                     self._gap = max(self.interval, edits * 60.0 / self.edits_per_minute)
         finally:
             self._running = False
+
+    async def _wait_turn(self, seconds: float) -> None:
+        """Sleep until the next refresh is due, or until `stop`."""
+        self._pause = asyncio.ensure_future(asyncio.sleep(seconds))
+        try:
+            # asyncio.wait: a pause cancelled by `stop` ends the wait without raising
+            await asyncio.wait({self._pause})
+        finally:
+            self._pause.cancel()
+            self._pause = None

@@ -496,5 +496,6 @@ class QuizEngine:
         """Stop taking new quizzes, finish background work and the sends in flight; open
         rounds and undelivered rows stay in the store for the next process."""
         self.accepting = False
+        self._counts.stop()
         await self._background.idle()
         await self.dispatcher.shutdown()

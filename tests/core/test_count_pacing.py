@@ -10,12 +10,14 @@ from typing import Any, cast
 import pytest
 
 from bot.core import count_refresh
+from bot.core.bank import QuestionBank
 from bot.core.cards import QuestionCard
 from bot.core.clock import ManualClock
+from bot.core.engine import QuizEngine
 from bot.core.model import StartRequest
 from bot.core.ports import OpenRoundCount, Store
 
-from .helpers import GUILD, HOST, RecordingChat, make_engine, user
+from .helpers import BASICS, GUILD, HOST, RecordingChat, make_engine, user
 
 TWO = StartRequest(decks=("basics",), questions=2, seconds=20)
 
@@ -123,3 +125,25 @@ async def test_without_a_limit_refreshes_keep_their_interval(
 ) -> None:
     waits = await two_refreshes(monkeypatch, 10, edits_per_minute=None)
     assert waits and max(waits) <= 2.0
+
+
+async def test_shutting_down_drops_a_refresh_waiting_for_its_turn(store: Store) -> None:
+    # one edit a minute: after the first refresh the next would wait a whole minute
+    chat = HeldEdits()
+    engine = QuizEngine(
+        store,
+        QuestionBank([BASICS]),
+        chat,
+        platform="test",
+        clock=ManualClock(),
+        count_edits_per_minute=1,
+    )
+    await engine.start(GUILD, "chan", HOST, TWO)
+    round_id = chat.current.round_id
+    await engine.record_answer(round_id, user(1), (0,))
+    await chat.editing.wait()
+    await engine.record_answer(round_id, user(2), (0,))  # wants a second refresh
+    chat.gate.set()
+    # the second refresh waits its turn (a minute away); shutting down does not
+    await asyncio.wait_for(engine.shutdown(), 5.0)
+    assert [u.answered for u in chat.updates] == [1]
