@@ -57,7 +57,7 @@ class Params:
     clicks: int = 500
     rounds: int = 10
     in_flight: int = 50
-    pairs: int = 5
+    pairs: int = 7
     # pairs played first and not measured: a bot in use is warm (its pool's connections
     # open with their statements prepared, the first calls' caches filled)
     warmup: int = 1
