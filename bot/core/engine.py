@@ -484,8 +484,7 @@ class QuizEngine:
     # ---- background work -----------------------------------------------------------------
 
     async def idle(self) -> None:
-        """Wait until background work (early closes, count refreshes) is done and every
-        outbox row due now is delivered."""
+        """Wait until the background work and the outbox rows due now are done."""
         while True:
             await self._background.idle()
             await self.dispatcher.idle()

@@ -3,7 +3,6 @@ and the counts the engine shows while a round is open."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
-    DateTime,
-    String,
     and_,
     any_,
     bindparam,
@@ -22,7 +18,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     tuple_,
     union,
     update,
@@ -31,8 +26,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import AnswerInsert, AnswerOutcome, OpenRoundCount, PlayerKey
+from bot.store import answer_batch_pg
 from bot.store.codec import answer_from_row, round_from_row
-from bot.store.db import ANSWER_COLUMNS, OPEN, ROUND_COLUMNS, Database, as_arrays
+from bot.store.db import ANSWER_COLUMNS, OPEN, ROUND_COLUMNS, Database
 from bot.store.group_commit import GroupCommit
 from bot.store.players import Players
 from bot.store.tables import AnswerRow, Id, RoundRow, TeamMemberRow, UTCDateTime
@@ -40,27 +36,6 @@ from bot.store.tables import AnswerRow, Id, RoundRow, TeamMemberRow, UTCDateTime
 # At most this many clicks per transaction: a burst's batches stay small enough that
 # the first click of a batch is not held up long by the last.
 ANSWER_BATCH = 200
-
-# Batches on PostgreSQL: columns as arrays through unnest, so that one prepared statement
-# serves every batch size (a multi-row VALUES is new SQL, and a new prepare, per size).
-_PG_INSERT_ANSWERS = (
-    text(
-        "INSERT INTO answers (round_id, player_id, selected, answered_at, team_id)"
-        " SELECT v.round_id, v.player_id, v.selected::json, v.answered_at, v.team_id"
-        " FROM unnest(:round_id, :player_id, :selected, :answered_at, :team_id)"
-        " AS v(round_id, player_id, selected, answered_at, team_id)"
-        " ON CONFLICT (round_id, player_id) DO NOTHING"
-        " RETURNING round_id, player_id, selected, answered_at, team_id, correct, points, streak"
-    )
-    .bindparams(
-        bindparam("round_id", type_=postgresql.ARRAY(BigInteger())),
-        bindparam("player_id", type_=postgresql.ARRAY(BigInteger())),
-        bindparam("selected", type_=postgresql.ARRAY(String())),
-        bindparam("answered_at", type_=postgresql.ARRAY(DateTime(timezone=True))),
-        bindparam("team_id", type_=postgresql.ARRAY(BigInteger())),
-    )
-    .columns(*ANSWER_COLUMNS)
-)
 
 
 @dataclass(frozen=True)
@@ -159,24 +134,29 @@ class AnswerWriter:
         batch to commit and sees its answers, or has committed before the batch looks.
         """
         results: list[AnswerInsert | None] = [None] * len(batch)
-        async with self._db.write() as conn:
-            player_ids = await self._player_ids(conn, batch)
-            closes_at, teams = await self._lock_rounds_and_read_teams(conn, batch, player_ids)
+        transaction = self._db.driver_transaction if self._db.postgres else self._db.write
+        # `tx`: asyncpg's connection on PostgreSQL, SQLAlchemy's on SQLite
+        async with transaction() as tx:
+            player_ids = await self._player_ids(tx, batch)
+            closes_at, teams = await self._lock_rounds_and_read_teams(tx, batch, player_ids)
             rows, team_ids = self._writable(batch, player_ids, closes_at, teams)
             if rows:
-                await self._insert_batch(conn, batch, player_ids, rows, team_ids, results)
+                await self._insert_batch(tx, batch, player_ids, rows, team_ids, results)
         return [
             WriteAlone(player_ids[i]) if result is None else result
             for i, result in enumerate(results)
         ]
 
-    async def _player_ids(self, conn: AsyncConnection, batch: Sequence[PendingAnswer]) -> list[int]:
+    async def _player_ids(self, tx: Any, batch: Sequence[PendingAnswer]) -> list[int]:
         """Each click's player id: as given, or from one upsert of the players known
         only by their keys (created, or renamed, in the batch's transaction)."""
         keys = [p.player for p in batch if isinstance(p.player, PlayerKey)]
         if not keys:
             return [p.player for p in batch if isinstance(p.player, int)]
-        created = await self._players.upsert(conn, keys)
+        if self._db.postgres:
+            created = await Players.upsert_on_driver(tx, keys)
+        else:
+            created = await self._players.upsert(tx, keys)
         return [
             p.player
             if isinstance(p.player, int)
@@ -185,7 +165,7 @@ class AnswerWriter:
         ]
 
     async def _lock_rounds_and_read_teams(
-        self, conn: AsyncConnection, batch: Sequence[PendingAnswer], player_ids: Sequence[int]
+        self, tx: Any, batch: Sequence[PendingAnswer], player_ids: Sequence[int]
     ) -> tuple[dict[int, datetime], dict[tuple[int, int], int]]:
         """Lock the batch's open rounds (their deadlines by id) and read the teams of its
         players in teams mode ((community, player) -> team)."""
@@ -195,9 +175,12 @@ class AnswerWriter:
             for p, player_id in zip(batch, player_ids, strict=True)
             if p.team_community_id is not None
         }
+        teams: dict[tuple[int, int], int] = {}
+        if self._db.postgres:
+            return await answer_batch_pg.lock_rounds_and_read_teams(tx, round_ids, team_keys)
+        conn: AsyncConnection = tx
         locked = await conn.execute(self._batch_rounds, {"ids": round_ids})
         closes_at = {r.id: r.closes_at for r in locked}
-        teams: dict[tuple[int, int], int] = {}
         if team_keys:
             members = select(
                 TeamMemberRow.community_id, TeamMemberRow.player_id, TeamMemberRow.team_id
@@ -238,7 +221,7 @@ class AnswerWriter:
 
     async def _insert_batch(
         self,
-        conn: AsyncConnection,
+        tx: Any,
         batch: Sequence[PendingAnswer],
         player_ids: Sequence[int],
         rows: dict[tuple[int, int], int],
@@ -258,12 +241,12 @@ class AnswerWriter:
             # key order: concurrent batches meet on the unique index in one order
             for _, i in sorted(rows.items())
         ]
-        params: Any = values
         if self._db.postgres:
-            params = as_arrays(values)
-            params["selected"] = [json.dumps(v) for v in params["selected"]]
-        # on SQLite an executemany, which SQLAlchemy sends as one multi-row INSERT
-        for row in (await conn.execute(self._batch_insert, params)).mappings():
+            await answer_batch_pg.insert_batch(tx, player_ids, values, rows, results)
+            return
+        conn: AsyncConnection = tx
+        # an executemany, which SQLAlchemy sends as one multi-row INSERT
+        for row in (await conn.execute(self._batch_insert, values)).mappings():
             i = rows.pop((row["round_id"], row["player_id"]))
             results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer_from_row(row))
         if rows:
@@ -317,17 +300,8 @@ class AnswerWriter:
         )
 
     def _batch_statements(self) -> tuple[Any, Any]:
-        """`_write_batch`'s statements, built once: lock the open rounds, insert."""
-        if self._db.postgres:
-            # = ANY(array): one prepared statement whatever the number of rounds
-            ids = bindparam("ids", type_=postgresql.ARRAY(Id))
-            rounds = (
-                select(RoundRow.id, RoundRow.closes_at)
-                .where(RoundRow.id == any_(ids), RoundRow.status == OPEN)
-                .order_by(RoundRow.id)
-                .with_for_update(read=True, of=RoundRow, skip_locked=True)
-            )
-            return rounds, _PG_INSERT_ANSWERS
+        """`_write_batch`'s statements on SQLite, built once: the open rounds, insert
+        (PostgreSQL's are at the driver's level: `bot.store.answer_batch_pg`)."""
         rounds = select(RoundRow.id, RoundRow.closes_at).where(
             RoundRow.id.in_(bindparam("ids", expanding=True)), RoundRow.status == OPEN
         )

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,6 +34,20 @@ Insert = sqlite.Insert | postgresql.Insert
 def as_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """Rows of the same keys as one list per key: the parameters of an unnest."""
     return {key: [row[key] for row in rows] for key in rows[0]}
+
+
+# asyncpg's errors as SQLAlchemy raises them (the first match; DBAPIError otherwise)
+_SQLALCHEMY_ERRORS: tuple[tuple[type[Exception], type[sa_exc.DBAPIError]], ...] = (
+    (asyncpg.IntegrityConstraintViolationError, sa_exc.IntegrityError),
+    (asyncpg.DataError, sa_exc.DataError),
+    (asyncpg.InterfaceError, sa_exc.InterfaceError),
+)
+
+
+def _as_sqlalchemy_error(error: Exception) -> sa_exc.DBAPIError:
+    """An error of a statement at asyncpg's level, as SQLAlchemy's error class for it."""
+    kind = next((sa for pg, sa in _SQLALCHEMY_ERRORS if isinstance(error, pg)), None)
+    return (kind or sa_exc.DBAPIError)(None, None, error)
 
 
 class Database:
@@ -65,6 +81,25 @@ class Database:
                 del self._after_commit[conn]
         for callback in callbacks:
             callback()
+
+    @asynccontextmanager
+    async def driver_transaction(self) -> AsyncIterator[Any]:
+        """PostgreSQL: asyncpg's own connection under a pooled one, in a transaction of
+        its own, for a hot path whose statements are all at the driver's level (a
+        burst's answer batches): without SQLAlchemy's work per statement, begin and
+        commit. Not one of `write()`'s transactions: no `after_commit`."""
+        async with self.engine.connect() as conn:
+            pg = (await conn.get_raw_connection()).driver_connection
+            assert pg is not None
+            try:
+                async with pg.transaction():
+                    yield pg
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                if pg.is_closed():
+                    # as SQLAlchemy does with a connection it lost: not back to the pool
+                    await conn.invalidate()
+                # callers tell database errors apart as SQLAlchemy's, as everywhere else
+                raise _as_sqlalchemy_error(exc) from exc
 
     def writing(self, conn: AsyncConnection) -> bool:
         """Whether `conn` is in one of `write()`'s transactions (so `after_commit` works)."""

@@ -3,7 +3,7 @@ and the upsert the answer writer runs in its own transaction for first clicks.""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import String, bindparam, select, text, tuple_
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.model import Player
 from bot.core.ports import PlayerKey
-from bot.store.codec import player_from_row
+from bot.store.codec import Row, player_from_row
 from bot.store.db import Database, as_arrays
 from bot.store.group_commit import GroupCommit
 from bot.store.tables import PlayerRow
@@ -34,12 +34,18 @@ _PG_LOOKUP_PLAYERS = (
     )
     .columns(*PlayerRow.__table__.c)
 )
+# {platform}, {external_id}, {display_name}: the three arrays' placeholders
+_UPSERT_PLAYERS = (
+    "INSERT INTO players (platform, external_id, display_name)"
+    " SELECT * FROM unnest({platform}, {external_id}, {display_name})"
+    " ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name"
+    " RETURNING id, platform, external_id, display_name"
+)
 _PG_UPSERT_PLAYERS = (
     text(
-        "INSERT INTO players (platform, external_id, display_name)"
-        " SELECT * FROM unnest(:platform, :external_id, :display_name)"
-        " ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name"
-        " RETURNING id, platform, external_id, display_name"
+        _UPSERT_PLAYERS.format(
+            platform=":platform", external_id=":external_id", display_name=":display_name"
+        )
     )
     .bindparams(
         bindparam("platform", type_=postgresql.ARRAY(String())),
@@ -47,6 +53,10 @@ _PG_UPSERT_PLAYERS = (
         bindparam("display_name", type_=postgresql.ARRAY(String())),
     )
     .columns(*PlayerRow.__table__.c)
+)
+# the same, at the driver's level (asyncpg's placeholders)
+_PG_UPSERT_PLAYERS_SQL = _UPSERT_PLAYERS.format(
+    platform="$1::varchar[]", external_id="$2::varchar[]", display_name="$3::varchar[]"
 )
 
 
@@ -127,15 +137,30 @@ class Players:
         """Create or rename the players of `keys` in one statement, in `conn`'s
         transaction; the players by (platform, external_id). Of two keys of one player,
         the last one's name wins."""
-        names = {(k.platform, k.external_id): k.display_name for k in keys}
-        rows = [
-            {"platform": key[0], "external_id": key[1], "display_name": name}
-            # key order: concurrent upserts lock the same rows in the same order
-            for key, name in sorted(names.items())
-        ]
+        rows = _upsert_rows(keys)
         params: Any = as_arrays(rows) if self._db.postgres else rows
-        players: dict[tuple[str, str], Player] = {}
-        for row in (await conn.execute(self._upsert, params)).mappings():
-            player = player_from_row(row)
-            players[(player.platform, player.external_id)] = player
-        return players
+        return _by_key((await conn.execute(self._upsert, params)).mappings())
+
+    @staticmethod
+    async def upsert_on_driver(
+        pg: Any, keys: Collection[PlayerKey]
+    ) -> dict[tuple[str, str], Player]:
+        """`upsert` on asyncpg's connection, in its transaction (PostgreSQL)."""
+        columns = as_arrays(_upsert_rows(keys))
+        return _by_key(await pg.fetch(_PG_UPSERT_PLAYERS_SQL, *columns.values()))
+
+
+def _upsert_rows(keys: Collection[PlayerKey]) -> list[dict[str, str]]:
+    """The upsert's rows: one per player, the last key's name, in key order (so that
+    concurrent upserts lock the same rows in the same order)."""
+    names = {(k.platform, k.external_id): k.display_name for k in keys}
+    return [
+        {"platform": key[0], "external_id": key[1], "display_name": name}
+        for key, name in sorted(names.items())
+    ]
+
+
+def _by_key(rows: Iterable[Row]) -> dict[tuple[str, str], Player]:
+    """Players by (platform, external_id)."""
+    players = (player_from_row(row) for row in rows)
+    return {(p.platform, p.external_id): p for p in players}

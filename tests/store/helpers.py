@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,15 +142,27 @@ def decide(ctx: CloseContext) -> CloseDecision:
 
 @contextmanager
 def counted_commits(store: SqlStore) -> Iterator[list[int]]:
-    """Counts the transactions committed on the store's engine while in the block."""
+    """Counts the transactions committed on the store's engine while in the block,
+    SQLAlchemy's and those at the driver's level (`Database.driver_transaction`)."""
     commits: list[int] = []
 
     def on_commit(_: Any) -> None:
         commits.append(1)
 
+    db = store.db
+    on_driver = db.driver_transaction
+
+    @asynccontextmanager
+    async def counted_driver_transaction() -> AsyncIterator[Any]:
+        async with on_driver() as pg:
+            yield pg
+        commits.append(1)
+
     engine = store.engine.sync_engine
     event.listen(engine, "commit", on_commit)
+    db.driver_transaction = counted_driver_transaction  # type: ignore[method-assign]
     try:
         yield commits
     finally:
         event.remove(engine, "commit", on_commit)
+        del db.driver_transaction
