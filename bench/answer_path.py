@@ -31,7 +31,6 @@ from bench.common import SCHEMA, Database, NullChat, Results, bench_bank, now, p
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, PlayerRef, RoundStatus, StartRequest
-from bot.runtime import settle_heap
 from bot.store import SqlStore
 from bot.store.tables import AnswerRow, PlayerRow, RoundRow
 
@@ -259,6 +258,10 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
     """Measure P1 on one database and record its figures."""
     params = params or Params()
     clock = ManualClock()
+    # imported here: the memory child (bench.memory) borrows `run_tasks` from this
+    # module and must not load the ops server's modules that bot.runtime brings
+    from bot.runtime import settle_heap
+
     store, engine, clicks = await setup(db, params, clock)
     settle_heap()  # as `quizbot serve` does once started
     try:

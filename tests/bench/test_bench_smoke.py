@@ -4,6 +4,8 @@ checked: this only keeps `python -m bench` from rotting)."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from bench import memory
 from bench.__main__ import BENCHMARKS, sized
 from bench.common import Database, Results, WallTimes
+from bench.memory import REPOSITORY
 
 EXPECTED = {
     "p1": ["engine_answers_per_s", "raw_inserts_per_s", "accepted", "early_closes", "ratio"],
@@ -93,3 +96,17 @@ def test_wall_times_are_reference_figures() -> None:
         "met": True,
     }
     assert "p7" in wall.table(2.5)
+
+
+def test_the_memory_child_loads_only_what_it_measures() -> None:
+    # its "loaded" baseline is the interpreter with the engine and the store; bot.runtime
+    # would add the ops side's (prometheus, pydantic settings, aiohttp: 25 MB more,
+    # counted as if the running quizzes held them)
+    code = (
+        "import sys, bench.memory, bench.answer_path;"
+        "print(sorted(m for m in sys.modules if m in ('bot.runtime', 'bot.ops.metrics')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPOSITORY
+    )
+    assert out.stdout.strip() == "[]"
