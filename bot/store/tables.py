@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -323,8 +322,8 @@ class StudyCardRow(Base):
 
     __tablename__ = "study_cards"
 
-    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"))
-    question_id: Mapped[str] = mapped_column(String(200))
+    player_id: Mapped[int] = mapped_column(ForeignKey("players.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     state: Mapped[int] = mapped_column(Integer)
     step: Mapped[int | None] = mapped_column(Integer)
     stability: Mapped[float | None] = mapped_column(Float)
@@ -336,10 +335,6 @@ class StudyCardRow(Base):
     lapses: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
-        # Keyed by question first: a close writes one question's cards for hundreds of
-        # players, side by side in the key's index rather than one page each, and reads
-        # them as one range of it (see docs/PERFORMANCE.md).
-        PrimaryKeyConstraint("question_id", "player_id"),
         # a player's due cards, and the next due time, are a range of this index
         Index("ix_study_cards_player_id_due", "player_id", "due"),
     )

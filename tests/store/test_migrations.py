@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.store import SqlStore, create_engine, current_revision, head_revision, upgrade
@@ -23,20 +23,7 @@ def schema_diff(connection: Connection) -> list[object]:
         # SQLite cannot reflect expression indexes; index_sql() below checks those.
         warnings.simplefilter("ignore")
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata)) + key_order_diff(connection)
-
-
-def key_order_diff(connection: Connection) -> list[object]:
-    """Primary keys whose columns are in another order than the models' (autogenerate
-    does not compare the order, which decides how a key's index is laid out)."""
-    inspector = inspect(connection)
-    diff: list[object] = []
-    for table in Base.metadata.sorted_tables:
-        declared = [c.name for c in table.primary_key.columns]
-        found = inspector.get_pk_constraint(table.name)["constrained_columns"]
-        if found != declared:
-            diff.append(("primary key order", table.name, found, declared))
-    return diff
+        return list(compare_metadata(context, Base.metadata))
 
 
 async def index_sql(url: str) -> set[str]:
@@ -94,35 +81,3 @@ async def test_upgrade_matches_models(database_url: str) -> None:
             assert await conn.run_sync(schema_diff) == []
     finally:
         await engine.dispose()
-
-
-async def test_cards_keep_through_the_rekeying_of_study_cards(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cards.db'}"
-    upgrade(url, "0006")
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO players (id, platform, external_id, display_name)"
-                    " VALUES (1, 'console', 'ada', 'Ada')"
-                )
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO study_cards (player_id, question_id, state, step, stability,"
-                    " difficulty, due, last_review, content_hash, reviews, lapses) VALUES"
-                    " (1, 'deck/q1', 2, NULL, 3.5, 5.25, '2026-12-04 12:00:00.000000',"
-                    " '2026-12-01 12:00:00.000000', 'abc', 2, 1)"
-                )
-            )
-        upgrade(url)
-        async with engine.connect() as conn:
-            rows = (await conn.execute(text("SELECT * FROM study_cards"))).all()
-            assert await conn.run_sync(key_order_diff) == []
-    finally:
-        await engine.dispose()
-    assert [tuple(r) for r in rows] == [
-        (1, "deck/q1", 2, None, 3.5, 5.25, "2026-12-04 12:00:00.000000",
-         "2026-12-01 12:00:00.000000", "abc", 2, 1)
-    ]  # fmt: skip
