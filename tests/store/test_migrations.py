@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.store import SqlStore, create_engine, current_revision, head_revision, upgrade
@@ -23,7 +23,20 @@ def schema_diff(connection: Connection) -> list[object]:
         # SQLite cannot reflect expression indexes; index_sql() below checks those.
         warnings.simplefilter("ignore")
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, Base.metadata)) + key_order_diff(connection)
+
+
+def key_order_diff(connection: Connection) -> list[object]:
+    """Primary keys whose columns are in another order than the models' (autogenerate
+    does not compare the order, which decides how a key's index is laid out)."""
+    inspector = inspect(connection)
+    diff: list[object] = []
+    for table in Base.metadata.sorted_tables:
+        declared = [c.name for c in table.primary_key.columns]
+        found = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        if found != declared:
+            diff.append(("primary key order", table.name, found, declared))
+    return diff
 
 
 async def index_sql(url: str) -> set[str]:
