@@ -4,8 +4,8 @@
 transaction of its own (`Database.driver_transaction`): SQLAlchemy's begin, execute and
 commit around the batch's three or four statements were 40% of its CPU, and a burst's
 clicks come a few to a batch (520 to 322 us of CPU a click, in batches of three). The
-rules (which clicks a batch writes, which it leaves to the one-answer path) stay in
-`bot.store.answers`; here are only the statements and their rows.
+rules (which clicks a batch writes, which it leaves to the one-answer path, which met an
+earlier answer) stay in `bot.store.answers`; here are only the statements and their rows.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.model import Answer
-from bot.core.ports import AnswerInsert, AnswerOutcome
+from bot.store.codec import answer_from_row
 from bot.store.db import as_arrays
 from bot.store.driver import utc
 
@@ -48,20 +48,12 @@ _PG_EARLIER_ANSWERS = (
 
 def answer_from_record(row: Any) -> Answer:
     """An Answer from an asyncpg row of `_ANSWER_VALUES` (its JSON as text, its moment
-    in UTC)."""
-    selected = row["selected"]
-    if isinstance(selected, str):
-        selected = json.loads(selected)
-    return Answer(
-        round_id=row["round_id"],
-        player_id=row["player_id"],
-        selected=tuple(int(i) for i in selected),
-        answered_at=utc(row["answered_at"]),
-        team_id=row["team_id"],
-        correct=row["correct"],
-        points=row["points"],
-        streak=row["streak"],
-    )
+    as asyncpg gives it), through the store's one `answer_from_row`."""
+    values = dict(row)
+    if isinstance(values["selected"], str):
+        values["selected"] = json.loads(values["selected"])
+    values["answered_at"] = utc(values["answered_at"])
+    return answer_from_row(values)
 
 
 async def lock_rounds_and_read_teams(
@@ -78,26 +70,15 @@ async def lock_rounds_and_read_teams(
     return {r[0]: utc(r[1]) for r in locked}, teams
 
 
-async def insert_batch(
-    pg: Any,
-    player_ids: Sequence[int],
-    values: list[dict[str, Any]],
-    rows: dict[tuple[int, int], int],
-    results: list[AnswerInsert | None],
-) -> None:
-    """Insert the writable answers (`rows`: (round, player) -> index in the batch) and
-    fill in `results`: INSERTED, or DUPLICATE with the earlier answer met on the unique key."""
+async def insert_answers(pg: Any, values: list[dict[str, Any]]) -> list[Answer]:
+    """Insert the batch's writable answers in one statement; the answers inserted (a
+    row that met an earlier answer on the unique key inserts nothing)."""
     columns = as_arrays(values)
     columns["selected"] = [json.dumps(v) for v in columns["selected"]]
-    for row in await pg.fetch(_PG_INSERT_ANSWERS, *columns.values()):
-        i = rows.pop((row["round_id"], row["player_id"]))
-        answer = answer_from_record(row)
-        results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer)
-    if rows:
-        # what is left met an earlier answer on the unique key
-        keys = list(rows)
-        earlier = await pg.fetch(_PG_EARLIER_ANSWERS, [k[0] for k in keys], [k[1] for k in keys])
-        for row in earlier:
-            i = rows[(row["round_id"], row["player_id"])]
-            answer = answer_from_record(row)
-            results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, player_ids[i], answer)
+    return [answer_from_record(r) for r in await pg.fetch(_PG_INSERT_ANSWERS, *columns.values())]
+
+
+async def answers_of(pg: Any, keys: Sequence[tuple[int, int]]) -> list[Answer]:
+    """The stored answers of these (round, player) keys."""
+    rows = await pg.fetch(_PG_EARLIER_ANSWERS, [k[0] for k in keys], [k[1] for k in keys])
+    return [answer_from_record(r) for r in rows]

@@ -242,23 +242,27 @@ class AnswerWriter:
             for _, i in sorted(rows.items())
         ]
         if self._db.postgres:
-            await answer_batch_pg.insert_batch(tx, player_ids, values, rows, results)
+            inserted = await answer_batch_pg.insert_answers(tx, values)
+        else:
+            # an executemany, which SQLAlchemy sends as one multi-row INSERT
+            found = await tx.execute(self._batch_insert, values)
+            inserted = [answer_from_row(row) for row in found.mappings()]
+        for answer in inserted:
+            i = rows.pop((answer.round_id, answer.player_id))
+            results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer)
+        if not rows:
             return
-        conn: AsyncConnection = tx
-        # an executemany, which SQLAlchemy sends as one multi-row INSERT
-        for row in (await conn.execute(self._batch_insert, values)).mappings():
-            i = rows.pop((row["round_id"], row["player_id"]))
-            results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer_from_row(row))
-        if rows:
-            # what is left met an earlier answer on the unique key
-            earlier = select(*ANSWER_COLUMNS).where(
+        # what is left met an earlier answer on the unique key
+        if self._db.postgres:
+            earlier = await answer_batch_pg.answers_of(tx, list(rows))
+        else:
+            stmt = select(*ANSWER_COLUMNS).where(
                 tuple_(AnswerRow.round_id, AnswerRow.player_id).in_(list(rows))
             )
-            for row in (await conn.execute(earlier)).mappings():
-                i = rows[(row["round_id"], row["player_id"])]
-                results[i] = AnswerInsert(
-                    AnswerOutcome.DUPLICATE, player_ids[i], answer_from_row(row)
-                )
+            earlier = [answer_from_row(row) for row in (await tx.execute(stmt)).mappings()]
+        for answer in earlier:
+            i = rows[(answer.round_id, answer.player_id)]
+            results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, player_ids[i], answer)
 
     def _one_answer_insert(self, teams: bool) -> Any:
         """`_add_alone`'s statement, built once with bound parameters.
