@@ -18,19 +18,18 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    tuple_,
     union,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.model import Answer
 from bot.core.ports import AnswerInsert, AnswerOutcome, OpenRoundCount, PlayerKey
-from bot.store import answer_batch_pg
+from bot.store.answer_batch import answer_batch
 from bot.store.codec import answer_from_row, round_from_row
 from bot.store.db import ANSWER_COLUMNS, OPEN, ROUND_COLUMNS, Database
+from bot.store.driver import utc
 from bot.store.group_commit import GroupCommit
-from bot.store.players import Players
 from bot.store.tables import AnswerRow, Id, RoundRow, TeamMemberRow, UTCDateTime
 
 # At most this many clicks per transaction: a burst's batches stay small enough that
@@ -61,11 +60,10 @@ class WriteAlone:
 class AnswerWriter:
     """The `answers` table; `close()` finishes the answers being written."""
 
-    def __init__(self, db: Database, players: Players) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._players = players
         self._inserts = {teams: self._one_answer_insert(teams) for teams in (False, True)}
-        self._batch_rounds, self._batch_insert = self._batch_statements()
+        self._batch = answer_batch(db.postgres)
         self._counts = self._counts_statement()
         self._batches: GroupCommit[PendingAnswer, AnswerInsert | WriteAlone] = GroupCommit(
             self._write_batch, max_batch=ANSWER_BATCH
@@ -134,9 +132,8 @@ class AnswerWriter:
         batch to commit and sees its answers, or has committed before the batch looks.
         """
         results: list[AnswerInsert | None] = [None] * len(batch)
-        transaction = self._db.driver_transaction if self._db.postgres else self._db.write
-        # `tx`: asyncpg's connection on PostgreSQL, SQLAlchemy's on SQLite
-        async with transaction() as tx:
+        # `tx`: the driver's connection (asyncpg's or aiosqlite's), for `self._batch`
+        async with self._db.driver_transaction() as tx:
             player_ids = await self._player_ids(tx, batch)
             closes_at, teams = await self._lock_rounds_and_read_teams(tx, batch, player_ids)
             rows, team_ids = self._writable(batch, player_ids, closes_at, teams)
@@ -153,10 +150,7 @@ class AnswerWriter:
         keys = [p.player for p in batch if isinstance(p.player, PlayerKey)]
         if not keys:
             return [p.player for p in batch if isinstance(p.player, int)]
-        if self._db.postgres:
-            created = await Players.upsert_on_driver(tx, keys)
-        else:
-            created = await self._players.upsert(tx, keys)
+        created = await self._batch.upsert_players(tx, keys)
         return [
             p.player
             if isinstance(p.player, int)
@@ -175,18 +169,7 @@ class AnswerWriter:
             for p, player_id in zip(batch, player_ids, strict=True)
             if p.team_community_id is not None
         }
-        teams: dict[tuple[int, int], int] = {}
-        if self._db.postgres:
-            return await answer_batch_pg.lock_rounds_and_read_teams(tx, round_ids, team_keys)
-        conn: AsyncConnection = tx
-        locked = await conn.execute(self._batch_rounds, {"ids": round_ids})
-        closes_at = {r.id: r.closes_at for r in locked}
-        if team_keys:
-            members = select(
-                TeamMemberRow.community_id, TeamMemberRow.player_id, TeamMemberRow.team_id
-            ).where(tuple_(TeamMemberRow.community_id, TeamMemberRow.player_id).in_(team_keys))
-            teams = {(m[0], m[1]): m[2] for m in await conn.execute(members)}
-        return closes_at, teams
+        return await self._batch.lock_rounds_and_read_teams(tx, round_ids, team_keys)
 
     @staticmethod
     def _writable(
@@ -230,37 +213,28 @@ class AnswerWriter:
     ) -> None:
         """Insert the writable answers in one statement and fill in `results`: INSERTED,
         or DUPLICATE with the earlier answer met on the unique key."""
-        values = [
-            {
-                "round_id": batch[i].round_id,
-                "player_id": player_ids[i],
-                "selected": list(batch[i].selected),
-                "answered_at": batch[i].answered_at,
-                "team_id": team_ids.get(i),
-            }
+        answers = [
+            # as stored: not scored until the round closes
+            Answer(
+                round_id=batch[i].round_id,
+                player_id=player_ids[i],
+                selected=batch[i].selected,
+                answered_at=utc(batch[i].answered_at),
+                team_id=team_ids.get(i),
+            )
             # key order: concurrent batches meet on the unique index in one order
             for _, i in sorted(rows.items())
         ]
-        if self._db.postgres:
-            inserted = await answer_batch_pg.insert_answers(tx, values)
-        else:
-            # an executemany, which SQLAlchemy sends as one multi-row INSERT
-            found = await tx.execute(self._batch_insert, values)
-            inserted = [answer_from_row(row) for row in found.mappings()]
-        for answer in inserted:
-            i = rows.pop((answer.round_id, answer.player_id))
-            results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer)
+        inserted = await self._batch.insert_answers(tx, answers)
+        for answer in answers:
+            key = (answer.round_id, answer.player_id)
+            if key in inserted:
+                i = rows.pop(key)
+                results[i] = AnswerInsert(AnswerOutcome.INSERTED, player_ids[i], answer)
         if not rows:
             return
         # what is left met an earlier answer on the unique key
-        if self._db.postgres:
-            earlier = await answer_batch_pg.answers_of(tx, list(rows))
-        else:
-            stmt = select(*ANSWER_COLUMNS).where(
-                tuple_(AnswerRow.round_id, AnswerRow.player_id).in_(list(rows))
-            )
-            earlier = [answer_from_row(row) for row in (await tx.execute(stmt)).mappings()]
-        for answer in earlier:
+        for answer in await self._batch.answers_of(tx, list(rows)):
             i = rows[(answer.round_id, answer.player_id)]
             results[i] = AnswerInsert(AnswerOutcome.DUPLICATE, player_ids[i], answer)
 
@@ -302,19 +276,6 @@ class AnswerWriter:
             .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
             .returning(*ANSWER_COLUMNS)
         )
-
-    def _batch_statements(self) -> tuple[Any, Any]:
-        """`_write_batch`'s statements on SQLite, built once: the open rounds, insert
-        (PostgreSQL's are at the driver's level: `bot.store.answer_batch_pg`)."""
-        rounds = select(RoundRow.id, RoundRow.closes_at).where(
-            RoundRow.id.in_(bindparam("ids", expanding=True)), RoundRow.status == OPEN
-        )
-        insert_answers = (
-            self._db.insert(AnswerRow)
-            .on_conflict_do_nothing(index_elements=["round_id", "player_id"])
-            .returning(*ANSWER_COLUMNS)
-        )
-        return rounds, insert_answers
 
     async def _explain_missed(self, pending: PendingAnswer, player_id: int) -> AnswerInsert:
         """Why `_add_alone` inserted nothing: an earlier answer, a closed round or no team."""

@@ -8,6 +8,7 @@ lock per process; on PostgreSQL a read, or a write of one statement, runs in aut
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -36,16 +37,20 @@ def as_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return {key: [row[key] for row in rows] for key in rows[0]}
 
 
-# asyncpg's errors as SQLAlchemy raises them (the first match; DBAPIError otherwise)
+# the drivers' errors as SQLAlchemy raises them (the first match; DBAPIError otherwise)
 _SQLALCHEMY_ERRORS: tuple[tuple[type[Exception], type[sa_exc.DBAPIError]], ...] = (
     (asyncpg.IntegrityConstraintViolationError, sa_exc.IntegrityError),
     (asyncpg.DataError, sa_exc.DataError),
     (asyncpg.InterfaceError, sa_exc.InterfaceError),
+    (sqlite3.IntegrityError, sa_exc.IntegrityError),
+    (sqlite3.DataError, sa_exc.DataError),
+    (sqlite3.OperationalError, sa_exc.OperationalError),
+    (sqlite3.InterfaceError, sa_exc.InterfaceError),
 )
 
 
 def _as_sqlalchemy_error(error: Exception) -> sa_exc.DBAPIError:
-    """An error of a statement at asyncpg's level, as SQLAlchemy's error class for it."""
+    """An error of a statement at the driver's level, as SQLAlchemy's error class for it."""
     kind = next((sa for pg, sa in _SQLALCHEMY_ERRORS if isinstance(error, pg)), None)
     return (kind or sa_exc.DBAPIError)(None, None, error)
 
@@ -84,10 +89,29 @@ class Database:
 
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[Any]:
-        """PostgreSQL: asyncpg's own connection under a pooled one, in a transaction of
-        its own, for a hot path whose statements are all at the driver's level (a
-        burst's answer batches): without SQLAlchemy's work per statement, begin and
-        commit. Not one of `write()`'s transactions: no `after_commit`."""
+        """The driver's own connection under a pooled one (asyncpg's, or aiosqlite's),
+        in a transaction of its own, for a hot path whose statements are all at the
+        driver's level (a burst's answer batches): without SQLAlchemy's work per
+        statement, begin and commit. On SQLite it is a write (BEGIN IMMEDIATE), queued
+        with `write()`'s. Not one of `write()`'s transactions: no `after_commit`."""
+        if self._write_lock is None:
+            async with self._on_asyncpg() as pg:
+                yield pg
+            return
+        async with self._write_lock, self.engine.connect() as conn:
+            lite = (await conn.get_raw_connection()).driver_connection
+            assert lite is not None
+            try:
+                await lite.execute_fetchall("BEGIN IMMEDIATE")
+                yield lite
+                await lite.commit()
+            except sqlite3.Error as exc:
+                raise _as_sqlalchemy_error(exc) from exc
+            # else (an error of the caller's), returning the connection to the pool
+            # rolls it back: SQLAlchemy did not see this transaction, so it resets it
+
+    @asynccontextmanager
+    async def _on_asyncpg(self) -> AsyncIterator[Any]:
         async with self.engine.connect() as conn:
             pg = (await conn.get_raw_connection()).driver_connection
             assert pg is not None

@@ -54,8 +54,8 @@ _PG_UPSERT_PLAYERS = (
     )
     .columns(*PlayerRow.__table__.c)
 )
-# the same, at the driver's level (asyncpg's placeholders)
-_PG_UPSERT_PLAYERS_SQL = _UPSERT_PLAYERS.format(
+# the same, at the driver's level (asyncpg's placeholders): `bot.store.answer_batch`
+PG_UPSERT_PLAYERS_SQL = _UPSERT_PLAYERS.format(
     platform="$1::varchar[]", external_id="$2::varchar[]", display_name="$3::varchar[]"
 )
 
@@ -137,20 +137,12 @@ class Players:
         """Create or rename the players of `keys` in one statement, in `conn`'s
         transaction; the players by (platform, external_id). Of two keys of one player,
         the last one's name wins."""
-        rows = _upsert_rows(keys)
+        rows = player_upserts(keys)
         params: Any = as_arrays(rows) if self._db.postgres else rows
-        return _by_key((await conn.execute(self._upsert, params)).mappings())
-
-    @staticmethod
-    async def upsert_on_driver(
-        pg: Any, keys: Collection[PlayerKey]
-    ) -> dict[tuple[str, str], Player]:
-        """`upsert` on asyncpg's connection, in its transaction (PostgreSQL)."""
-        columns = as_arrays(_upsert_rows(keys))
-        return _by_key(await pg.fetch(_PG_UPSERT_PLAYERS_SQL, *columns.values()))
+        return players_by_key((await conn.execute(self._upsert, params)).mappings())
 
 
-def _upsert_rows(keys: Collection[PlayerKey]) -> list[dict[str, str]]:
+def player_upserts(keys: Collection[PlayerKey]) -> list[dict[str, str]]:
     """The upsert's rows: one per player, the last key's name, in key order (so that
     concurrent upserts lock the same rows in the same order)."""
     names = {(k.platform, k.external_id): k.display_name for k in keys}
@@ -160,7 +152,7 @@ def _upsert_rows(keys: Collection[PlayerKey]) -> list[dict[str, str]]:
     ]
 
 
-def _by_key(rows: Iterable[Row]) -> dict[tuple[str, str], Player]:
+def players_by_key(rows: Iterable[Row]) -> dict[tuple[str, str], Player]:
     """Players by (platform, external_id)."""
     players = (player_from_row(row) for row in rows)
     return {(p.platform, p.external_id): p for p in players}

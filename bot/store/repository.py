@@ -74,7 +74,7 @@ class SqlStore:
         self.open_round = quizzes.open_round
         self.set_message_ref = quizzes.set_message_ref
 
-        self._answers = AnswerWriter(self.db, self._players)
+        self._answers = AnswerWriter(self.db)
         self.add_answer = self._answers.add_answer
         self.change_answer = self._answers.change_answer
         self.count_answers = self._answers.count_answers
