@@ -114,7 +114,7 @@ class AnswerWriter:
             async with self._db.single_statement.connect() as conn:
                 row = (await conn.execute(stmt, params)).mappings().first()
         else:
-            async with self._db.write() as conn:
+            async with self._db.write(urgent=True) as conn:
                 row = (await conn.execute(stmt, params)).mappings().first()
         if row is not None:
             return AnswerInsert(AnswerOutcome.INSERTED, player_id, answer_from_row(row))
@@ -339,7 +339,7 @@ class AnswerWriter:
             )
             .values(selected=sorted(selected), answered_at=now)
         )
-        async with self._db.write() as conn:
+        async with self._db.write(urgent=True) as conn:
             result = await conn.execute(stmt)
         return bool(result.rowcount)
 

@@ -7,7 +7,6 @@ lock per process; on PostgreSQL a read, or a write of one statement, runs in aut
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.core.model import QuizStatus, RoundStatus
 from bot.store.database import READ_ONLY
 from bot.store.tables import AnswerRow, RoundRow
+from bot.store.writer_turns import WriterTurns
 
 OPEN = RoundStatus.OPEN.value
 CLOSED = RoundStatus.CLOSED.value
@@ -66,17 +66,22 @@ class Database:
         single: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if self.postgres else {}
         self.reader = engine.execution_options(**{READ_ONLY: True}, **single)
         self.single_statement = engine.execution_options(**single)
-        # SQLite has one writer at a time: queue this process's writers here, in order,
-        # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms.
-        self._write_lock = None if self.postgres else asyncio.Lock()
+        # SQLite has one writer at a time: queue this process's writers here, the clicks'
+        # first, rather than in SQLite's busy handler, which polls with sleeps of up to
+        # 100 ms.
+        self._writer = None if self.postgres else WriterTurns()
         # what each write transaction in progress runs once it has committed
         self._after_commit: dict[AsyncConnection, list[Callable[[], None]]] = {}
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A connection in a write transaction, committed on success; then the
-        transaction's `after_commit` callbacks run (never after a rollback)."""
-        lock: AbstractAsyncContextManager[object] = self._write_lock or nullcontext()
+        transaction's `after_commit` callbacks run (never after a rollback). On SQLite an
+        `urgent` write (a click's, which a platform waits for) goes before the others
+        waiting for the writer."""
+        lock: AbstractAsyncContextManager[object] = (
+            nullcontext() if self._writer is None else self._writer.turn(urgent=urgent)
+        )
         callbacks: list[Callable[[], None]] = []
         async with lock, self.engine.begin() as conn:
             self._after_commit[conn] = callbacks
@@ -92,13 +97,13 @@ class Database:
         """The driver's own connection under a pooled one (asyncpg's, or aiosqlite's),
         in a transaction of its own, for a hot path whose statements are all at the
         driver's level (a burst's answer batches): without SQLAlchemy's work per
-        statement, begin and commit. On SQLite it is a write (BEGIN IMMEDIATE), queued
-        with `write()`'s. Not one of `write()`'s transactions: no `after_commit`."""
-        if self._write_lock is None:
+        statement, begin and commit. On SQLite it is an urgent write (BEGIN IMMEDIATE),
+        queued with `write()`'s. Not one of `write()`'s transactions: no `after_commit`."""
+        if self._writer is None:
             async with self._on_asyncpg() as pg:
                 yield pg
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._writer.turn(urgent=True), self.engine.connect() as conn:
             lite = (await conn.get_raw_connection()).driver_connection
             assert lite is not None
             try:

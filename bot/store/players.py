@@ -127,7 +127,7 @@ class Players:
             if key not in known or known[key].display_name != name
         ]
         if stale:
-            async with self._db.write() as conn:
+            async with self._db.write(urgent=True) as conn:
                 known.update(await self.upsert(conn, stale))
         return [known[(k.platform, k.external_id)] for k in batch]
 
