@@ -147,7 +147,7 @@ class ReviewSessions:
     ) -> ReviewAnswer | None:
         """Lock the session, read the card of its current question, apply `decide`, and
         write the session, the card and the log line, all in one transaction."""
-        async with self._db.write() as conn:
+        async with self._db.write(urgent=True) as conn:
             query = select(ReviewSessionRow.__table__).where(ReviewSessionRow.id == session_id)
             if self._db.postgres:
                 query = query.with_for_update()

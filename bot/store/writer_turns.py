@@ -6,10 +6,9 @@ give 3 s for that; a close, an outbox row's bookkeeping or a board can start a f
 milliseconds later without anyone seeing it. With one queue in arrival order, a burst's
 answer batches waited behind the early closes the burst itself set off (a 100-answer
 close holds the writer about 3 ms, a 500-answer one 10 to 20 ms). Here a turn asked
-for as urgent goes before the others, and a write that has waited `max_wait` seconds
-goes before new urgent ones, so that a steady stream of clicks cannot hold back a close
-for long: once the oldest other write has waited that long, the other writes and the
-urgent ones take turns, one each.
+for as urgent goes before the others; once the oldest other write has waited
+`max_wait` seconds, the others and the urgent ones take turns, one each, so that a
+steady stream of clicks cannot hold back a close for long.
 """
 
 from __future__ import annotations
