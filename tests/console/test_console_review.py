@@ -176,3 +176,42 @@ async def test_an_interrupted_review_resumes(tmp_path: Path) -> None:
     assert text.startswith("(resuming your open review)")
     assert offered(text)[0] == shown[1]  # the same question it stopped at
     assert len(set(shown) | set(offered(text))) == 3 and "3/3 right" in text
+
+
+MATH_DECK = """\
+name: math
+title: One formula
+questions:
+  - id: math-1
+    prompt: What is $\\frac{\\partial}{\\partial z} e^{z}$?
+    choices:
+      - correct: $e^{z}$
+      - wrong: $z e^{z-1}$
+    explanation: The exponential is its own derivative, $\\alpha \\to \\alpha$.
+"""
+
+
+async def test_a_review_shows_math_as_text_as_play_does(tmp_path: Path) -> None:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "math.yaml").write_text(MATH_DECK)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}"
+    settings = Settings(database_url=url, questions_dir=tmp_path / "decks")
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    out = io.StringIO()
+
+    await review_game(
+        settings,
+        ReviewOptions(player="cy", questions=1, deck="math"),
+        io.StringIO("a\n"),
+        out,
+        clock=clock,
+    )
+
+    text = out.getvalue()
+    assert "$" not in text and "\\frac" not in text and "\\alpha" not in text
+    assert "What is ∂/∂z eᶻ?" in text
+    choices = [line for line in text.splitlines() if CHOICE.match(line)]
+    assert sorted(line[5:] for line in choices[:2]) == ["eᶻ", "z eᶻ⁻¹"]
+    answer = next(line for line in text.splitlines() if line.startswith("✔ Answer: "))
+    assert answer.endswith(": eᶻ")
+    assert "The exponential is its own derivative, α → α." in text

@@ -23,6 +23,7 @@ from bot.core.model import PlayerRef, QuestionKind
 from bot.core.ports import Clock
 from bot.core.study.model import ReviewFeedback, ReviewQuestionCard, ReviewStep, ReviewSummary
 from bot.core.study.ports import Reviews
+from bot.render import to_chat_text
 from bot.runtime import running
 
 
@@ -40,8 +41,8 @@ def question_text(card: ReviewQuestionCard) -> str:
     """A review question as terminal lines."""
     tag = "again" if card.retry else "due" if card.due else "new"
     head = f"━━ Review {card.number} · {card.remaining} left · {tag} ━━"
-    lines = [head, *([card.title] if card.title else []), card.prompt]
-    lines += [f"  {letter(i)}) {text}" for i, text in enumerate(card.choices)]
+    lines = [head, *([card.title] if card.title else []), to_chat_text(card.prompt)]
+    lines += [f"  {letter(i)}) {to_chat_text(text)}" for i, text in enumerate(card.choices)]
     lines.append(f"({kind_hint(card.kind)})")
     return "\n".join(lines)
 
@@ -53,9 +54,9 @@ def feedback_text(feedback: ReviewFeedback) -> str:
         if feedback.right
         else f"✗ Not this time (you picked {letters(feedback.selected)})"
     )
-    lines = [verdict, f"✔ Answer: {feedback.correct_text}"]
+    lines = [verdict, f"✔ Answer: {to_chat_text(feedback.correct_text)}"]
     if feedback.explanation:
-        lines.append(feedback.explanation)
+        lines.append(to_chat_text(feedback.explanation))
     if feedback.comes_back:
         lines.append("(it comes back at the end of this review)")
     return "\n".join(lines)
