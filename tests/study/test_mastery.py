@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.core.study.memory import recall
+from bot.core.study.model import MasteryCard, TagMastery
 from bot.runtime import study_for
 from bot.store import SqlStore
 from tests.study.helpers import GUILD, T0, make_study, play_rounds, user
@@ -51,3 +52,17 @@ async def test_stats_show_recall_per_tag_and_the_weakest(store: SqlStore) -> Non
     # fifteen days later nobody is active any more
     clock.set(clock.now() + timedelta(days=15))
     assert (await reviews.mastery(GUILD, user(1), group=True)).players == 0
+
+
+def test_a_tag_line_counts_its_cards_in_words() -> None:
+    card = MasteryCard(
+        "Mastery",
+        (TagMastery("calculus", 1, 0.42, 1), TagMastery("algebra", 3, 0.9, 0)),
+        players=1,
+    )
+
+    assert card.lines() == [
+        "calculus: 42% recall · 1 due today (1 card)",
+        "algebra: 90% recall · 0 due today (3 cards)",
+        "Weakest: calculus",
+    ]

@@ -252,7 +252,7 @@ class MasteryCard:
             return ["No study cards yet: answer some questions first"]
         lines = [
             f"{t.tag}: {round(100 * t.mean_recall)}% recall · {t.due_today} due today"
-            f" ({t.cards} cards)"
+            f" ({t.cards} {'card' if t.cards == 1 else 'cards'})"
             for t in self.tags
         ]
         assert self.weakest is not None
