@@ -23,6 +23,17 @@ class QuizbotParser(argparse.ArgumentParser):
         self.exit(2, f"{PREFIX}{message} (see {self.prog} --help)\n")
 
 
+def positive_number(text: str) -> int:
+    """An argument that counts something (`--questions 5`): a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive whole number")
+    return value
+
+
 def example(*lines: str) -> str:
     """The epilog of a command's help: its examples, one a line."""
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)

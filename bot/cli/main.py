@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.cli import questions as questions_cli
 from bot.cli.errors import database_failure_line, is_database_failure, safe_url
-from bot.cli.help import PREFIX, QuizbotParser, example
+from bot.cli.help import PREFIX, QuizbotParser, example, positive_number
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
@@ -21,16 +21,6 @@ from bot.questions.problems import QuestionFileError
 
 # commands that run a bot for a long time and log what they do at LOG_LEVEL
 SERVER_COMMANDS = frozenset({"serve"})
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -129,10 +119,12 @@ def _add_play(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         help="deck name (repeat for several; 'all'), or a deck file PATH to play it alone",
     )
     play.add_argument(
-        "--questions", type=_positive, help="how many questions (default: the deck's, else 5)"
+        "--questions", type=positive_number, help="how many questions (default: the deck's, else 5)"
     )
     play.add_argument(
-        "--seconds", type=_positive, help="seconds per question (default: the deck's, else 30)"
+        "--seconds",
+        type=positive_number,
+        help="seconds per question (default: the deck's, else 30)",
     )
     play.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.SOLO.value)
     play.add_argument("--scoring", choices=[s.value for s in Scoring])

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.cli.help import example
+from bot.cli.help import example, positive_number
 from bot.cli.rhythm import PLATFORMS, card_text
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
@@ -68,12 +68,6 @@ def cmd_mastery(args: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive whole number")
-    return int(text)
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add review and mastery to the `quizbot` parser."""
     review = sub.add_parser(
@@ -89,7 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("--player", help="your name (default: login name)")
-    review.add_argument("--questions", type=_positive, default=10, help="how many (default 10)")
+    review.add_argument(
+        "--questions", type=positive_number, default=10, help="how many (default 10)"
+    )
     review.add_argument("--deck", help="only this deck")
     review.add_argument("--seed", type=int, help="random seed, for a repeatable review")
     review.add_argument("--remind", choices=("on", "off"), help="set the daily reminder instead")

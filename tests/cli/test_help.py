@@ -49,6 +49,18 @@ def test_a_usage_mistake_is_one_quizbot_line(capsys: pytest.CaptureFixture[str])
     )
 
 
+@pytest.mark.parametrize("command", ["play", "review"])
+def test_a_count_must_be_a_positive_whole_number_in_every_command(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for value, why in (("0", "must be a positive whole number"), ("2.5", "is not a whole number")):
+        with pytest.raises(SystemExit):
+            main([command, "--questions", value])
+        assert capsys.readouterr().err == (
+            f"quizbot: argument --questions: '{value}' {why} (see quizbot {command} --help)\n"
+        )
+
+
 def test_slack_http_binds_this_machine_unless_told() -> None:
     parser = build_parser()
     assert parser.parse_args(["serve", "slack", "--http"]).host == "127.0.0.1"
