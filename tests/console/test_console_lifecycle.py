@@ -81,6 +81,25 @@ def test_ctrl_c_in_a_terminal_stops_the_quiz_and_prints_the_standings(
     assert run(env, tmp_path, "stop").stdout.strip() == "no console quiz is running"
 
 
+def test_ctrl_c_in_a_review_pauses_it_and_the_next_review_resumes_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    review = ["review", "--deck", "trio", "--player", "ann", "--questions", "3"]
+    term = Terminal(review, env, tmp_path)
+    try:
+        term.expect("(Pick one)")
+        term.type("\x03")
+        # before, the process waited for a line in a thread it joined at exit
+        assert term.wait(timeout=10) == 0
+    finally:
+        term.close()
+    assert "(review paused: quizbot review resumes it)" in term.screen
+    assert "Traceback" not in term.screen
+    again = run(env, tmp_path, *review)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("(resuming your open review)")
+
+
 def test_ctrl_d_at_the_prompt_ends_the_game(env: dict[str, str], tmp_path: Path) -> None:
     term = Terminal(["play", "--deck", "trio", "--player", "ann"], env, tmp_path)
     try:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
-from typing import Protocol, TextIO
+from contextlib import AbstractContextManager, ExitStack, suppress
+from typing import Any, Protocol, TextIO
 
 END_OF_INPUT = None
 
@@ -66,6 +66,45 @@ class PipeInput:
         if self._lines is None:
             self._lines = self._start()
         return await self._lines.get()
+
+
+async def line_unless(stream: TextIO, interrupted: asyncio.Event) -> str | None:
+    """The next line of `stream` ("" at its end), or None once `interrupted` is set.
+
+    The line is read by a daemon thread of its own, one line at a time: a process that
+    ends meanwhile (Ctrl-C) does not wait for a line nobody will type, as it would for
+    a thread of asyncio's pool, which is joined at exit.
+    """
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def deliver(result: str | BaseException) -> None:
+        if line.done():  # given up on (Ctrl-C)
+            return
+        if isinstance(result, BaseException):
+            line.set_exception(result)
+        else:
+            line.set_result(result)
+
+    def read() -> None:
+        result: str | BaseException
+        try:
+            result = stream.readline()
+        except BaseException as exc:  # handed to the waiting task
+            result = exc
+        with suppress(RuntimeError):  # the loop is closed: the process is ending
+            loop.call_soon_threadsafe(deliver, result)
+
+    threading.Thread(target=read, name="stdin-line", daemon=True).start()
+    stop: asyncio.Future[Any] = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({line, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if line.done():
+        return line.result()
+    line.cancel()
+    return None
 
 
 class TerminalInput:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.owners import COMMUNITY
+from bot.adapters.console.prompt import line_unless
 from bot.config import Settings
 from bot.core.cards import kind_hint, letter, letters, parse_letters
 from bot.core.model import PlayerRef, QuestionKind
@@ -67,10 +69,20 @@ def summary_text(summary: ReviewSummary) -> str:
     return "\n".join(["━━ Review done ━━", *summary.lines()])
 
 
+PAUSED = "(review paused: quizbot review resumes it)"
+
+
 async def run_review(
-    reviews: Reviews, player: PlayerRef, options: ReviewOptions, stdin: TextIO, out: TextIO
+    reviews: Reviews,
+    player: PlayerRef,
+    options: ReviewOptions,
+    stdin: TextIO,
+    out: TextIO,
+    interrupted: asyncio.Event | None = None,
 ) -> int:
-    """Start (or resume) the player's review and answer it line by line from `stdin`."""
+    """Start (or resume) the player's review and answer it line by line from `stdin`,
+    until it is done, the input ends or `interrupted` is set (Ctrl-C): the session then
+    stays open for the next `quizbot review`."""
 
     def show(text: str) -> None:
         print(text, file=out, flush=True)
@@ -83,9 +95,9 @@ async def run_review(
     while step.question is not None:
         card = step.question
         show(question_text(card))
-        line = await asyncio.to_thread(stdin.readline)
+        line = await line_unless(stdin, interrupted or asyncio.Event())
         if not line:
-            show("(review paused: quizbot review resumes it)")
+            show(PAUSED)
             return 0
         positions = parse_letters(line.strip(), len(card.choices))
         if positions is None or (card.kind is not QuestionKind.MULTIPLE and len(positions) > 1):
@@ -114,4 +126,10 @@ async def review_game(
                        clock=clock, rng=rng) as runtime:  # fmt: skip
         if runtime.study is None:
             raise RuntimeError("study mode needs the SQL store")
-        return await run_review(runtime.study, player, options, stdin, out)
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        try:
+            return await run_review(runtime.study, player, options, stdin, out, interrupted)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
