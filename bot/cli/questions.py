@@ -265,15 +265,17 @@ def _add_import(commands: argparse._SubParsersAction[Any]) -> None:
         description="Import questions from GIFT, Moodle XML, Aiken, Open Trivia DB, CSV or "
         "text as a deck YAML file; an existing OUTPUT is kept unless --force.",
         epilog=example(
-            "quizbot questions import gift quiz.gift -o questions/quiz.yaml",
-            "quizbot questions import auto export.xml --deck moodle",
+            "quizbot questions import quiz.gift -o questions/quiz.yaml",
+            "quizbot questions import moodle-xml export.xml --deck moodle",
         ),
     )
     importer.add_argument(
         "import_format",
         metavar="FORMAT",
+        nargs="?",
+        default="auto",
         choices=IMPORT_FORMATS,
-        help=f"one of {', '.join(IMPORT_FORMATS)} (auto: from the file's content and name)",
+        help=f"one of {', '.join(IMPORT_FORMATS)} (default auto: from the file's content and name)",
     )
     importer.add_argument("input", metavar="INPUT", help="the file to import")
     importer.add_argument("-o", "--output", metavar="OUTPUT", help="write the deck here")

@@ -105,6 +105,11 @@ def test_import_prints_to_stdout_without_output(capsys: pytest.CaptureFixture[st
     assert "name: 000-0efb252fafb9df7d" in out
 
 
+def test_the_format_can_be_left_to_auto(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["questions", "import", str(SEED)]) == 0
+    assert capsys.readouterr().out.count("- id: ") == 5
+
+
 def test_import_validate_list_round_trip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
