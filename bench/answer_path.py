@@ -32,16 +32,7 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import delete, insert, select
 
-from bench.common import (
-    SCHEMA,
-    Database,
-    NullChat,
-    Results,
-    bench_bank,
-    median,
-    now,
-    print_figures,
-)
+from bench.common import SCHEMA, Database, NullChat, Results, bench_bank, median, now, print_figures
 from bot.core.clock import ManualClock
 from bot.core.engine import QuizEngine
 from bot.core.model import CommunityRef, PlayerRef, RoundStatus, StartRequest

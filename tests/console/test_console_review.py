@@ -42,6 +42,14 @@ class RightAnswers(io.StringIO):
         raise AssertionError(f"no {want} choice in {block}")
 
 
+def deck_settings(tmp_path: Path, name: str, deck: str) -> Settings:
+    """Settings of a SQLite database in `tmp_path`, with one deck there."""
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / f"{name}.yaml").write_text(deck)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}"
+    return Settings(database_url=url, questions_dir=tmp_path / "decks")
+
+
 def offered(out: str) -> list[str]:
     """The prompts a review showed, in order."""
     return [line for line in out.splitlines() if PROMPT.match(line)]
@@ -106,12 +114,9 @@ async def ann_cards(url: str) -> tuple[dict[str, datetime], dict[str, list[tuple
 
 
 async def test_play_with_misses_then_review_offers_exactly_the_missed(tmp_path: Path) -> None:
-    (tmp_path / "decks").mkdir()
-    (tmp_path / "decks" / "trio.yaml").write_text(DECK)
+    settings = deck_settings(tmp_path, "trio", DECK)
     prompts = play_with_misses(tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}"
-    settings = Settings(database_url=url, questions_dir=tmp_path / "decks")
-    before, history = await ann_cards(url)
+    before, history = await ann_cards(settings.database_url)
     played_at = max(at for log in history.values() for _, at in log)
 
     # two minutes later the two missed questions are due (Again: a minute after the close)
@@ -125,7 +130,7 @@ async def test_play_with_misses_then_review_offers_exactly_the_missed(tmp_path: 
     assert text.count("✓ Right") == 2 and "━━ Review done ━━" in text
     assert "2/2 right at the first try" in text
 
-    after, history = await ann_cards(url)
+    after, history = await ann_cards(settings.database_url)
     for n in (1, 3):
         qid = f"trio-{n}"
         log = history[qid]
@@ -149,10 +154,7 @@ async def test_play_with_misses_then_review_offers_exactly_the_missed(tmp_path: 
 
 
 async def test_an_interrupted_review_resumes(tmp_path: Path) -> None:
-    (tmp_path / "decks").mkdir()
-    (tmp_path / "decks" / "trio.yaml").write_text(DECK)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}"
-    settings = Settings(database_url=url, questions_dir=tmp_path / "decks")
+    settings = deck_settings(tmp_path, "trio", DECK)
     clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     options = ReviewOptions(player="bo", questions=3, deck="trio", seed=2)
     out = io.StringIO()
@@ -192,10 +194,7 @@ questions:
 
 
 async def test_a_review_shows_math_as_text_as_play_does(tmp_path: Path) -> None:
-    (tmp_path / "decks").mkdir()
-    (tmp_path / "decks" / "math.yaml").write_text(MATH_DECK)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'quiz.db'}"
-    settings = Settings(database_url=url, questions_dir=tmp_path / "decks")
+    settings = deck_settings(tmp_path, "math", MATH_DECK)
     clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     out = io.StringIO()
 
