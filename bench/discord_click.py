@@ -59,8 +59,11 @@ class Params:
     in_flight: int = 50
     pairs: int = 7
     # pairs played first and not measured: a bot in use is warm (its pool's connections
-    # open with their statements prepared, the first calls' caches filled)
-    warmup: int = 1
+    # open with their statements prepared, the first calls' caches filled). Two on
+    # PostgreSQL's account: after one, the first measured bot burst still prepared 27
+    # statements on connections it was the first to use (none did after it), and it
+    # was the run's worst pair, 2.2 to 3.5 times its baseline, in seven runs of eight
+    warmup: int = 2
 
     @classmethod
     def tiny(cls) -> Params:
