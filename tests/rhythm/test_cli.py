@@ -33,7 +33,7 @@ def test_config_schedule_and_stats_from_the_terminal(
 
     assert main(["schedule", "daily", "07:30"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("━━ Scheduled quiz #1 ━━\n#1 daily 07:30 in <#terminal>")
+    assert out.startswith("━━ Scheduled quiz #1 ━━\n#1 daily 07:30 in #terminal")
     assert main(["schedule", "cancel", "1"]) == 0
     assert main(["schedule", "list"]) == 0
     assert "No scheduled quizzes." in capsys.readouterr().out
