@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.cli.help import example
-from bot.cli.rhythm import PLATFORMS
+from bot.cli.rhythm import community_options
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
 from bot.questions.community_decks import CommunityDeckLibrary, check_upload_size
@@ -98,13 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog=example(
             "quizbot deck list --community T0123 --platform slack",
             "quizbot deck add calculus.gift --community 4711 --platform discord",
+            "quizbot deck add calculus.gift  # for quizbot play",
         ),
     )
     actions = deck.add_subparsers(dest="deck_command", required=True, metavar="ACTION")
-
-    def community_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--community", required=True, help="guild or workspace id")
-        parser.add_argument("--platform", required=True, choices=PLATFORMS)
 
     add = actions.add_parser(
         "add",

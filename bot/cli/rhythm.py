@@ -91,7 +91,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return asyncio.run(_with_rhythm(args, work, sys.stdout))
 
 
-def _community_options(parser: argparse.ArgumentParser) -> None:
+def community_options(parser: argparse.ArgumentParser) -> None:
+    """--community and --platform: a guild or workspace id, or the terminal's (console)."""
     parser.add_argument("--community", default="console", help="community id (default console)")
     parser.add_argument("--platform", default="console", choices=PLATFORMS)
 
@@ -105,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog=example("quizbot stats", "quizbot stats --player ann"),
     )
     stats.add_argument("--player", help="player name (default: login name)")
-    _community_options(stats)
+    community_options(stats)
     stats.set_defaults(func=cmd_stats)
 
     config = sub.add_parser(
@@ -120,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     config.add_argument("words", nargs="*", metavar="KEY VALUE", help="e.g. timezone Europe/Paris")
     config.add_argument("--channel", default="terminal", help="the channel 'here' means")
-    _community_options(config)
+    community_options(config)
     config.set_defaults(func=cmd_config)
 
     schedule = sub.add_parser(
@@ -140,5 +141,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="list | daily HH:MM [deck] [questions] | weekly DAY HH:MM ... | cancel ID",
     )
     schedule.add_argument("--channel", default="terminal", help="channel of a new schedule")
-    _community_options(schedule)
+    community_options(schedule)
     schedule.set_defaults(func=cmd_schedule)

@@ -84,6 +84,11 @@ def vote_bar(count: int, total: int, width: int = 10) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 question", "3 questions": a count with its noun (a regular plural)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def percent(count: int, total: int) -> str:
     """A whole-number percentage, "0%" when nobody voted."""
     return f"{round(100 * count / total) if total else 0}%"

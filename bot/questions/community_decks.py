@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePath
 
+from bot.core.cards import counted
 from bot.core.catalogue import (
     MAX_COMMUNITY_DECKS,
     CommunityDeck,
@@ -112,7 +113,7 @@ class DeckEntry:
     def line(self) -> str:
         """`name` — title (N questions), marked as the server's or the community's."""
         whose = "this community's" if self.own else "server"
-        return f"{self.name}: {self.title} ({self.questions} questions, {whose})"
+        return f"{self.name}: {self.title} ({counted(self.questions, 'question')}, {whose})"
 
 
 @dataclass(frozen=True)

@@ -428,7 +428,7 @@ async def test_deck_autocomplete_decks_and_help(fake: FakeDiscord, bot: Harness)
     assert [c["value"] for c in everything] == ["algebra", "fractions", "primes"]
 
     decks = await fake.slash(ann, "quiz decks")
-    assert decks.ephemeral and "**primes**: Prime numbers (1 questions)" in decks.text
+    assert decks.ephemeral and "**primes**: Prime numbers (1 question)" in decks.text
     helped = await fake.slash(ann, "quiz help")
     assert helped.ephemeral and "/quiz start" in helped.text and "/quiz team" in helped.text
 

@@ -32,7 +32,7 @@ def test_an_operator_adds_lists_and_removes_a_deck(
 
     assert main(["deck", "list", *where]) == 0
     listed = capsys.readouterr().out.splitlines()
-    assert "capitals: Capitals (1 questions, this community's)" in listed
+    assert "capitals: Capitals (1 question, this community's)" in listed
     assert any(line.endswith(", server)") for line in listed)
     # another community does not see it
     assert main(["deck", "list", "--community", "7", "--platform", "discord"]) == 0
@@ -58,3 +58,17 @@ def test_a_bad_file_is_refused_with_its_lines_and_nothing_stored(
     assert "missing.gift: cannot read it" in capsys.readouterr().err
     assert main(["deck", "list", *where]) == 0
     assert "bad" not in capsys.readouterr().out
+
+
+def test_a_deck_added_without_a_community_is_the_terminals(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deck = env / "capitals.gift"
+    deck.write_text(GIFT)
+    assert main(["deck", "add", str(deck)]) == 0
+    capsys.readouterr()
+
+    assert main(["deck", "list", "--community", "console", "--platform", "console"]) == 0
+    assert "capitals: Capitals (1 question, this community's)" in capsys.readouterr().out
+    assert main(["deck", "list", "--community", "4242", "--platform", "discord"]) == 0
+    assert "capitals" not in capsys.readouterr().out

@@ -27,6 +27,7 @@ from bot.adapters.discord.views import (
     stats_embed,
     teams_embed,
 )
+from bot.core.cards import counted
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef, Mode, PlayerRef, StartRequest
 from bot.core.periods import WEEKDAYS
@@ -156,8 +157,8 @@ class QuizCommands(app_commands.Group, name="quiz", description="Quizzes for stu
         )
         teams = " in teams mode (/quiz team join)" if quiz.options.mode is Mode.TEAMS else ""
         return Reply(
-            f"Quiz started{teams}: {quiz.total} questions, {quiz.options.seconds} s each. "
-            "/quiz stop ends it."
+            f"Quiz started{teams}: {counted(quiz.total, 'question')}, "
+            f"{quiz.options.seconds} s each. /quiz stop ends it."
         )
 
     @start.autocomplete("deck")

@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.adapters.discord.choices import clip
 from bot.adapters.discord.views import Reply, player_of, respond
+from bot.core.cards import counted
 from bot.core.errors import QuizError
 from bot.core.model import CommunityRef
 from bot.questions.community_decks import (
@@ -47,7 +48,7 @@ def _may_edit_anyway(interaction: discord.Interaction[Any]) -> bool:
 def decks_list_embed(entries: list[DeckEntry]) -> discord.Embed:
     """The server's decks and the community's own, each marked."""
     lines = [
-        f"**{e.name}**: {e.title} ({e.questions} questions) · "
+        f"**{e.name}**: {e.title} ({counted(e.questions, 'question')}) · "
         + ("this server's own" if e.own else "bot deck")
         for e in entries
     ]

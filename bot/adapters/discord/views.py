@@ -27,7 +27,14 @@ from bot.adapters.discord.choices import (
     clip,
     release_view,
 )
-from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.cards import (
+    LeaderboardCard,
+    QuestionCard,
+    RevealCard,
+    SummaryCard,
+    counted,
+    letter,
+)
 from bot.core.deadline import act_if_slow
 from bot.core.delivery import Undeliverable
 from bot.core.errors import QuizError
@@ -397,7 +404,7 @@ def _lines_embed(title: str, lines: Sequence[str], colour: discord.Colour) -> di
 def decks_embed(decks: Sequence[Deck]) -> discord.Embed:
     """The loaded decks with their sizes."""
     lines = [
-        f"**{d.name}**: {d.title} ({len(d.questions)} questions)"
+        f"**{d.name}**: {d.title} ({counted(len(d.questions), 'question')})"
         + (f"\n{d.description}" if d.description else "")
         for d in decks
     ]

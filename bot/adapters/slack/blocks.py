@@ -11,7 +11,14 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from bot.core.cards import LeaderboardCard, QuestionCard, RevealCard, SummaryCard, letter
+from bot.core.cards import (
+    LeaderboardCard,
+    QuestionCard,
+    RevealCard,
+    SummaryCard,
+    counted,
+    letter,
+)
 from bot.core.model import Deck, QuestionKind
 from bot.core.rhythm.cards import WeeklyBoardCard
 from bot.render import to_chat_text
@@ -261,7 +268,7 @@ def decks_text(decks: list[Deck], own: Collection[str] = ()) -> str:
     if not decks:
         return "No decks are loaded."
     lines = [
-        f"*{escape(d.name)}*: {escape(d.title)} ({len(d.questions)} questions)"
+        f"*{escape(d.name)}*: {escape(d.title)} ({counted(len(d.questions), 'question')})"
         + (" · this workspace's own" if d.name in own else "")
         + (f" — {escape(d.description)}" if d.description else "")
         for d in decks

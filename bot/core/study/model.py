@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
+from bot.core.cards import counted
 from bot.core.model import QuestionKind, RoundQuestion
 from bot.core.ratings import Rating
 
@@ -252,7 +253,7 @@ class MasteryCard:
             return ["No study cards yet: answer some questions first"]
         lines = [
             f"{t.tag}: {round(100 * t.mean_recall)}% recall · {t.due_today} due today"
-            f" ({t.cards} {'card' if t.cards == 1 else 'cards'})"
+            f" ({counted(t.cards, 'card')})"
             for t in self.tags
         ]
         assert self.weakest is not None
