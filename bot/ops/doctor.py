@@ -29,6 +29,7 @@ from bot.config import (
     settings_from,
     spec_of,
 )
+from bot.core.cards import counted
 from bot.ops.checklist import Check, Status, reason_of
 from bot.ops.doctor_online import online_checks
 
@@ -239,7 +240,8 @@ def deck_checks(settings: Settings) -> list[Check]:
     return [
         Check.ok(
             "decks",
-            f"{len(result.decks)} deck(s), {result.question_count} questions in {folder}",
+            f"{counted(len(result.decks), 'deck')}, "
+            f"{counted(result.question_count, 'question')} in {folder}",
         )
     ]
 

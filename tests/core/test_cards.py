@@ -8,6 +8,7 @@ from bot.core.cards import (
     RevealCard,
     SummaryCard,
     TeamResult,
+    counted,
     parse_letters,
     rank_label,
     vote_bar,
@@ -84,3 +85,11 @@ def test_one_vote_is_one_vote() -> None:
         mode=Mode.TEAMS,
     )
     assert card.team_lines() == ["❌ Foxes: A (1 of 1 vote) +0", "✅ Owls: B (2 of 3 votes) +10"]
+
+
+def test_counts_agree_with_their_number() -> None:
+    assert [counted(n, "question") for n in (0, 1, 2)] == [
+        "0 questions",
+        "1 question",
+        "2 questions",
+    ]

@@ -62,7 +62,7 @@ async def test_a_good_setup_passes(migrated: Values) -> None:
     assert "✗" not in text
     assert "✓ database: reachable" in text
     assert "✓ migrations: at the latest revision" in text
-    assert "✓ decks: 3 deck(s)" in text
+    assert "✓ decks: 3 decks, " in text
     assert text.rstrip().endswith("checks passed")
     assert by_name(checks)["chat platforms"].status is Status.SKIPPED
 

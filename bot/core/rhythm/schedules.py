@@ -23,6 +23,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.bank import QuestionBank
+from bot.core.cards import counted
 from bot.core.errors import QuizError
 from bot.core.periods import WEEKDAYS, zone
 from bot.core.start_options import MAX_QUESTIONS
@@ -74,7 +75,7 @@ class ScheduleSpec:
     def what_text(self) -> str:
         """ "deep-learning, 10 questions", defaults spelled out."""
         deck = ", ".join(self.decks) if self.decks else "default deck"
-        count = f"{self.questions} questions" if self.questions else "default length"
+        count = counted(self.questions, "question") if self.questions else "default length"
         return f"{deck}, {count}"
 
 

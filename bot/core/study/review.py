@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.bank import QuestionBank
-from bot.core.cards import shuffled_question
+from bot.core.cards import counted, shuffled_question
 from bot.core.engine import QuizEngine
 from bot.core.errors import NotAllowedError, QuizError
 from bot.core.model import Community, CommunityRef, PlayerRef, Question
@@ -287,7 +287,7 @@ class ReviewEngine:
         now = self._now()
         if group:
             players = await self.store.active_players(stored.id, now - timedelta(days=ACTIVE_DAYS))
-            title = f"Mastery of {stored.name} ({len(players)} active members)"
+            title = f"Mastery of {stored.name} ({counted(len(players), 'active member')})"
         else:
             players = [await self.engine.player_id(player)]
             title = f"Mastery of {player.display_name}"
