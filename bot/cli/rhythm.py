@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -21,14 +20,9 @@ from bot.core.rhythm.service import Rhythm
 PLATFORMS = ("console", "discord", "slack")
 
 
-# a channel as cards name it for the chat platforms (`<#ID>`, which they render as a link)
-_CHANNEL_MENTION = re.compile(r"<#([^<>|\s]+)(?:\|[^<>]*)?>")
-
-
 def card_text(heading: str, lines: list[str]) -> str:
-    """A rhythm card as terminal text: a heading rule and its lines, a channel as
-    `#name` (a terminal shows `<#ID>` as it is)."""
-    return "\n".join(_CHANNEL_MENTION.sub(r"#\1", line) for line in [f"━━ {heading} ━━", *lines])
+    """A rhythm card as terminal text: a heading rule and its lines."""
+    return "\n".join([f"━━ {heading} ━━", *lines])
 
 
 async def _with_rhythm(

@@ -18,14 +18,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CommandSyntax:
-    """A platform's way to type a command: its prefix, and what a channel value can be."""
+    """A platform's way to type a command: its prefix, what a channel value can be, and
+    how a message names a channel (`{}` is its id)."""
 
     prefix: str
     channel_forms: str
+    channel_name: str = "<#{}>"  # a mention, which Discord and Slack render as a link
 
     def command(self, words: str) -> str:
         """`words` (e.g. "config KEY VALUE") as this platform's user types it."""
         return f"{self.prefix} {words}"
+
+    def channel(self, channel_id: str) -> str:
+        """A channel as this platform's messages name it."""
+        return self.channel_name.format(channel_id)
 
 
 CHAT_SYNTAX = CommandSyntax(prefix="/quiz", channel_forms="here (this channel), a #channel, or off")

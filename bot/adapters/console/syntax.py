@@ -8,4 +8,5 @@ TERMINAL_SYNTAX = CommandSyntax(
     prefix="quizbot",
     channel_forms="here (the --channel of this command, default terminal), "
     "a chat channel as <#CHANNEL_ID>, or off",
+    channel_name="#{}",  # a terminal shows a mention as it is
 )

@@ -1,9 +1,9 @@
 """Cards of the weekly rhythm: group settings, schedules, player stats, the week's board.
 
 Like `bot.core.cards`, these say what to show; each has `lines()` giving the plain
-text (Markdown-light: `*bold*` is avoided, channel ids are `<#ID>` mentions, which
-Discord and Slack both render) that the console prints and adapters may use as the
-body or the fallback of a richer message.
+text (Markdown-light: `*bold*` is avoided; channels are named as the platform in use
+names them, `<#ID>` mentions that Discord and Slack render, `#ID` in the terminal) that
+the console prints and adapters may use as the body or the fallback of a richer message.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from bot.core.model import ScoreRow, accuracy
 from bot.core.periods import zone
 from bot.core.rhythm.schedules import Schedule
 from bot.core.study.model import MasteryCard
-from bot.core.syntax import command
+from bot.core.syntax import command, command_syntax
 
 
 def channel_mention(channel_id: str) -> str:
-    """How a channel is named in card text: `<#ID>`, a link on Discord and Slack."""
-    return f"<#{channel_id}>"
+    """How a channel is named in card text: `<#ID>`, a link on Discord and Slack, as
+    the platform in use names it (`#ID` in the terminal)."""
+    return command_syntax().channel(channel_id)
 
 
 def accuracy_text(correct: int, answered: int) -> str:
