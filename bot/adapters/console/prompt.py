@@ -11,7 +11,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, suppress
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 END_OF_INPUT = None
 
@@ -37,49 +37,39 @@ class AnswerInput(Protocol):
 
 
 class PipeInput:
-    """Lines of a pipe or file, read by a thread (it works for any stream)."""
+    """Lines of a pipe or file, each read when it is asked for.
+
+    A line is read by a daemon thread of its own (any stream works): a process that
+    ends meanwhile, on Ctrl-C, does not wait for a line nobody will type, as it would
+    for a thread of asyncio's pool, which is joined at exit. A caller that gives up on
+    a line (its task cancelled) leaves it to the next `next_line`.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self._lines: asyncio.Queue[str | None] | None = None
+        self._reading: asyncio.Future[str] | None = None
 
     def session(self) -> AbstractContextManager[object]:
         return ExitStack()
 
-    def _start(self) -> asyncio.Queue[str | None]:
-        loop = asyncio.get_running_loop()
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
-        stream = self._stream
-
-        def read() -> None:
-            for line in stream:
-                loop.call_soon_threadsafe(lines.put_nowait, line.strip())
-            loop.call_soon_threadsafe(lines.put_nowait, END_OF_INPUT)
-
-        threading.Thread(target=read, name="stdin-reader", daemon=True).start()
-        return lines
-
     def abandon(self) -> None:
-        """The waiting `next_line` is cancelled by its caller; the line stays queued."""
+        """The waiting `next_line` is cancelled by its caller; the line stays for the next."""
 
     async def next_line(self) -> str | None:
-        if self._lines is None:
-            self._lines = self._start()
-        return await self._lines.get()
+        if self._reading is None:
+            self._reading = _read_line(self._stream)
+        line = await asyncio.shield(self._reading)
+        self._reading = None
+        return END_OF_INPUT if line == "" else line.strip()
 
 
-async def line_unless(stream: TextIO, interrupted: asyncio.Event) -> str | None:
-    """The next line of `stream` ("" at its end), or None once `interrupted` is set.
-
-    The line is read by a daemon thread of its own, one line at a time: a process that
-    ends meanwhile (Ctrl-C) does not wait for a line nobody will type, as it would for
-    a thread of asyncio's pool, which is joined at exit.
-    """
+def _read_line(stream: TextIO) -> asyncio.Future[str]:
+    """`stream.readline()`, run by a daemon thread; its line ("" at the end) or error."""
     loop = asyncio.get_running_loop()
     line: asyncio.Future[str] = loop.create_future()
 
     def deliver(result: str | BaseException) -> None:
-        if line.done():  # given up on (Ctrl-C)
+        if line.done():  # cancelled meanwhile
             return
         if isinstance(result, BaseException):
             line.set_exception(result)
@@ -96,15 +86,7 @@ async def line_unless(stream: TextIO, interrupted: asyncio.Event) -> str | None:
             loop.call_soon_threadsafe(deliver, result)
 
     threading.Thread(target=read, name="stdin-line", daemon=True).start()
-    stop: asyncio.Future[Any] = asyncio.ensure_future(interrupted.wait())
-    try:
-        await asyncio.wait({line, stop}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop.cancel()
-    if line.done():
-        return line.result()
-    line.cancel()
-    return None
+    return line
 
 
 class TerminalInput:

@@ -13,12 +13,13 @@ import asyncio
 import random
 import signal
 import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TextIO
 
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.owners import COMMUNITY
-from bot.adapters.console.prompt import line_unless
+from bot.adapters.console.prompt import PipeInput
 from bot.config import Settings
 from bot.core.cards import kind_hint, letter, letters, parse_letters
 from bot.core.model import PlayerRef, QuestionKind
@@ -72,6 +73,22 @@ def summary_text(summary: ReviewSummary) -> str:
 PAUSED = "(review paused: quizbot review resumes it)"
 
 
+async def _unless(line: Awaitable[str | None], interrupted: asyncio.Event | None) -> str | None:
+    """The line, or None (as at the end of the input) once `interrupted` is set."""
+    if interrupted is None:
+        return await line
+    reading = asyncio.ensure_future(line)
+    stop = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({reading, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if reading.done():
+        return reading.result()
+    reading.cancel()
+    return None
+
+
 async def run_review(
     reviews: Reviews,
     player: PlayerRef,
@@ -87,6 +104,8 @@ async def run_review(
     def show(text: str) -> None:
         print(text, file=out, flush=True)
 
+    answers = PipeInput(stdin)
+
     step: ReviewStep = await reviews.start_review(
         COMMUNITY, player, options.questions, options.deck
     )
@@ -95,8 +114,8 @@ async def run_review(
     while step.question is not None:
         card = step.question
         show(question_text(card))
-        line = await line_unless(stdin, interrupted or asyncio.Event())
-        if not line:
+        line = await _unless(answers.next_line(), interrupted)
+        if line is None:
             show(PAUSED)
             return 0
         positions = parse_letters(line.strip(), len(card.choices))
