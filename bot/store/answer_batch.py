@@ -26,7 +26,17 @@ from bot.store.db import as_arrays
 from bot.store.driver import Driver, sqlite_moment, sqlite_placeholders, utc
 from bot.store.players import PG_UPSERT_PLAYERS_SQL, player_upserts, players_by_key
 
-_ANSWER_VALUES = "round_id, player_id, selected, answered_at, team_id, correct, points, streak"
+_ANSWER_KEYS = (
+    "round_id",
+    "player_id",
+    "selected",
+    "answered_at",
+    "team_id",
+    "correct",
+    "points",
+    "streak",
+)
+_ANSWER_VALUES = ", ".join(_ANSWER_KEYS)
 
 # PostgreSQL: columns as arrays through unnest, so that one prepared statement serves
 # every batch size (a multi-row VALUES is new SQL, and a new prepare, per size).
@@ -56,8 +66,8 @@ _PG_EARLIER_ANSWERS = (
 # SQLite: a batch takes the one writer (BEGIN IMMEDIATE), so its rounds need no lock of
 # their own. A batch's rows go as one JSON parameter (an array of arrays) through
 # json_each, so that one statement serves every batch size: a multi-row VALUES is new
-# SQL per size, and each connection of the pool kept a prepared statement of every size
-# it had met (24 MB more in P4's memory benchmark).
+# SQL per size, and each connection of the pool would keep a prepared statement of every
+# size it met.
 def _column(n: int) -> str:
     return f"json_extract(k.value, '$[{n}]')"
 
@@ -77,7 +87,7 @@ _SQLITE_INSERT_ANSWERS = (
     " ON CONFLICT (round_id, player_id) DO NOTHING RETURNING round_id, player_id"
 )
 _SQLITE_EARLIER_ANSWERS = (
-    f"SELECT {', '.join('a.' + c for c in _ANSWER_VALUES.split(', '))}"
+    f"SELECT {', '.join('a.' + c for c in _ANSWER_KEYS)}"
     " FROM json_each($1) AS k JOIN answers AS a"
     f" ON a.round_id = {_column(0)} AND a.player_id = {_column(1)}"
 )
@@ -88,21 +98,18 @@ _SQLITE_UPSERT_PLAYERS = (
     " RETURNING id, platform, external_id, display_name"
 )
 
-
+# its readers take either driver's values (SQLite's text, asyncpg's decoded ones)
 _READ = Driver(postgres=False)
 
 
 def _answer(values: dict[str, Any]) -> Answer:
-    """An Answer from a driver's row of `_ANSWER_VALUES` (its JSON as text or decoded,
+    """An Answer from a driver's row of `_ANSWER_KEYS` (its JSON as text or decoded,
     its moment as the driver gives it), through the store's one `answer_from_row`."""
     values["selected"] = _READ.read_json(values["selected"])
     values["answered_at"] = _READ.read_moment(values["answered_at"])
     if values["correct"] is not None:
         values["correct"] = bool(values["correct"])  # SQLite's 0 or 1
     return answer_from_row(values)
-
-
-_ANSWER_KEYS = tuple(_ANSWER_VALUES.split(", "))
 
 
 class AnswerBatch(Protocol):
