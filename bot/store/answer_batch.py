@@ -22,20 +22,12 @@ from typing import Any, Protocol
 from bot.core.model import Answer, Player
 from bot.core.ports import PlayerKey
 from bot.store.codec import answer_from_row
-from bot.store.db import as_arrays
+from bot.store.db import ANSWER_COLUMNS, as_arrays
 from bot.store.driver import Driver, sqlite_moment, sqlite_placeholders, utc
 from bot.store.players import PG_UPSERT_PLAYERS_SQL, player_upserts, players_by_key
 
-_ANSWER_KEYS = (
-    "round_id",
-    "player_id",
-    "selected",
-    "answered_at",
-    "team_id",
-    "correct",
-    "points",
-    "streak",
-)
+# the answers table's columns, as the model declares them
+_ANSWER_KEYS = tuple(c.name for c in ANSWER_COLUMNS)
 _ANSWER_VALUES = ", ".join(_ANSWER_KEYS)
 
 # PostgreSQL: columns as arrays through unnest, so that one prepared statement serves
