@@ -70,7 +70,7 @@ def cmd_deck_add(args: argparse.Namespace) -> int:
 
 
 def cmd_deck_list(args: argparse.Namespace) -> int:
-    """List the decks a community may play: the server's and its own."""
+    """List the decks a community may play: the bot's and its own."""
 
     async def work(library: CommunityDeckLibrary) -> str:
         entries = await library.entries(_community(args))
@@ -118,8 +118,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     listing = actions.add_parser(
         "list",
-        help="the decks of a community, server's and own",
-        description="The decks a community can play: the server's and its own, marked.",
+        help="the decks of a community, the bot's and its own",
+        description="The decks a community can play: the bot's and its own, marked.",
         epilog=example("quizbot deck list --community T0123 --platform slack"),
     )
     community_options(listing)

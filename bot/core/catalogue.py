@@ -1,4 +1,4 @@
-"""Each community's catalogue: the server's decks (QUESTIONS_DIR) plus its own decks.
+"""Each community's catalogue: the bot's decks (QUESTIONS_DIR) plus its own decks.
 
 A community's own decks live in the store (added from chat or by an operator), so that
 every process sees the same ones. A catalogue is cached per community with the content
@@ -7,7 +7,7 @@ read) and loads a deck again only when its hash changed, so another process sees
 added, replaced or removed deck on its next quiz start.
 
 The question ids of a community's decks are namespaced, `c<community id>/<deck>/<id>`,
-so they collide neither with the server's ids nor with another community's.
+so they collide neither with the bot's ids nor with another community's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def community_prefix(community_id: int) -> str:
 
 
 def community_question_id(community_id: int, deck: str, question_id: str) -> str:
-    """A question id of a community's deck, unique across communities and the server."""
+    """A question id of a community's deck, unique across communities and the bot's decks."""
     return f"{community_prefix(community_id)}{deck}/{question_id}"
 
 
@@ -112,12 +112,12 @@ class Catalogue:
     hashes: Mapping[str, str]
 
     def is_own(self, name: str) -> bool:
-        """Whether a deck is the community's own rather than the server's."""
+        """Whether a deck is the community's own rather than the bot's."""
         return name in self.own
 
 
 class DeckCatalogue:
-    """The server's bank and every community's own decks over it, cached by content hash."""
+    """The bot's bank and every community's own decks over it, cached by content hash."""
 
     def __init__(self, server: QuestionBank, store: CommunityDeckStore | None) -> None:
         self.server = server

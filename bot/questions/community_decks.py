@@ -108,11 +108,12 @@ class DeckEntry:
     name: str
     title: str
     questions: int
-    own: bool  # the community's own deck, else the server's
+    own: bool  # the community's own deck, else one of the bot's (its QUESTIONS_DIR)
 
     def line(self) -> str:
-        """`name` — title (N questions), marked as the server's or the community's."""
-        whose = "this community's" if self.own else "server"
+        """`name` — title (N questions), marked as the bot's or the community's. Not
+        "server" for the bot's: Discord calls the community itself a server."""
+        whose = "this community's" if self.own else "bot deck"
         return f"{self.name}: {self.title} ({counted(self.questions, 'question')}, {whose})"
 
 
@@ -177,7 +178,7 @@ class CommunityDeckLibrary:
         stored = await self.editable(community, is_admin=is_admin)
         deck_name = deck_name_of(name, filename)
         if deck_name in {d.name for d in self.engine.bank.decks()}:
-            raise QuizError(f"{deck_name!r} is a server deck: give yours another name")
+            raise QuizError(f"{deck_name!r} is a bot deck: give yours another name")
         result = parse_deck(data, filename, fmt, deck_name)
         if result.problems or result.deck is None:
             problems = result.problems or [Problem(filename, 1, 1, "no questions in it")]
@@ -203,7 +204,7 @@ class CommunityDeckLibrary:
         return DeckAdded(record, replaced, result.summary(), skipped)
 
     async def entries(self, community: CommunityRef) -> list[DeckEntry]:
-        """The server's decks and the community's own, by name."""
+        """The bot's decks and the community's own, by name."""
         catalogue = await self.engine.decks_of(community)
         return [
             DeckEntry(d.name, d.title, len(d.questions), catalogue.is_own(d.name))
@@ -211,7 +212,7 @@ class CommunityDeckLibrary:
         ]
 
     async def show(self, community: CommunityRef, name: str) -> DeckSummary:
-        """Counts by kind and the first questions of a deck (the server's or own)."""
+        """Counts by kind and the first questions of a deck (the bot's or own)."""
         catalogue = await self.engine.decks_of(community)
         deck = catalogue.bank.deck(name.strip())
         kinds = Counter(q.kind.value for q in deck.questions)

@@ -33,13 +33,13 @@ async def test_ids_are_namespaced_per_community_and_names_checked(store: SqlStor
         f"c{guild.id}/capitals/it",
     ]
     assert {q.id for q in mine.questions}.isdisjoint(q.id for q in theirs.questions)
-    # the server's deck stays beside them, with its own ids
+    # the bot's deck stays beside them, with its own ids
     assert {d.name for d in (await engine.catalogue.bank(guild.id)).decks()} == {
         "basics",
         "capitals",
     }
 
-    with pytest.raises(QuizError, match="'basics' is a server deck: give yours another name"):
+    with pytest.raises(QuizError, match="'basics' is a bot deck: give yours another name"):
         await library.add(GUILD, user(1), TWO, "basics.gift", is_admin=True)
     with pytest.raises(QuizError, match="Bad deck name 'My Deck!'"):
         await library.add(GUILD, user(1), TWO, "x.gift", "My Deck!", is_admin=True)

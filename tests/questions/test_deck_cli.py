@@ -33,7 +33,7 @@ def test_an_operator_adds_lists_and_removes_a_deck(
     assert main(["deck", "list", *where]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert "capitals: Capitals (1 question, this community's)" in listed
-    assert any(line.endswith(", server)") for line in listed)
+    assert any(line.endswith(", bot deck)") for line in listed)
     # another community does not see it
     assert main(["deck", "list", "--community", "7", "--platform", "discord"]) == 0
     assert "capitals" not in capsys.readouterr().out

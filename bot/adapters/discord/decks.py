@@ -46,7 +46,7 @@ def _may_edit_anyway(interaction: discord.Interaction[Any]) -> bool:
 
 
 def decks_list_embed(entries: list[DeckEntry]) -> discord.Embed:
-    """The server's decks and the community's own, each marked."""
+    """The bot's decks and the server's own, each marked."""
     lines = [
         f"**{e.name}**: {e.title} ({counted(e.questions, 'question')}) · "
         + ("this server's own" if e.own else "bot deck")
