@@ -34,6 +34,24 @@ def positive_number(text: str) -> int:
     return value
 
 
+# A terminal player's name is also their key in the store (players.external_id, 128
+# characters): a longer one would fail there, on PostgreSQL, as a database error.
+PLAYER_NAME_LIMIT = 100
+
+
+def player_name(text: str) -> str:
+    """`--player NAME`: the name as typed, without surrounding spaces; neither blank nor
+    longer than PLAYER_NAME_LIMIT characters."""
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("give a name, not a blank one")
+    if len(name) > PLAYER_NAME_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"a name of at most {PLAYER_NAME_LIMIT} characters, not {len(name)}"
+        )
+    return name
+
+
 def example(*lines: str) -> str:
     """The epilog of a command's help: its examples, one a line."""
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)

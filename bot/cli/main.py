@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.cli import questions as questions_cli
 from bot.cli.errors import database_failure_line, is_database_failure, safe_url
-from bot.cli.help import PREFIX, QuizbotParser, example, positive_number
+from bot.cli.help import PREFIX, QuizbotParser, example, player_name, positive_number
 from bot.config import Settings, load_settings
 from bot.core.errors import QuizError, SettingsError
 from bot.core.model import Mode, Scoring
@@ -128,7 +128,9 @@ def _add_play(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     )
     play.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.SOLO.value)
     play.add_argument("--scoring", choices=[s.value for s in Scoring])
-    play.add_argument("--player", help="your name on the leaderboard (default: login name)")
+    play.add_argument(
+        "--player", type=player_name, help="your name on the leaderboard (default: login name)"
+    )
     play.add_argument("--seed", type=int, help="random seed, for a repeatable game")
     play.set_defaults(func=cmd_play)
 

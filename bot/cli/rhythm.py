@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.cli.help import example
+from bot.cli.help import example, player_name
 from bot.core.model import CommunityRef, PlayerRef
 from bot.core.rhythm.service import Rhythm
 
@@ -99,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="A player's figures in a community: accuracy, streak, weekly ranks.",
         epilog=example("quizbot stats", "quizbot stats --player ann"),
     )
-    stats.add_argument("--player", help="player name (default: login name)")
+    stats.add_argument("--player", type=player_name, help="player name (default: login name)")
     community_options(stats)
     stats.set_defaults(func=cmd_stats)
 

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.cli.help import example, positive_number
+from bot.cli.help import example, player_name, positive_number
 from bot.cli.rhythm import PLATFORMS, card_text
 from bot.config import Settings
 from bot.core.model import CommunityRef, PlayerRef
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    review.add_argument("--player", help="your name (default: login name)")
+    review.add_argument("--player", type=player_name, help="your name (default: login name)")
     review.add_argument(
         "--questions", type=positive_number, default=10, help="how many (default 10)"
     )
@@ -100,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         epilog=example("quizbot mastery --player ann", "quizbot mastery --group"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    mastery.add_argument("--player", help="player name (default: login name)")
+    mastery.add_argument("--player", type=player_name, help="player name (default: login name)")
     mastery.add_argument("--group", action="store_true", help="the community's active members")
     mastery.add_argument("--community", default="console", help="community id (default console)")
     mastery.add_argument("--platform", default="console", choices=PLATFORMS)

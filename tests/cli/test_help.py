@@ -61,6 +61,23 @@ def test_a_count_must_be_a_positive_whole_number_in_every_command(
         )
 
 
+@pytest.mark.parametrize("command", ["play", "review", "stats", "mastery"])
+def test_a_player_name_is_neither_blank_nor_longer_than_the_store_keeps(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for value, why in (
+        ("   ", "give a name, not a blank one"),
+        ("x" * 300, "a name of at most 100 characters, not 300"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--player", value])
+        assert exited.value.code == 2
+        assert capsys.readouterr().err == (
+            f"quizbot: argument --player: {why} (see quizbot {command} --help)\n"
+        )
+    assert build_parser().parse_args([command, "--player", "  Ada  "]).player == "Ada"
+
+
 def test_slack_http_binds_this_machine_unless_told() -> None:
     parser = build_parser()
     assert parser.parse_args(["serve", "slack", "--http"]).host == "127.0.0.1"
