@@ -272,6 +272,7 @@ class Pair:
     drained_rate: float
     accepted: int
     early_closes: int
+    rounds: int  # the rounds the clicks answer
     pool: int
 
     @property
@@ -299,12 +300,20 @@ async def run_pair(db: Database, params: Params) -> Pair:
                 delete(AnswerRow).where(AnswerRow.round_id.in_({c.round_id for c in clicks}))
             )
         answered, drained, kinds = await engine_run(engine, clicks, params.tasks)
-        closed = await _closed_rounds(store, {c.round_id for c in clicks})
+        rounds = {c.round_id for c in clicks}
+        closed = await _closed_rounds(store, rounds)
     finally:
         await store.close()
     n = len(clicks)
     return Pair(
-        n, n / raw_seconds, n / answered, n / drained, kinds.get("accepted", 0), closed, size
+        n,
+        n / raw_seconds,
+        n / answered,
+        n / drained,
+        kinds.get("accepted", 0),
+        closed,
+        len(rounds),
+        size,
     )
 
 
@@ -334,7 +343,7 @@ async def run(db: Database, results: Results, params: Params | None = None) -> N
         prefix + "early_closes",
         sum(p.early_closes for p in pairs),
         "rounds",
-        params.rounds * params.pairs,
+        sum(p.rounds for p in pairs),
         baseline="of the rounds answered",
     )
     results.at_least(
